@@ -1,0 +1,572 @@
+// ExportMetricsServiceRequest (protobuf) -> flat MetricPoint records.
+import { decodeResourceInto, decodeScopeInto, emptyResource, emptyScope, int64Of, pushAttribute, readId, readString } from './decodeCommon.ts';
+import { rethrowWithin } from './errors.ts';
+import type {
+  Attribute, Exemplar, ExponentialBuckets, ExponentialHistogramPoint, HistogramPoint, Metric, MetricPoint, MetricType,
+  NumberPoint, NumberValueType, QuantileValue, Resource, Scope, SummaryPoint,
+} from './model.ts';
+import { expectEnd, ProtoReader, skipUnknown } from './protoReader.ts';
+import { msOf, nanosOf } from './time.ts';
+
+const REQUEST_FIELDS: Record<number, string> = { 1: 'resourceMetrics' };
+const RESOURCE_METRICS_FIELDS: Record<number, string> = { 1: 'resource', 2: 'scopeMetrics', 3: 'schemaUrl' };
+const SCOPE_METRICS_FIELDS: Record<number, string> = { 1: 'scope', 2: 'metrics', 3: 'schemaUrl' };
+const METRIC_FIELDS: Record<number, string> = {
+  1: 'name', 2: 'description', 3: 'unit', 5: 'gauge', 7: 'sum', 9: 'histogram', 10: 'exponentialHistogram', 11: 'summary', 12: 'metadata',
+};
+const DATA_FIELDS: Record<number, string> = { 1: 'dataPoints', 2: 'aggregationTemporality', 3: 'isMonotonic' };
+const NUMBER_POINT_FIELDS: Record<number, string> = {
+  7: 'attributes', 2: 'startTimeUnixNano', 3: 'timeUnixNano', 4: 'asDouble', 6: 'asInt', 5: 'exemplars', 8: 'flags',
+};
+const HISTOGRAM_POINT_FIELDS: Record<number, string> = {
+  9: 'attributes', 2: 'startTimeUnixNano', 3: 'timeUnixNano', 4: 'count', 5: 'sum', 6: 'bucketCounts', 7: 'explicitBounds',
+  8: 'exemplars', 10: 'flags', 11: 'min', 12: 'max',
+};
+const EXPONENTIAL_POINT_FIELDS: Record<number, string> = {
+  1: 'attributes', 2: 'startTimeUnixNano', 3: 'timeUnixNano', 4: 'count', 5: 'sum', 6: 'scale', 7: 'zeroCount', 8: 'positive',
+  9: 'negative', 10: 'flags', 11: 'exemplars', 12: 'min', 13: 'max', 14: 'zeroThreshold',
+};
+const BUCKETS_FIELDS: Record<number, string> = { 1: 'offset', 2: 'bucketCounts' };
+const SUMMARY_POINT_FIELDS: Record<number, string> = {
+  7: 'attributes', 2: 'startTimeUnixNano', 3: 'timeUnixNano', 4: 'count', 5: 'sum', 6: 'quantileValues', 8: 'flags',
+};
+const QUANTILE_FIELDS: Record<number, string> = { 1: 'quantile', 2: 'value' };
+const EXEMPLAR_FIELDS: Record<number, string> = {
+  7: 'filteredAttributes', 2: 'timeUnixNano', 3: 'asDouble', 6: 'asInt', 4: 'spanId', 5: 'traceId',
+};
+
+// The Metric `data` oneof: field number -> point type.
+const DATA_TYPES: Record<number, MetricType> = { 5: 'gauge', 7: 'sum', 9: 'histogram', 10: 'exponentialHistogram', 11: 'summary' };
+
+/** Decodes ExportMetricsServiceRequest bytes into data points; throws OtlpDecodeError naming the field and byte offset. */
+export function decodeMetrics(bytes: Uint8Array): MetricPoint[] {
+  const r = new ProtoReader(bytes);
+  const points: MetricPoint[] = [];
+  const end = r.length;
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    if (tag === 10) {
+      const e = r.lengthEnd(end);
+      try {
+        decodeResourceMetrics(r, e, points);
+      } catch (err) {
+        rethrowWithin(err, `resourceMetrics[${index}]`);
+      }
+      index++;
+    } else skipUnknown(r, tag, tagAt, end, REQUEST_FIELDS);
+  }
+  return points;
+}
+
+function decodeResourceMetrics(r: ProtoReader, end: number, points: MetricPoint[]): void {
+  const resource = emptyResource();
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 10: {
+        const e = r.lengthEnd(end);
+        try {
+          decodeResourceInto(r, e, resource);
+        } catch (err) {
+          rethrowWithin(err, 'resource');
+        }
+        break;
+      }
+      case 18: {
+        const e = r.lengthEnd(end);
+        try {
+          decodeScopeMetrics(r, e, resource, points);
+        } catch (err) {
+          rethrowWithin(err, `scopeMetrics[${index}]`);
+        }
+        index++;
+        break;
+      }
+      case 26:
+        resource.schemaUrl = readString(r, end);
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, RESOURCE_METRICS_FIELDS);
+    }
+  }
+  expectEnd(r, end);
+}
+
+function decodeScopeMetrics(r: ProtoReader, end: number, resource: Resource, points: MetricPoint[]): void {
+  const scope = emptyScope();
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 10: {
+        const e = r.lengthEnd(end);
+        try {
+          decodeScopeInto(r, e, scope);
+        } catch (err) {
+          rethrowWithin(err, 'scope');
+        }
+        break;
+      }
+      case 18: {
+        const e = r.lengthEnd(end);
+        try {
+          decodeMetric(r, e, resource, scope, points);
+        } catch (err) {
+          rethrowWithin(err, `metrics[${index}]`);
+        }
+        index++;
+        break;
+      }
+      case 26:
+        scope.schemaUrl = readString(r, end);
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, SCOPE_METRICS_FIELDS);
+    }
+  }
+  expectEnd(r, end);
+}
+
+function decodeMetric(r: ProtoReader, end: number, resource: Resource, scope: Scope, points: MetricPoint[]): void {
+  const metric: Metric = { name: '', description: '', unit: '', type: 'gauge', aggregationTemporality: 0, isMonotonic: false, metadata: [] };
+  const firstPoint = points.length;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 10:
+        metric.name = readString(r, end);
+        break;
+      case 18:
+        metric.description = readString(r, end);
+        break;
+      case 26:
+        metric.unit = readString(r, end);
+        break;
+      case 42: // gauge = 5
+      case 58: // sum = 7
+      case 74: // histogram = 9
+      case 82: // exponential_histogram = 10
+      case 90: {
+        // summary = 11
+        const type = DATA_TYPES[tag >>> 3];
+        // A oneof keeps its last member: drop points of an earlier data field of this metric.
+        points.length = firstPoint;
+        metric.type = type;
+        metric.aggregationTemporality = 0;
+        metric.isMonotonic = false;
+        const e = r.lengthEnd(end);
+        try {
+          decodeData(r, e, resource, scope, metric, points);
+        } catch (err) {
+          rethrowWithin(err, type);
+        }
+        break;
+      }
+      case 98:
+        pushAttribute(r, end, metric.metadata, 'metadata');
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, METRIC_FIELDS);
+    }
+  }
+  expectEnd(r, end);
+}
+
+// Gauge, Sum, Histogram, ExponentialHistogram and Summary share one layout: data_points = 1,
+// aggregation_temporality = 2 (sum and histograms), is_monotonic = 3 (sum).
+function decodeData(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric, points: MetricPoint[]): void {
+  const type = metric.type;
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    if (tag === 10) {
+      const e = r.lengthEnd(end);
+      try {
+        if (type === 'gauge' || type === 'sum') points.push(decodeNumberPoint(r, e, resource, scope, metric));
+        else if (type === 'histogram') points.push(decodeHistogramPoint(r, e, resource, scope, metric));
+        else if (type === 'exponentialHistogram') points.push(decodeExponentialPoint(r, e, resource, scope, metric));
+        else points.push(decodeSummaryPoint(r, e, resource, scope, metric));
+      } catch (err) {
+        rethrowWithin(err, `dataPoints[${index}]`);
+      }
+      index++;
+    } else if (tag === 16 && type !== 'gauge' && type !== 'summary') {
+      metric.aggregationTemporality = r.uint32() | 0;
+    } else if (tag === 24 && type === 'sum') {
+      metric.isMonotonic = r.bool();
+    } else {
+      skipUnknown(r, tag, tagAt, end, type === 'gauge' || type === 'summary' ? { 1: 'dataPoints' } : DATA_FIELDS);
+    }
+  }
+  expectEnd(r, end);
+}
+
+function decodeNumberPoint(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric): NumberPoint {
+  const attributes: Attribute[] = [];
+  let startTimeMs = 0;
+  let startTimeNanos = 0;
+  let timeMs = 0;
+  let timeNanos = 0;
+  let valueType: NumberValueType = 'none';
+  let value: number | bigint = 0;
+  const exemplars: Exemplar[] = [];
+  let flags = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 58: // attributes = 7
+        pushAttribute(r, end, attributes, 'attributes');
+        break;
+      case 17: // start_time_unix_nano = 2
+        r.fixed64();
+        startTimeMs = msOf(r.lo, r.hi);
+        startTimeNanos = nanosOf(r.lo, r.hi);
+        break;
+      case 25: // time_unix_nano = 3
+        r.fixed64();
+        timeMs = msOf(r.lo, r.hi);
+        timeNanos = nanosOf(r.lo, r.hi);
+        break;
+      case 33: // as_double = 4
+        valueType = 'double';
+        value = r.double();
+        break;
+      case 49: // as_int = 6, sfixed64
+        r.fixed64();
+        valueType = 'int';
+        value = int64Of(r.lo, r.hi);
+        break;
+      case 42: // exemplars = 5
+        pushExemplar(r, end, exemplars);
+        break;
+      case 64: // flags = 8
+        flags = r.uint32();
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, NUMBER_POINT_FIELDS);
+    }
+  }
+  expectEnd(r, end);
+  return {
+    type: metric.type as 'gauge' | 'sum', resource, scope, metric, attributes,
+    startTimeMs, startTimeNanos, timeMs, timeNanos, flags, valueType, value, exemplars,
+  };
+}
+
+function decodeHistogramPoint(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric): HistogramPoint {
+  const attributes: Attribute[] = [];
+  let startTimeMs = 0;
+  let startTimeNanos = 0;
+  let timeMs = 0;
+  let timeNanos = 0;
+  let count = 0;
+  let sum: number | undefined;
+  const bucketCounts: number[] = [];
+  const explicitBounds: number[] = [];
+  const exemplars: Exemplar[] = [];
+  let flags = 0;
+  let min: number | undefined;
+  let max: number | undefined;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 74:
+        pushAttribute(r, end, attributes, 'attributes');
+        break;
+      case 17:
+        r.fixed64();
+        startTimeMs = msOf(r.lo, r.hi);
+        startTimeNanos = nanosOf(r.lo, r.hi);
+        break;
+      case 25:
+        r.fixed64();
+        timeMs = msOf(r.lo, r.hi);
+        timeNanos = nanosOf(r.lo, r.hi);
+        break;
+      case 33: // count = 4, fixed64
+        r.fixed64();
+        count = r.hi * 4294967296 + r.lo;
+        break;
+      case 41:
+        sum = r.double();
+        break;
+      case 50: {
+        // bucket_counts = 6, packed fixed64
+        const e = r.lengthEnd(end);
+        if ((e - r.pos) % 8 !== 0) r.fail(`packed fixed64 length ${e - r.pos} is not a multiple of 8`, r.pos, 'bucketCounts');
+        while (r.pos < e) {
+          r.fixed64();
+          bucketCounts.push(r.hi * 4294967296 + r.lo);
+        }
+        break;
+      }
+      case 49: // bucket_counts, one unpacked element
+        r.fixed64();
+        bucketCounts.push(r.hi * 4294967296 + r.lo);
+        break;
+      case 58: {
+        // explicit_bounds = 7, packed double
+        const e = r.lengthEnd(end);
+        if ((e - r.pos) % 8 !== 0) r.fail(`packed double length ${e - r.pos} is not a multiple of 8`, r.pos, 'explicitBounds');
+        while (r.pos < e) explicitBounds.push(r.double());
+        break;
+      }
+      case 57:
+        explicitBounds.push(r.double());
+        break;
+      case 66:
+        pushExemplar(r, end, exemplars);
+        break;
+      case 80:
+        flags = r.uint32();
+        break;
+      case 89:
+        min = r.double();
+        break;
+      case 97:
+        max = r.double();
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, HISTOGRAM_POINT_FIELDS);
+    }
+  }
+  expectEnd(r, end);
+  return {
+    type: 'histogram', resource, scope, metric, attributes, startTimeMs, startTimeNanos, timeMs, timeNanos, flags,
+    count, sum, bucketCounts, explicitBounds, exemplars, min, max,
+  };
+}
+
+function decodeExponentialPoint(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric): ExponentialHistogramPoint {
+  const attributes: Attribute[] = [];
+  let startTimeMs = 0;
+  let startTimeNanos = 0;
+  let timeMs = 0;
+  let timeNanos = 0;
+  let count = 0;
+  let sum: number | undefined;
+  let scale = 0;
+  let zeroCount = 0;
+  let positive: ExponentialBuckets = { offset: 0, bucketCounts: [] };
+  let negative: ExponentialBuckets = { offset: 0, bucketCounts: [] };
+  let flags = 0;
+  const exemplars: Exemplar[] = [];
+  let min: number | undefined;
+  let max: number | undefined;
+  let zeroThreshold = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 10:
+        pushAttribute(r, end, attributes, 'attributes');
+        break;
+      case 17:
+        r.fixed64();
+        startTimeMs = msOf(r.lo, r.hi);
+        startTimeNanos = nanosOf(r.lo, r.hi);
+        break;
+      case 25:
+        r.fixed64();
+        timeMs = msOf(r.lo, r.hi);
+        timeNanos = nanosOf(r.lo, r.hi);
+        break;
+      case 33:
+        r.fixed64();
+        count = r.hi * 4294967296 + r.lo;
+        break;
+      case 41:
+        sum = r.double();
+        break;
+      case 48: // scale = 6, sint32
+        scale = r.sint32();
+        break;
+      case 57: // zero_count = 7, fixed64
+        r.fixed64();
+        zeroCount = r.hi * 4294967296 + r.lo;
+        break;
+      case 66: {
+        const e = r.lengthEnd(end);
+        try {
+          positive = decodeBuckets(r, e);
+        } catch (err) {
+          rethrowWithin(err, 'positive');
+        }
+        break;
+      }
+      case 74: {
+        const e = r.lengthEnd(end);
+        try {
+          negative = decodeBuckets(r, e);
+        } catch (err) {
+          rethrowWithin(err, 'negative');
+        }
+        break;
+      }
+      case 80:
+        flags = r.uint32();
+        break;
+      case 90:
+        pushExemplar(r, end, exemplars);
+        break;
+      case 97:
+        min = r.double();
+        break;
+      case 105:
+        max = r.double();
+        break;
+      case 113:
+        zeroThreshold = r.double();
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, EXPONENTIAL_POINT_FIELDS);
+    }
+  }
+  expectEnd(r, end);
+  return {
+    type: 'exponentialHistogram', resource, scope, metric, attributes, startTimeMs, startTimeNanos, timeMs, timeNanos, flags,
+    count, sum, scale, zeroCount, positive, negative, exemplars, min, max, zeroThreshold,
+  };
+}
+
+function decodeBuckets(r: ProtoReader, end: number): ExponentialBuckets {
+  const buckets: ExponentialBuckets = { offset: 0, bucketCounts: [] };
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    if (tag === 8) buckets.offset = r.sint32();
+    else if (tag === 18) {
+      // bucket_counts = 2, packed uint64 varints
+      const e = r.lengthEnd(end);
+      while (r.pos < e) {
+        r.varint64();
+        buckets.bucketCounts.push(r.hi * 4294967296 + r.lo);
+      }
+      if (r.pos !== e) r.fail('packed varint runs past the end of its field', e, 'bucketCounts');
+    } else if (tag === 16) {
+      r.varint64();
+      buckets.bucketCounts.push(r.hi * 4294967296 + r.lo);
+    } else skipUnknown(r, tag, tagAt, end, BUCKETS_FIELDS);
+  }
+  expectEnd(r, end);
+  return buckets;
+}
+
+function decodeSummaryPoint(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric): SummaryPoint {
+  const attributes: Attribute[] = [];
+  let startTimeMs = 0;
+  let startTimeNanos = 0;
+  let timeMs = 0;
+  let timeNanos = 0;
+  let count = 0;
+  let sum = 0;
+  const quantileValues: QuantileValue[] = [];
+  let flags = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 58:
+        pushAttribute(r, end, attributes, 'attributes');
+        break;
+      case 17:
+        r.fixed64();
+        startTimeMs = msOf(r.lo, r.hi);
+        startTimeNanos = nanosOf(r.lo, r.hi);
+        break;
+      case 25:
+        r.fixed64();
+        timeMs = msOf(r.lo, r.hi);
+        timeNanos = nanosOf(r.lo, r.hi);
+        break;
+      case 33:
+        r.fixed64();
+        count = r.hi * 4294967296 + r.lo;
+        break;
+      case 41:
+        sum = r.double();
+        break;
+      case 50: {
+        const e = r.lengthEnd(end);
+        const q: QuantileValue = { quantile: 0, value: 0 };
+        while (r.pos < e) {
+          const at = r.pos;
+          const t = r.uint32();
+          if (t === 9) q.quantile = r.double();
+          else if (t === 17) q.value = r.double();
+          else {
+            try {
+              skipUnknown(r, t, at, e, QUANTILE_FIELDS);
+            } catch (err) {
+              rethrowWithin(err, `quantileValues[${quantileValues.length}]`);
+            }
+          }
+        }
+        if (r.pos !== e) r.fail('last field runs past the end of its message', e, `quantileValues[${quantileValues.length}]`);
+        quantileValues.push(q);
+        break;
+      }
+      case 64:
+        flags = r.uint32();
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, SUMMARY_POINT_FIELDS);
+    }
+  }
+  expectEnd(r, end);
+  return {
+    type: 'summary', resource, scope, metric, attributes, startTimeMs, startTimeNanos, timeMs, timeNanos, flags,
+    count, sum, quantileValues,
+  };
+}
+
+function pushExemplar(r: ProtoReader, limit: number, exemplars: Exemplar[]): void {
+  const end = r.lengthEnd(limit);
+  const exemplar: Exemplar = { filteredAttributes: [], timeMs: 0, timeNanos: 0, valueType: 'none', value: 0, spanId: '', traceId: '' };
+  try {
+    while (r.pos < end) {
+      const tagAt = r.pos;
+      const tag = r.uint32();
+      switch (tag) {
+        case 58:
+          pushAttribute(r, end, exemplar.filteredAttributes, 'filteredAttributes');
+          break;
+        case 17:
+          r.fixed64();
+          exemplar.timeMs = msOf(r.lo, r.hi);
+          exemplar.timeNanos = nanosOf(r.lo, r.hi);
+          break;
+        case 25:
+          exemplar.valueType = 'double';
+          exemplar.value = r.double();
+          break;
+        case 49:
+          r.fixed64();
+          exemplar.valueType = 'int';
+          exemplar.value = int64Of(r.lo, r.hi);
+          break;
+        case 34:
+          exemplar.spanId = readId(r, end, 'spanId', 8, true);
+          break;
+        case 42:
+          exemplar.traceId = readId(r, end, 'traceId', 16, true);
+          break;
+        default:
+          skipUnknown(r, tag, tagAt, end, EXEMPLAR_FIELDS);
+      }
+    }
+    expectEnd(r, end);
+  } catch (err) {
+    rethrowWithin(err, `exemplars[${exemplars.length}]`);
+  }
+  exemplars.push(exemplar);
+}
