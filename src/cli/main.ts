@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// otlp-streams: the command line. Each sub-command lives in its own file in src/cli/.
+import { Command, Option } from 'commander';
+import { KAFKA_VERSIONS, DEFAULT_KAFKA_VERSION } from '../stack/index.ts';
+import { down, status, up } from './stack.ts';
+import { start } from './start.ts';
+import { showConfig } from './config.ts';
+
+const program = new Command('otlp-streams')
+  .description('OpenTelemetry data on Kafka: OTLP ingest, stream topologies, rollups, indexes and sinks')
+  .showHelpAfterError();
+
+const kafkaVersion = new Option('--kafka-version <version>', 'Kafka version for a native stack').choices(KAFKA_VERSIONS).default(DEFAULT_KAFKA_VERSION);
+const stackMode = new Option('--mode <mode>', 'auto: Docker if reachable, else native processes').choices(['auto', 'native', 'docker']).default('auto');
+
+const stack = program.command('stack').description('a local single-node stack: Kafka, schema registry, PostgreSQL, VictoriaMetrics, Prometheus');
+stack
+  .command('up')
+  .description('start the stack (or reuse the running one) and print its connection settings')
+  .addOption(kafkaVersion)
+  .addOption(stackMode)
+  .action(async (o: { kafkaVersion: string; mode: 'auto' | 'native' | 'docker' }) => {
+    await up({ kafkaVersion: o.kafkaVersion, mode: o.mode });
+  });
+stack
+  .command('down')
+  .description('stop every process or container the stack started')
+  .action(async () => down());
+stack
+  .command('status')
+  .description('show each component and whether it answers')
+  .action(async () => {
+    if (!(await status())) process.exitCode = 1;
+  });
+
+program
+  .command('start')
+  .description('the main job: bring the stack up and keep running until Ctrl-C, then shut down what was started')
+  .addOption(kafkaVersion)
+  .addOption(stackMode)
+  .action(async (o: { kafkaVersion: string; mode: 'auto' | 'native' | 'docker' }) => start(o));
+
+program
+  .command('config')
+  .description('print the resolved configuration (environment, config file, local stack), secrets masked')
+  .option('-c, --config <file>', 'YAML or JSON config file')
+  .action((o: { config?: string }) => showConfig(o.config));
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(`otlp-streams: ${(err as Error).message}`);
+  process.exit(1);
+}

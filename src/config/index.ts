@@ -1,0 +1,194 @@
+// One typed configuration for every component, read from the environment, a file and the local stack.
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+export const configSchema = z.strictObject({
+  kafka: z.strictObject({
+    brokers: z.array(hostPort).min(1, 'expected at least one broker'),
+    clientId: z.string().min(1).default('otlp-streams'),
+    sasl: z
+      .strictObject({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .optional(),
+    tls: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        ca: z.string().optional().describe('path of a PEM CA bundle'),
+        cert: z.string().optional().describe('path of a PEM client certificate'),
+        key: z.string().optional().describe('path of a PEM client key'),
+        rejectUnauthorized: z.boolean().default(true),
+      })
+      .optional(),
+  }),
+  schemaRegistry: z
+    .strictObject({
+      url: httpUrl,
+      username: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .optional(),
+  postgres: z.strictObject({ url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL') }).optional(),
+  victoriaMetrics: z.strictObject({ url: httpUrl }).optional(),
+  influx: z
+    .strictObject({
+      url: httpUrl,
+      token: z.string().default(''),
+      org: z.string().default('otlp'),
+      bucket: z.string().default('otlp'),
+    })
+    .optional(),
+  prometheus: z
+    .strictObject({
+      url: httpUrl,
+      remoteWriteUrl: httpUrl.optional(),
+    })
+    .optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable → config path. The same names are used in docker-compose.yml. */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
+  KAFKA_BROKERS: 'kafka.brokers',
+  KAFKA_CLIENT_ID: 'kafka.clientId',
+  KAFKA_SASL_MECHANISM: 'kafka.sasl.mechanism',
+  KAFKA_SASL_USERNAME: 'kafka.sasl.username',
+  KAFKA_SASL_PASSWORD: 'kafka.sasl.password',
+  KAFKA_TLS: 'kafka.tls.enabled',
+  KAFKA_TLS_CA: 'kafka.tls.ca',
+  KAFKA_TLS_CERT: 'kafka.tls.cert',
+  KAFKA_TLS_KEY: 'kafka.tls.key',
+  KAFKA_TLS_REJECT_UNAUTHORIZED: 'kafka.tls.rejectUnauthorized',
+  SCHEMA_REGISTRY_URL: 'schemaRegistry.url',
+  SCHEMA_REGISTRY_USERNAME: 'schemaRegistry.username',
+  SCHEMA_REGISTRY_PASSWORD: 'schemaRegistry.password',
+  PG_URL: 'postgres.url',
+  VM_URL: 'victoriaMetrics.url',
+  INFLUX_URL: 'influx.url',
+  INFLUX_TOKEN: 'influx.token',
+  INFLUX_ORG: 'influx.org',
+  INFLUX_BUCKET: 'influx.bucket',
+  PROM_URL: 'prometheus.url',
+  PROM_REMOTE_WRITE_URL: 'prometheus.remoteWriteUrl',
+};
+
+const LIST_PATHS = new Set(['kafka.brokers']);
+const BOOLEAN_PATHS = new Set(['kafka.tls.enabled', 'kafka.tls.rejectUnauthorized']);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Tree = Record<string, unknown>;
+
+/** A layer of raw settings and where they came from, e.g. "env KAFKA_BROKERS" or "file otlp-streams.yaml". */
+export interface ConfigLayer {
+  values: Tree;
+  origin: (path: string) => string;
+}
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Tree;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+function getPath(tree: unknown, path: string): unknown {
+  let node = tree;
+  for (const part of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Tree)[part];
+  }
+  return node;
+}
+
+function isPlainObject(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? merge(out[k] as Tree, v) : v;
+  }
+  return out;
+}
+
+/** Settings from environment variables (see ENV_KEYS). */
+export function envLayer(env: NodeJS.ProcessEnv = process.env): ConfigLayer {
+  const values: Tree = {};
+  const byPath = new Map<string, string>();
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (LIST_PATHS.has(path)) value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (BOOLEAN_PATHS.has(path)) value = ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no', 'off'].includes(raw.toLowerCase()) ? false : raw;
+    setPath(values, path, value);
+    byPath.set(path, name);
+  }
+  return { values, origin: (path) => (byPath.has(path) ? `env ${byPath.get(path)}` : 'environment') };
+}
+
+/** Settings from a YAML or JSON file shaped like the config schema. */
+export function fileLayer(file: string): ConfigLayer {
+  if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
+  let values: unknown;
+  try {
+    values = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  if (values == null) values = {};
+  if (!isPlainObject(values)) throw new ConfigError(`config file ${file}: expected a mapping at the top level`);
+  return { values, origin: () => `file ${file}` };
+}
+
+/** Validates merged layers (later layers win) and returns the typed config, or throws a ConfigError naming key and source. */
+export function resolveConfig(layers: ConfigLayer[]): Config {
+  let merged: Tree = {};
+  for (const layer of layers) merged = merge(merged, layer.values);
+  const result = configSchema.safeParse(merged);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    const origin = [...layers].reverse().find((l) => getPath(l.values, path) !== undefined)?.origin(path) ?? 'default';
+    const got = getPath(merged, path);
+    const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+    return `  ${path || '(root)'} (from ${origin}): ${issue.message}; got ${shown}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Turns connection settings of a running local stack into a config layer. */
+export function stackLayer(stack: StackEndpoints): ConfigLayer {
+  const values: Tree = { kafka: { brokers: stack.kafka.brokers } };
+  if (stack.schemaRegistry) values.schemaRegistry = { url: stack.schemaRegistry.url };
+  if (stack.postgres) values.postgres = { url: stack.postgres.url };
+  if (stack.victoriaMetrics) {
+    values.victoriaMetrics = { url: stack.victoriaMetrics.url };
+    values.influx = { url: stack.victoriaMetrics.url };
+  }
+  if (stack.prometheus) values.prometheus = { url: stack.prometheus.url };
+  return { values, origin: () => 'the local stack file' };
+}
+
+/** The endpoints a stack offers; written by `otlp-streams stack up`. */
+export interface StackEndpoints {
+  kafka: { brokers: string[] };
+  schemaRegistry?: { url: string };
+  postgres?: { url: string };
+  victoriaMetrics?: { url: string };
+  prometheus?: { url: string };
+}
