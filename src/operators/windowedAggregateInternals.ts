@@ -67,13 +67,14 @@ export class WindowAggregation<V, K extends string, A> {
     this.closeEndedBy(streamTime - this.config.grace);
   }
 
-  /** Closes every open window and moves stream time to where the last of them would have closed. */
+  /** Moves stream time to where the last open window closes, closing them all. */
   flush(): void {
-    const closed = this.closeEndedBy(Infinity);
-    for (const entry of closed) {
+    const closing = this.config.store.takeEndedBy(Infinity);
+    for (const entry of closing) {
       const closesAt = entry.end + this.config.grace;
       if (closesAt > this.config.counters.streamTime) this.config.counters.streamTime = closesAt;
     }
+    this.emitFinal(closing);
   }
 
   private onRecord(record: TaskRecord<V>): void {
@@ -140,8 +141,11 @@ export class WindowAggregation<V, K extends string, A> {
     return window.end + this.config.grace <= this.config.counters.streamTime;
   }
 
-  private closeEndedBy(maxEnd: number): WindowEntry<K, A>[] {
-    const closed = this.config.store.takeEndedBy(maxEnd);
+  private closeEndedBy(maxEnd: number): void {
+    this.emitFinal(this.config.store.takeEndedBy(maxEnd));
+  }
+
+  private emitFinal(closed: WindowEntry<K, A>[]): void {
     for (const entry of closed) {
       this.config.counters.windowsClosed++;
       this.emit({
@@ -153,7 +157,6 @@ export class WindowAggregation<V, K extends string, A> {
         streamTime: this.streamTime,
       });
     }
-    return closed;
   }
 
   private emitUpdate(key: K, window: Window, aggregate: A): void {
