@@ -49,6 +49,20 @@ describe('inMemoryWindowStore', () => {
     expect(store.earliestEnd()).toBe(Infinity);
   });
 
+  it('keeps closing correct while many windows grow and are removed (heap compaction)', () => {
+    const store = inMemoryWindowStore<string, number>({ ...options, logged: false });
+    for (let i = 0; i < 1_000; i++) {
+      store.put('grows', 0, 10 + i, i);
+      store.put(`k${i % 7}`, 1_000 + i, 2_000 + i, i);
+      if (i % 3 === 0) store.delete(`k${i % 7}`, 1_000 + i);
+    }
+    expect(store.earliestEnd()).toBe(1_009);
+    const ended = store.takeEndedBy(2_100);
+    expect(ended[0]).toMatchObject({ key: 'grows', start: 0, end: 1_009 });
+    expect(ended.map((w) => w.end)).toEqual([...ended.map((w) => w.end)].sort((a, b) => a - b));
+    expect(store.size + ended.length).toBe(1 + 1_000 - 334);
+  });
+
   it('captures changes with tombstones for removed windows, and restores them', () => {
     const store = inMemoryWindowStore<string, number>(options);
     store.put('a', 0, 10, 1);
