@@ -4,8 +4,11 @@ import { defineConfig } from 'vitest/config';
 // The stack is brought up once per run by test/setup/stack.ts and shared by every test file.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/setup/summary-reporter.ts'],
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
@@ -13,6 +16,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -23,6 +27,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

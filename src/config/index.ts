@@ -138,7 +138,12 @@ export function envLayer(env: NodeJS.ProcessEnv = process.env): ConfigLayer {
     setPath(values, path, value);
     byPath.set(path, name);
   }
-  return { values, origin: (path) => (byPath.has(path) ? `env ${byPath.get(path)}` : 'environment') };
+  const origin = (path: string) => {
+    // An issue may point inside a value (kafka.brokers.0): name the variable that set its nearest parent.
+    for (let p = path; p; p = p.slice(0, Math.max(0, p.lastIndexOf('.')))) if (byPath.has(p)) return `env ${byPath.get(p)}`;
+    return 'environment';
+  };
+  return { values, origin };
 }
 
 /** Settings from a YAML or JSON file shaped like the config schema. */

@@ -1,0 +1,62 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envLayer, fileLayer, resolveConfig, stackLayer } from './index.ts';
+import { kafkaClientConfig } from './kafka.ts';
+
+function tmpFile(name: string, text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('config loader', () => {
+  it('reads the environment with defaults filled in', () => {
+    const config = resolveConfig([envLayer({ KAFKA_BROKERS: 'a:9092, b:9093', PG_URL: 'postgres://u@h:5432/db', KAFKA_TLS: 'true' })]);
+    expect(config.kafka).toEqual({ brokers: ['a:9092', 'b:9093'], clientId: 'otlp-streams', tls: { enabled: true, rejectUnauthorized: true } });
+    expect(config.postgres?.url).toBe('postgres://u@h:5432/db');
+  });
+
+  it('lets the environment win over a file, and a file over the local stack', () => {
+    const file = tmpFile('c.yaml', 'kafka:\n  brokers: [file:1]\n  clientId: from-file\nprometheus:\n  url: http://file:9090\n');
+    const config = resolveConfig([
+      stackLayer({ kafka: { brokers: ['stack:1'] }, prometheus: { url: 'http://stack:9090' }, postgres: { url: 'postgres://stack/db' } }),
+      fileLayer(file),
+      envLayer({ KAFKA_BROKERS: 'env:1' }),
+    ]);
+    expect(config.kafka.brokers).toEqual(['env:1']);
+    expect(config.kafka.clientId).toBe('from-file');
+    expect(config.prometheus?.url).toBe('http://file:9090');
+    expect(config.postgres?.url).toBe('postgres://stack/db');
+  });
+
+  it.each([
+    [{ KAFKA_BROKERS: 'nohostport' }, 'kafka.brokers.0 (from env KAFKA_BROKERS): expected host:port; got "nohostport"'],
+    [{ KAFKA_BROKERS: 'a:1', PG_URL: 'mysql://x' }, 'postgres.url (from env PG_URL): expected a postgres:// URL'],
+    [{ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, 'kafka.sasl.mechanism (from env KAFKA_SASL_MECHANISM)'],
+    [{ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'plain' }, 'kafka.sasl.username'],
+    [{ KAFKA_BROKERS: 'a:1', VM_URL: 'ftp://x' }, 'victoriaMetrics.url (from env VM_URL): expected an http(s) URL'],
+    [{ KAFKA_BROKERS: 'a:1', KAFKA_TLS: 'maybe' }, 'kafka.tls.enabled (from env KAFKA_TLS)'],
+    [{}, 'kafka (from default)'],
+  ])('fails fast on %o, naming the key and its source', (env, message) => {
+    expect(() => resolveConfig([envLayer(env)])).toThrow(ConfigError);
+    expect(() => resolveConfig([envLayer(env)])).toThrow(message);
+  });
+
+  it('rejects unknown keys in a file, naming the file', () => {
+    const file = tmpFile('bad.yaml', 'kafka:\n  brokers: [a:1]\n  brokerz: [b:1]\n');
+    expect(() => resolveConfig([fileLayer(file)])).toThrow(`(from file ${file})`);
+    expect(() => resolveConfig([fileLayer(file)])).toThrow('brokerz');
+  });
+
+  it('reports a missing or malformed file clearly', () => {
+    expect(() => fileLayer('/nonexistent/otlp.yaml')).toThrow('config file /nonexistent/otlp.yaml does not exist');
+    expect(() => fileLayer(tmpFile('x.yaml', 'kafka: [unclosed'))).toThrow('is not valid YAML/JSON');
+  });
+
+  it('builds kafkajs options with SASL', () => {
+    const config = resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' })]);
+    expect(kafkaClientConfig(config)).toMatchObject({ brokers: ['a:1'], sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
+  });
+});

@@ -1,0 +1,100 @@
+// The stack's own lifecycle, on a second native stack in a folder of its own: up, reuse, status, down, and `start` until Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive, portOpen } from '../../src/stack/processes.ts';
+import type { StackState } from '../../src/stack/index.ts';
+
+const cli = join(import.meta.dirname, '../../src/cli/main.ts');
+const dirs: string[] = [];
+
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'otlp-streams-lifecycle-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function envFor(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OTLP_STREAMS_STACK_DIR: dir };
+  // This test is about the processes the stack starts itself, never an external stack.
+  for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PG_URL', 'VM_URL', 'PROM_URL']) delete env[name];
+  return env;
+}
+
+function otlpStreams(dir: string, ...args: string[]): { code: number; out: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { env: envFor(dir), encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+function readState(dir: string): StackState {
+  return JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8')) as StackState;
+}
+
+function ports(state: StackState): number[] {
+  const urls = [state.schemaRegistry?.url, state.postgres?.url, state.victoriaMetrics?.url, state.prometheus?.url].filter((u): u is string => !!u);
+  return [...state.kafka.brokers.map((b) => Number(b.split(':')[1])), ...urls.map((u) => Number(new URL(u).port))];
+}
+
+async function expectAllGone(state: StackState): Promise<void> {
+  expect(state.processes.map((p) => p.name).sort()).toEqual(['kafka', 'postgres', 'prometheus', 'schema-registry', 'victoria-metrics']);
+  for (const p of state.processes) expect(isAlive(p.pid), `${p.name} (pid ${p.pid}) still running`).toBe(false);
+  for (const port of ports(state)) expect(await portOpen(port), `port ${port} still open`).toBe(false);
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) {
+    if (existsSync(join(dir, 'stack.json'))) otlpStreams(dir, 'stack', 'down');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('otlp-streams stack', () => {
+  it('up starts every component, a second up reuses it, status reports it, down leaves no process running', async () => {
+    const dir = freshDir();
+    const first = otlpStreams(dir, 'stack', 'up', '--mode', 'native');
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toMatch(/ready in [\d.]+ s \((warm|cold) start, native, Kafka 3\.9\.1\)/);
+    expect(first.out).toMatch(/KAFKA_BROKERS=127\.0\.0\.1:\d+/);
+    const state = readState(dir);
+    for (const p of state.processes) expect(isAlive(p.pid), p.name).toBe(true);
+
+    const second = otlpStreams(dir, 'stack', 'up', '--mode', 'native');
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toContain('(reused, native');
+    expect(readState(dir).processes.map((p) => p.pid)).toEqual(state.processes.map((p) => p.pid));
+
+    const status = otlpStreams(dir, 'stack', 'status');
+    expect(status.code, status.out).toBe(0);
+    expect(status.out.match(/^\s+up\s/gm)).toHaveLength(5);
+
+    const down = otlpStreams(dir, 'stack', 'down');
+    expect(down.code, down.out).toBe(0);
+    await expectAllGone(state);
+    expect(existsSync(join(dir, 'stack.json'))).toBe(false);
+    expect(otlpStreams(dir, 'stack', 'status').code).toBe(1);
+  });
+
+  it('start (the README run command) stays up until Ctrl-C, then stops what it started and exits 0', async () => {
+    const dir = freshDir();
+    const child = spawn(process.execPath, [cli, 'start', '--mode', 'native'], { env: envFor(dir), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 240_000;
+    while (!out.includes('[start] running') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    expect(out).toContain('[start] running; Ctrl-C stops the stack');
+    const state = readState(dir);
+    // Still running a while later: `start` does not return on its own.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(child.exitCode).toBe(null);
+    for (const p of state.processes) expect(isAlive(p.pid), p.name).toBe(true);
+
+    child.kill('SIGINT');
+    expect(await exited, out).toBe(0);
+    expect(out).toContain('[start] stopped cleanly');
+    await expectAllGone(state);
+  });
+});

@@ -1,0 +1,57 @@
+// docker-compose.yml cannot run here; this keeps it honest against the config loader and the stack it describes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ENV_KEYS, envLayer, resolveConfig } from '../../src/config/index.ts';
+import { IMAGES } from '../../src/stack/docker.ts';
+
+interface Service {
+  image?: string;
+  build?: string;
+  command?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+}
+
+const root = join(import.meta.dirname, '../..');
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const ours = Object.entries(services).filter(([, s]) => s.build !== undefined);
+
+describe('docker-compose.yml', () => {
+  it('has the stack and the project services', () => {
+    expect(Object.keys(services).sort()).toEqual(['influxdb', 'ingest', 'kafka', 'prometheus', 'query', 'schema-registry', 'timescaledb', 'worker']);
+    expect(ours.map(([name]) => name).sort()).toEqual(['ingest', 'query', 'worker']);
+  });
+
+  it('gives the project services only variables the config loader reads, and they validate', () => {
+    for (const [name, service] of ours) {
+      const env = service.environment ?? {};
+      for (const key of Object.keys(env)) expect(Object.keys(ENV_KEYS), `${name}: ${key}`).toContain(key);
+      const config = resolveConfig([envLayer(env)]);
+      expect(config.kafka.brokers).toEqual(['kafka:9092']);
+    }
+  });
+
+  it('points every URL at a service that exists and a port it listens on', () => {
+    const env = ours[0][1].environment ?? {};
+    const internalPort: Record<string, number> = { kafka: 9092, 'schema-registry': 8080, timescaledb: 5432, influxdb: 8086, prometheus: 9090 };
+    const targets = [env.KAFKA_BROKERS, env.SCHEMA_REGISTRY_URL, env.PG_URL, env.INFLUX_URL, env.PROM_URL, env.PROM_REMOTE_WRITE_URL];
+    for (const target of targets) {
+      const { hostname, port } = new URL(target.includes('://') ? target : `tcp://${target}`);
+      expect(Object.keys(services), target).toContain(hostname);
+      expect(Number(port), target).toBe(internalPort[hostname]);
+    }
+    expect(services.kafka.environment?.KAFKA_LISTENERS).toContain('PLAINTEXT://:9092');
+    expect(services.prometheus.command).toContain('--web.enable-remote-write-receiver');
+    expect(env.SCHEMA_REGISTRY_URL).toMatch(/\/apis\/ccompat\/v7$/);
+  });
+
+  it('runs the same component versions as the Testcontainers path', () => {
+    expect(services.kafka.image).toBe(IMAGES.kafka);
+    expect(services['schema-registry'].image).toBe(IMAGES.registry);
+    expect(services.timescaledb.image).toBe(IMAGES.postgres);
+    expect(services.prometheus.image).toBe(IMAGES.prometheus);
+  });
+});
