@@ -35,9 +35,12 @@ export interface WindowedAggregateOptions<V, K extends string, A> {
   grace?: number;
   /** `final` (default): one result per window when it closes. `update`: also every change. */
   emit?: 'final' | 'update';
-  /** Store for open windows (default: a fresh unlogged in-memory store per subscription). */
+  /**
+   * Store for open windows (default: a fresh unlogged in-memory store per subscription). A given
+   * store, like given counters, is shared by every subscription: subscribe once per task.
+   */
   store?: WindowStore<K, A>;
-  /** Counters to update in place (default: private ones). */
+  /** Counters to update in place (default: fresh ones per subscription); holds the stream time. */
   counters?: WindowCounters;
   /** Stream time restored with the task's state (default: unknown until the first record). */
   initialStreamTime?: number;

@@ -172,7 +172,8 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
     const slots = this.byKey.get(key);
     if (slots === undefined) return undefined;
     if (!Array.isArray(slots)) return slots.start === start ? slots : undefined;
-    return slots.find((slot) => slot.start === start);
+    for (const slot of slots) if (slot.start === start) return slot;
+    return undefined;
   }
 
   private write(key: K, start: number, end: number, aggregate: A): WindowSlot<K, A> {
