@@ -1,0 +1,22 @@
+// Public surface of the OTLP data plane: flat records, protobuf and JSON codecs, Kafka splitting and keys,
+// series identity and partitioners.
+export type {
+  AnyValue, Attribute, EntityRef, Exemplar, ExponentialBuckets, ExponentialHistogramPoint, HistogramPoint, Int64, LogRecord, Metric,
+  MetricPoint, MetricType, NumberPoint, NumberValueType, QuantileValue, Resource, Scope, Signal, Span, SpanEvent, SpanLink, SummaryPoint,
+} from './model.ts';
+export { AggregationTemporality, NO_RECORDED_VALUE_FLAG, SpanKind, StatusCode } from './model.ts';
+export { OtlpDecodeError } from './errors.ts';
+export { decodeTraces } from './decodeTraces.ts';
+export { decodeMetrics } from './decodeMetrics.ts';
+export { decodeLogs } from './decodeLogs.ts';
+export { encodeTraces } from './encodeTraces.ts';
+export { encodeMetrics } from './encodeMetrics.ts';
+export { encodeLogs } from './encodeLogs.ts';
+export { decodeLogsJson, decodeMetricsJson, decodeTracesJson } from './jsonDecode.ts';
+export { encodeLogsJson, encodeMetricsJson, encodeTracesJson } from './jsonEncode.ts';
+export { splitLogs, splitLogsJson, splitMetrics, splitMetricsJson, splitTraces, splitTracesJson, type KafkaRecord } from './split.ts';
+export { splitBySize, type OversizedItem, type SizeSplit } from './splitBySize.ts';
+export { canonicalAttributes, resourceKey } from './resourceKey.ts';
+export { canonicalSeries, seriesId } from './seriesId.ts';
+export { fnv1a32, murmur2, murmur2Hash, partitioners, sarama_compat, type Partitioner } from './partitioners.ts';
+export { nanosToBigInt, nanosToString, splitNanos } from './time.ts';
