@@ -69,7 +69,7 @@ function murmur2Partition(key: Uint8Array, numPartitions: number): number {
 }
 
 function saramaCompatPartition(key: Uint8Array, numPartitions: number): number {
-  const p = (fnv1a32(key) | 0) % numPartitions;
+  const p = ((fnv1a32(key) | 0) % numPartitions) | 0; // | 0 turns a -0 remainder into 0
   return p < 0 ? -p : p;
 }
 

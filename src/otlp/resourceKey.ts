@@ -164,7 +164,9 @@ export function collectResourceAttributes(r: ProtoReader, end: number, ranges: A
       const e = r.lengthEnd(end);
       ranges.push([r.pos, e]);
       r.pos = e;
-    } else skipUnknown(r, tag, tagAt, end, { 1: 'attributes', 2: 'droppedAttributesCount', 3: 'entityRefs' });
+    } else if (tag === 16) r.varint64(); // dropped_attributes_count: not part of the key
+    else if (tag === 26) r.pos = r.lengthEnd(end); // entity_refs: not part of the key
+    else skipUnknown(r, tag, tagAt, end, { 1: 'attributes', 2: 'droppedAttributesCount', 3: 'entityRefs' });
   }
   expectEnd(r, end);
 }
