@@ -20,4 +20,6 @@ export interface ChangeCapture<C> {
   drainChangelog(): ChangelogRecord[];
   /** Applies one changelog record during restore, without recording it as a change. */
   restoreRecord(record: ChangelogRecord): void;
+  /** Every live entry, serialized like `drainChangelog` (unordered); the runtime packs these into changelog buckets. */
+  snapshotChangelog(): ChangelogRecord[];
 }

@@ -161,6 +161,13 @@ class InMemoryKeyValueStore<K extends string | number, V> implements KeyValueSto
     }));
   }
 
+  snapshotChangelog(): ChangelogRecord[] {
+    const { keySerde, valueSerde } = this.serdes();
+    const out: ChangelogRecord[] = [];
+    for (const [key, cell] of this.cells) out.push({ key: keySerde.serialize(key), value: valueSerde.serialize(cell.value) });
+    return out;
+  }
+
   restoreRecord(record: ChangelogRecord): void {
     const { keySerde, valueSerde } = this.serdes();
     this.restore(keySerde.deserialize(record.key), record.value === null ? null : valueSerde.deserialize(record.value));

@@ -146,6 +146,13 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
     return changes;
   }
 
+  snapshotChangelog(): ChangelogRecord[] {
+    const serde = this.serde();
+    const out: ChangelogRecord[] = [];
+    for (const slot of this.liveSlots()) out.push({ key: encodeWindowKey(slot.key, slot.start), value: encodeWindowValue(slot.start, slot, serde) });
+    return out;
+  }
+
   drainChangelog(): ChangelogRecord[] {
     const serde = this.serde();
     return this.drainChanges().map((change) => ({

@@ -1,0 +1,171 @@
+// Bucketed changelogs: a store's entries are grouped into a fixed number of buckets by a hash of their key, and
+// each checkpoint rewrites every bucket that changed as one record keyed by bucket. Compaction keeps the latest
+// record per bucket, which holds the whole bucket, so the topic stays a complete, compact image of the store,
+// while a checkpoint costs a few large records instead of one record per changed key.
+import type { ChangeCapture, ChangelogRecord } from '../state/index.ts';
+
+export const DEFAULT_BUCKETS = 256;
+const BUCKET = 1;
+const STREAM_TIME = 2;
+
+/** Changelog topic of a store, as the architecture names it. */
+export function changelogTopic(application: string, store: string): string {
+  return `${application}-${store}-changelog`;
+}
+
+/** FNV-1a over the key bytes: stable across processes and versions, which the bucket layout depends on. */
+export function bucketOf(key: Uint8Array, buckets: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
+  return (h >>> 0) % buckets;
+}
+
+function bucketKey(bucket: number): Buffer {
+  const key = Buffer.alloc(3);
+  key[0] = BUCKET;
+  key.writeUInt16BE(bucket, 1);
+  return key;
+}
+
+const STREAM_TIME_KEY = Buffer.from([STREAM_TIME]);
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(buf: Buffer, pos: number, n: number): number {
+  while (n >= 0x80) {
+    buf[pos++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+function readVarint(buf: Uint8Array, pos: number): [number, number] {
+  let n = 0;
+  let mul = 1;
+  for (;;) {
+    if (pos >= buf.length) throw new Error('changelog bucket: truncated varint');
+    const b = buf[pos++];
+    n += (b & 0x7f) * mul;
+    if (b < 0x80) return [n, pos];
+    mul *= 0x80;
+    if (mul > 2 ** 49) throw new Error('changelog bucket: varint too long');
+  }
+}
+
+/** Packs entries as: count, then (key length, key, value length, value) each. */
+export function encodeBucket(entries: ChangelogRecord[]): Buffer {
+  let size = varintLength(entries.length);
+  for (const e of entries) size += varintLength(e.key.length) + e.key.length + varintLength(e.value!.length) + e.value!.length;
+  const buf = Buffer.allocUnsafe(size);
+  let pos = writeVarint(buf, 0, entries.length);
+  for (const e of entries) {
+    pos = writeVarint(buf, pos, e.key.length);
+    buf.set(e.key, pos);
+    pos += e.key.length;
+    pos = writeVarint(buf, pos, e.value!.length);
+    buf.set(e.value!, pos);
+    pos += e.value!.length;
+  }
+  return buf;
+}
+
+/** The entries of a bucket record. */
+export function decodeBucket(buf: Uint8Array): ChangelogRecord[] {
+  let [count, pos] = readVarint(buf, 0);
+  const out: ChangelogRecord[] = [];
+  while (count-- > 0) {
+    let len: number;
+    [len, pos] = readVarint(buf, pos);
+    if (pos + len > buf.length) throw new Error('changelog bucket: key runs past the end');
+    const key = buf.subarray(pos, pos + len);
+    pos += len;
+    [len, pos] = readVarint(buf, pos);
+    if (pos + len > buf.length) throw new Error('changelog bucket: value runs past the end');
+    out.push({ key, value: buf.subarray(pos, pos + len) });
+    pos += len;
+  }
+  if (pos !== buf.length) throw new Error('changelog bucket: trailing bytes');
+  return out;
+}
+
+export interface ChangelogMessage {
+  key: Buffer;
+  value: Buffer | null;
+}
+
+/** Checkpoints one store of one task into bucket records, and restores it from them. */
+export class BucketedChangelog {
+  /** Buckets that hold entries in the topic, so an emptied bucket gets a tombstone. */
+  private readonly filled = new Set<number>();
+  private readonly store: ChangeCapture<unknown>;
+  private readonly buckets: number;
+
+  constructor(store: ChangeCapture<unknown>, buckets = DEFAULT_BUCKETS) {
+    this.store = store;
+    this.buckets = buckets;
+  }
+
+  /** Records for everything that changed since the last checkpoint (empty if nothing did). */
+  checkpoint(streamTime: number | undefined): ChangelogMessage[] {
+    const changes = this.store.drainChangelog();
+    if (changes.length === 0) return [];
+    const dirty = new Set<number>();
+    for (const change of changes) dirty.add(bucketOf(change.key, this.buckets));
+    const contents = new Map<number, ChangelogRecord[]>();
+    for (const entry of this.store.snapshotChangelog()) {
+      const bucket = bucketOf(entry.key, this.buckets);
+      if (!dirty.has(bucket)) continue;
+      const list = contents.get(bucket);
+      if (list) list.push(entry);
+      else contents.set(bucket, [entry]);
+    }
+    const out: ChangelogMessage[] = [];
+    for (const bucket of dirty) {
+      const entries = contents.get(bucket);
+      if (entries) {
+        out.push({ key: bucketKey(bucket), value: encodeBucket(entries) });
+        this.filled.add(bucket);
+      } else if (this.filled.delete(bucket)) {
+        out.push({ key: bucketKey(bucket), value: null });
+      }
+    }
+    if (streamTime !== undefined && Number.isFinite(streamTime)) {
+      const value = Buffer.alloc(8);
+      value.writeDoubleBE(streamTime);
+      out.push({ key: STREAM_TIME_KEY, value });
+    }
+    return out;
+  }
+
+  /**
+   * Restores from the changelog records of this task's partition, read in offset order; only the latest
+   * record per bucket counts. Returns the stream time recorded with the last checkpoint, if any.
+   */
+  restore(records: Iterable<{ key: Buffer | null; value: Buffer | null }>): { entries: number; streamTime?: number } {
+    const latest = new Map<number, Buffer | null>();
+    let streamTime: number | undefined;
+    for (const r of records) {
+      if (!r.key || r.key.length === 0) continue;
+      if (r.key[0] === BUCKET && r.key.length === 3) latest.set(r.key.readUInt16BE(1), r.value);
+      else if (r.key[0] === STREAM_TIME && r.value) streamTime = r.value.readDoubleBE(0);
+    }
+    let entries = 0;
+    for (const [bucket, value] of latest) {
+      if (value === null) continue;
+      this.filled.add(bucket);
+      for (const entry of decodeBucket(value)) {
+        this.store.restoreRecord(entry);
+        entries++;
+      }
+    }
+    return { entries, streamTime };
+  }
+}

@@ -1,0 +1,6 @@
+// The stream runtime: topologies (DSL and YAML) run by workers in a consumer group, with exactly-once inside Kafka.
+export { topology, Stream, WindowedStream, toJson, type Materialized, type Produced, type WindowOptions } from './dsl.ts';
+export type { EmitOutput, Flow, OutputTopicSpec, SinkContext, SinkOutput, SinkSpec, SourceItem, SourceMessage, SourceSpec, StoreSpec, TaskContext, TaskOutput, Topology } from './topology.ts';
+export { Worker, type WorkerOptions } from './worker.ts';
+export { changelogTopic } from './changelog.ts';
+export { withRetry, type ExternalSink } from './sinks.ts';

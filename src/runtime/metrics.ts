@@ -1,0 +1,77 @@
+// Runtime metrics (prom-client, one registry per worker) and the /metrics, /healthz, /readyz endpoints.
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Task } from './task.ts';
+
+export interface RuntimeMetrics {
+  registry: Registry;
+  restoreSeconds: Histogram;
+  restoredEntries: Counter;
+  commitSeconds: Histogram;
+  pausedPartitions: Gauge;
+  rebalances: Counter;
+}
+
+/** Registers the runtime's metrics; per-task values are read from the live tasks at scrape time. */
+export function runtimeMetrics(application: string, tasks: () => Iterable<Task>): RuntimeMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ application });
+  const perTask = (name: string, help: string, read: (t: Task) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of tasks()) this.set({ topic: t.topic, partition: String(t.partition) }, read(t));
+      },
+    });
+  perTask('otlp_streams_records_in_total', 'Kafka records consumed by the task (a counter; restarts with the task)', (t) => t.stats.recordsIn);
+  perTask('otlp_streams_items_in_total', 'Items (points, spans, log records) decoded from consumed records', (t) => t.stats.itemsIn);
+  perTask('otlp_streams_records_out_total', 'Records produced to output topics (outputs, late records, dead letters)', (t) => t.stats.recordsOut);
+  perTask('otlp_streams_dead_letters_total', 'Records sent to the dead-letter topic', (t) => t.stats.deadLetters);
+  perTask('otlp_streams_consumer_lag', 'Records between the last consumed offset and the partition end', (t) => t.stats.lag);
+  perTask('otlp_streams_stream_time_seconds', 'Stream time: the largest event time seen by the task', (t) => (Number.isFinite(t.ctx.streamTime.current) ? t.ctx.streamTime.current / 1000 : 0));
+  perTask('otlp_streams_watermark_delay_seconds', 'Wall clock minus stream time', (t) => (Number.isFinite(t.ctx.streamTime.current) ? (Date.now() - t.ctx.streamTime.current) / 1000 : 0));
+  perTask('otlp_streams_commits_total', 'Transactions committed by the task', (t) => t.stats.commits);
+  new Gauge({
+    name: 'otlp_streams_task_gauge',
+    help: 'Operator gauges of each task: window state size, late records',
+    labelNames: ['topic', 'partition', 'name'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of tasks()) for (const [name, read] of t.ctx.gauges) this.set({ topic: t.topic, partition: String(t.partition), name }, read());
+    },
+  });
+  return {
+    registry,
+    restoreSeconds: new Histogram({ name: 'otlp_streams_restore_seconds', help: 'Time to restore the state of newly assigned tasks', registers: [registry], buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 60] }),
+    restoredEntries: new Counter({ name: 'otlp_streams_restored_entries_total', help: 'Store entries restored from changelogs', registers: [registry] }),
+    commitSeconds: new Histogram({ name: 'otlp_streams_commit_seconds', help: 'Latency of a task commit (sinks, outputs, changelog, offsets)', registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] }),
+    pausedPartitions: new Gauge({ name: 'otlp_streams_paused_partitions', help: 'Partitions paused because a sink fell behind', registers: [registry] }),
+    rebalances: new Counter({ name: 'otlp_streams_rebalances_total', help: 'Group assignments received', registers: [registry] }),
+  };
+}
+
+/** Serves /metrics, /healthz and /readyz; resolves with the listening server. */
+export async function serveMetrics(registry: Registry, port: number, health: { live: () => boolean; ready: () => boolean }): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    } else if (path === '/healthz') {
+      const ok = health.live();
+      res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : 'consumer stopped\n');
+    } else if (path === '/readyz') {
+      const ok = health.ready();
+      res.writeHead(ok ? 200 : 503).end(ok ? 'ready\n' : 'restoring or not assigned yet\n');
+    } else res.writeHead(404).end('not found\n');
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}

@@ -1,0 +1,96 @@
+// Reading chosen partitions of changelog topics from the beginning to the end offsets seen at the start.
+// kafkajs has no manual assignment, so a throwaway consumer group with an assigner that hands its only member
+// exactly those partitions stands in for it.
+import { randomBytes } from 'node:crypto';
+import { AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
+
+export interface RestoredRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+function fixedAssigner(assignment: Record<string, number[]>): PartitionAssigner {
+  return () => ({
+    name: 'OtlpStreamsRestore',
+    version: 1,
+    async assign({ members }) {
+      return members.map((member, i) => ({
+        memberId: member.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? assignment : {}, userData: Buffer.alloc(0) }),
+      }));
+    },
+    protocol({ topics }) {
+      return { name: 'OtlpStreamsRestore', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
+    },
+  });
+}
+
+/**
+ * All committed records of `partitions` of each topic, in offset order, up to the end offsets at the time of the call.
+ * Returns records per "topic:partition".
+ */
+export async function readPartitions(kafka: Kafka, topics: string[], partitions: number[], heartbeat?: () => Promise<void>): Promise<Map<string, RestoredRecord[]>> {
+  const out = new Map<string, RestoredRecord[]>();
+  const admin = kafka.admin();
+  await admin.connect();
+  const pending = new Map<string, bigint>();
+  try {
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      for (const p of partitions) {
+        out.set(`${topic}:${p}`, []);
+        const o = offsets.find((x) => x.partition === p);
+        if (o && BigInt(o.high) > BigInt(o.low)) pending.set(`${topic}:${p}`, BigInt(o.high));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (pending.size === 0) return out;
+
+  const assignment: Record<string, number[]> = {};
+  for (const key of pending.keys()) {
+    const [topic, p] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+    (assignment[topic] ??= []).push(p);
+  }
+  const groupId = `otlp-streams-restore-${randomBytes(6).toString('hex')}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, partitionAssigners: [fixedAssigner(assignment)], maxBytesPerPartition: 8 << 20, maxBytes: 64 << 20 });
+  let resolveDone!: () => void;
+  let rejectDone!: (err: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  // END_BATCH_PROCESS also fires for batches of only control records, which eachBatch never sees.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const key = `${payload.topic}:${payload.partition}`;
+    const end = pending.get(key);
+    if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) {
+      pending.delete(key);
+      if (pending.size === 0) resolveDone();
+    }
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => rejectDone(payload.error));
+  const beat = heartbeat ? setInterval(() => void heartbeat().catch(() => {}), 2000) : undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: Object.keys(assignment), fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const list = out.get(`${batch.topic}:${batch.partition}`);
+        if (!list) return;
+        for (const m of batch.messages) list.push({ key: m.key, value: m.value });
+      },
+    });
+    await done;
+  } finally {
+    if (beat) clearInterval(beat);
+    await consumer.disconnect().catch(() => {});
+    const cleanup = kafka.admin();
+    await cleanup.connect().catch(() => {});
+    await cleanup.deleteGroups([groupId]).catch(() => {});
+    await cleanup.disconnect().catch(() => {});
+  }
+  return out;
+}

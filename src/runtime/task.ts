@@ -1,0 +1,212 @@
+// A task: one input partition with its own stores, pipeline, stream time and transactional producer.
+import type { KafkaMessage, Producer, Transaction } from 'kafkajs';
+import { Subject, type Subscription } from 'rxjs';
+import { deadLetterRecord, DLQ_TOPIC } from '../dlq/index.ts';
+import type { TaskEvent } from '../operators/index.ts';
+import type { ChangeCapture } from '../state/index.ts';
+import { BucketedChangelog, changelogTopic, type ChangelogMessage } from './changelog.ts';
+import type { ExternalSink } from './sinks.ts';
+import type { EmitOutput, Flow, SinkOutput, SourceMessage, TaskContext, Topology } from './topology.ts';
+
+export interface TaskCheckpoint {
+  /** Records per topic to produce in the transaction. */
+  messages: Map<string, Array<{ key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, string>; timestamp?: string }>>;
+  /** Rows per sink to write before the transaction commits. */
+  rows: Map<string, unknown[]>;
+  count: number;
+}
+
+/** Counts a task reports as metrics. */
+export interface TaskStats {
+  recordsIn: number;
+  itemsIn: number;
+  recordsOut: number;
+  deadLetters: number;
+  lag: number;
+  commits: number;
+}
+
+export class Task {
+  readonly topology: Topology;
+  readonly topic: string;
+  readonly partition: number;
+  readonly stores = new Map<string, ChangeCapture<unknown>>();
+  readonly changelogs = new Map<string, BucketedChangelog>();
+  readonly ctx: TaskContext;
+  readonly stats: TaskStats = { recordsIn: 0, itemsIn: 0, recordsOut: 0, deadLetters: 0, lag: 0, commits: 0 };
+  /** First offset not yet committed; records below it were processed by an earlier owner. */
+  nextOffset = 0n;
+  closed = false;
+  producer?: Producer;
+  private readonly input = new Subject<TaskEvent<unknown>>();
+  private subscription?: Subscription;
+  private emits: EmitOutput[] = [];
+  private rows: SinkOutput[] = [];
+  private pipelineError?: unknown;
+
+  constructor(topology: Topology, partition: number, options: { idleFlushMs?: number } = {}) {
+    this.topology = topology;
+    this.topic = topology.source.topic;
+    this.partition = partition;
+    for (const spec of topology.stores) {
+      const store = spec.create();
+      this.stores.set(spec.name, store);
+      this.changelogs.set(spec.name, new BucketedChangelog(store, spec.buckets));
+    }
+    this.ctx = {
+      application: topology.application,
+      topic: this.topic,
+      partition,
+      store: <S extends ChangeCapture<unknown>>(name: string) => {
+        const store = this.stores.get(name);
+        if (!store) throw new Error(`topology ${topology.application}: no store named ${name}`);
+        return store as S;
+      },
+      streamTime: { current: -Infinity },
+      idleFlushMs: options.idleFlushMs,
+      gauges: new Map(),
+    };
+  }
+
+  /** Changelog topic names of this task's stores. */
+  changelogTopics(): string[] {
+    return this.topology.stores.map((s) => changelogTopic(this.topology.application, s.name));
+  }
+
+  /** Applies restored changelog records; call before `start`. */
+  restore(store: string, records: Array<{ key: Buffer | null; value: Buffer | null }>): { entries: number; streamTime?: number } {
+    const changelog = this.changelogs.get(store);
+    if (!changelog) throw new Error(`no store ${store}`);
+    const result = changelog.restore(records);
+    if (result.streamTime !== undefined) {
+      this.ctx.initialStreamTime = Math.max(this.ctx.initialStreamTime ?? -Infinity, result.streamTime);
+      this.ctx.streamTime.current = this.ctx.initialStreamTime;
+    }
+    return result;
+  }
+
+  /** Builds the pipeline; from now on records can be processed. */
+  start(): void {
+    this.subscription = this.input.pipe(this.topology.pipeline(this.ctx)).subscribe({
+      next: (flow: Flow<unknown>) => {
+        if (flow.kind !== 'output') return;
+        if (flow.output.kind === 'emit') this.emits.push(flow.output);
+        else this.rows.push(flow.output);
+      },
+      error: (err) => (this.pipelineError = err),
+    });
+  }
+
+  /** Decodes and processes records in offset order; undecodable ones become dead letters. */
+  process(messages: KafkaMessage[]): void {
+    if (this.pipelineError) throw this.pipelineError;
+    for (const message of messages) {
+      const offset = BigInt(message.offset);
+      if (offset < this.nextOffset) continue;
+      this.stats.recordsIn++;
+      const source: SourceMessage = {
+        topic: this.topic,
+        partition: this.partition,
+        offset: message.offset,
+        key: message.key,
+        value: message.value,
+        timestamp: Number(message.timestamp),
+        headers: headersOf(message),
+      };
+      let items;
+      try {
+        items = [...this.topology.source.decode(source)];
+      } catch (err) {
+        const dead = deadLetterRecord({ ...source, headers: message.headers, timestamp: message.timestamp }, err);
+        this.emits.push({ kind: 'emit', topic: DLQ_TOPIC, key: dead.key ?? null, value: dead.value ?? null, headers: dead.headers as Record<string, string> });
+        this.stats.deadLetters++;
+        continue;
+      }
+      const position = { topic: this.topic, partition: this.partition, offset: message.offset };
+      for (const item of items) {
+        this.stats.itemsIn++;
+        this.input.next({ kind: 'record', key: item.key, timestamp: item.timestamp, value: item.value, position });
+      }
+      if (this.pipelineError) throw this.pipelineError;
+    }
+  }
+
+  /** Feeds a control event (flush, tick) into the pipeline. */
+  control(event: TaskEvent<unknown>): void {
+    this.input.next(event);
+    if (this.pipelineError) throw this.pipelineError;
+  }
+
+  /** True if outputs or state changes wait for a commit. */
+  hasPendingWork(): boolean {
+    return this.emits.length > 0 || this.rows.length > 0 || [...this.stores.values()].some((s) => s.pendingChanges > 0);
+  }
+
+  /** Takes everything produced since the last checkpoint: outputs, sink rows and changelog records. */
+  takeCheckpoint(): TaskCheckpoint {
+    const messages: TaskCheckpoint['messages'] = new Map();
+    const add = (topic: string, m: { key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, string>; timestamp?: string }) => {
+      const list = messages.get(topic);
+      if (list) list.push(m);
+      else messages.set(topic, [m]);
+    };
+    for (const e of this.emits) add(e.topic, { key: e.key, value: e.value, headers: e.headers, timestamp: e.timestamp === undefined ? undefined : String(e.timestamp) });
+    let count = this.emits.length;
+    this.stats.recordsOut += this.emits.length;
+    this.emits = [];
+    for (const [name, changelog] of this.changelogs) {
+      const records: ChangelogMessage[] = changelog.checkpoint(this.ctx.streamTime.current);
+      for (const r of records) add(changelogTopic(this.topology.application, name), r);
+      count += records.length;
+    }
+    const rows = new Map<string, unknown[]>();
+    for (const r of this.rows) {
+      const list = rows.get(r.sink);
+      if (list) list.push(r.row);
+      else rows.set(r.sink, [r.row]);
+    }
+    this.rows = [];
+    return { messages, rows, count };
+  }
+
+  /**
+   * Commits a checkpoint: sink rows first (they must be acknowledged before offsets move), then outputs,
+   * changelog records and the consumer offset in one Kafka transaction.
+   */
+  async commit(checkpoint: TaskCheckpoint, groupId: string, nextOffset: bigint, sinks: Map<string, ExternalSink>): Promise<void> {
+    if (!this.producer) throw new Error(`task ${this.topic}-${this.partition}: no producer`);
+    for (const [name, rows] of checkpoint.rows) {
+      const sink = sinks.get(name);
+      if (!sink) throw new Error(`no sink named ${name}`);
+      await sink.write(rows);
+    }
+    if (this.closed) throw new Error(`task ${this.topic}-${this.partition} was revoked; not committing`);
+    const tx: Transaction = await this.producer.transaction();
+    try {
+      if (checkpoint.messages.size > 0) {
+        await tx.sendBatch({ acks: -1, topicMessages: [...checkpoint.messages].map(([topic, messages]) => ({ topic, messages })) });
+      }
+      await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: this.topic, partitions: [{ partition: this.partition, offset: nextOffset.toString() }] }] });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => {});
+      throw err;
+    }
+    this.nextOffset = nextOffset;
+    this.stats.commits++;
+  }
+
+  /** Completes the pipeline (open windows stay in the discarded stores) and disconnects the producer. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.input.complete();
+    this.subscription?.unsubscribe();
+    await this.producer?.disconnect().catch(() => {});
+  }
+}
+
+function headersOf(message: KafkaMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return out;
+}

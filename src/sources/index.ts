@@ -1,0 +1,1 @@
+export { otlpLogs, otlpMetricPoints, otlpSpans, pointValue, type OtlpEncoding } from './otlp.ts';
