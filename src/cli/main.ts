@@ -5,6 +5,7 @@ import { KAFKA_VERSIONS, DEFAULT_KAFKA_VERSION } from '../stack/index.ts';
 import { down, status, up } from './stack.ts';
 import { start } from './start.ts';
 import { showConfig } from './config.ts';
+import { ingestCommand } from './ingest.ts';
 
 const program = new Command('otlp-streams')
   .description('OpenTelemetry data on Kafka: OTLP ingest, stream topologies, rollups, indexes and sinks')
@@ -45,6 +46,8 @@ program
   .description('print the resolved configuration (environment, config file, local stack), secrets masked')
   .option('-c, --config <file>', 'YAML or JSON config file')
   .action((o: { config?: string }) => showConfig(o.config));
+
+program.addCommand(ingestCommand());
 
 try {
   await program.parseAsync();

@@ -35,9 +35,8 @@ describe('runtime: counting topology', () => {
     await worker.start();
 
     const deadline = Date.now() + 60_000;
-    let rows: number = 0;
     while (Date.now() < deadline) {
-      rows = Number((await pool.query('SELECT count(*) FROM counts').catch(() => ({ rows: [{ count: 0 }] }))).rows[0].count);
+      const rows = Number((await pool.query('SELECT count(*) FROM counts').catch(() => ({ rows: [{ count: 0 }] }))).rows[0].count);
       if (rows >= expected.length) break;
       await new Promise((r) => setTimeout(r, 250));
     }
