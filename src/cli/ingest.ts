@@ -1,0 +1,96 @@
+// `otlp-streams ingest`: the OTLP ingest gateway, until SIGTERM / SIGINT (then drains and exits 0).
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import { createGateway, defaultGatewayOptions, loadTokenTenancy, type GatewayOptions, type Tenancy } from '../ingest/index.ts';
+import { createKafka } from '../kafka/index.ts';
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got "${v}"`);
+  return n;
+};
+
+interface IngestFlags {
+  config?: string;
+  host: string;
+  httpPort: number;
+  grpcPort: number;
+  grpc: boolean;
+  tracesTopic: string;
+  metricsTopic: string;
+  logsTopic: string;
+  partitions: number;
+  partitioner: GatewayOptions['partitioner'];
+  delivery: GatewayOptions['delivery'];
+  transactionalId?: string;
+  maxBodyBytes: number;
+  maxInflightBytes: number;
+  maxMessageBytes?: number;
+  retryAfter: number;
+  tenants?: string;
+  tenantHeader: boolean;
+}
+
+/** The `ingest` command. */
+export function ingestCommand(): Command {
+  const d = defaultGatewayOptions();
+  return new Command('ingest')
+    .description('OTLP ingest gateway: OTLP/HTTP and OTLP/gRPC in, keyed records on otlp_spans / otlp_metrics / otlp_logs out')
+    .option('-c, --config <file>', 'YAML or JSON config file (Kafka connection)')
+    .option('--host <address>', 'interface to listen on (0.0.0.0 in a container)', d.host)
+    .option('--http-port <port>', 'OTLP/HTTP port', int, d.httpPort)
+    .option('--grpc-port <port>', 'OTLP/gRPC port', int, d.grpcPort ?? 4317)
+    .option('--no-grpc', 'do not serve OTLP/gRPC')
+    .option('--traces-topic <topic>', 'topic for spans', d.topics.traces)
+    .option('--metrics-topic <topic>', 'topic for metrics', d.topics.metrics)
+    .option('--logs-topic <topic>', 'topic for logs', d.topics.logs)
+    .option('--partitions <n>', 'partitions of topics created by the gateway', int, d.partitions)
+    .addOption(
+      new Option('--partitioner <name>', 'murmur2 = Java/kafkajs default; sarama_compat = OTel Collector default. Use what the other producers of the topics use')
+        .choices(['murmur2', 'sarama_compat'])
+        .default(d.partitioner),
+    )
+    .addOption(
+      new Option('--delivery <mode>', 'transactional: a failed request leaves nothing visible to read_committed readers; idempotent: at-least-once')
+        .choices(['transactional', 'idempotent'])
+        .default(d.delivery),
+    )
+    .option('--transactional-id <id>', 'Kafka transactional id, stable per instance (default otlp-streams-ingest-<http port>)')
+    .option('--max-body-bytes <n>', 'largest request body after decompression (413 beyond)', int, d.maxBodyBytes)
+    .option('--max-inflight-bytes <n>', 'bytes of requests handled at once (429 beyond); bounds memory', int, d.maxInflightBytes)
+    .option('--max-message-bytes <n>', "cap records below the topic's max.message.bytes", int)
+    .option('--retry-after <seconds>', 'Retry-After on 429 / 503', int, d.retryAfterSeconds)
+    .option('--tenants <file>', 'YAML/JSON "tokens: {<bearer token>: <tenant>}": require a bearer token, tenant from it')
+    .option('--tenant-header', 'multi-tenant: require X-Scope-OrgID and put it on every record', false)
+    .action(async (flags: IngestFlags) => runIngest(flags));
+}
+
+async function runIngest(flags: IngestFlags): Promise<void> {
+  const config = loadConfig({ file: flags.config });
+  let tenancy: Tenancy = { mode: 'none' };
+  if (flags.tenants) tenancy = loadTokenTenancy(flags.tenants);
+  else if (flags.tenantHeader) tenancy = { mode: 'header' };
+  const gateway = createGateway(createKafka(config), {
+    host: flags.host,
+    httpPort: flags.httpPort,
+    grpcPort: flags.grpc ? flags.grpcPort : null,
+    topics: { traces: flags.tracesTopic, metrics: flags.metricsTopic, logs: flags.logsTopic },
+    partitions: flags.partitions,
+    partitioner: flags.partitioner,
+    delivery: flags.delivery,
+    transactionalId: flags.transactionalId ?? `otlp-streams-ingest-${flags.httpPort}`,
+    maxBodyBytes: flags.maxBodyBytes,
+    maxInflightBytes: flags.maxInflightBytes,
+    maxMessageBytes: flags.maxMessageBytes,
+    retryAfterSeconds: flags.retryAfter,
+    tenancy,
+  });
+  const ports = await gateway.start();
+  console.log(`[ingest] OTLP/HTTP on ${flags.host}:${ports.httpPort}${ports.grpcPort === null ? '' : `, OTLP/gRPC on ${flags.host}:${ports.grpcPort}`}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await gateway.stop();
+  console.log('[ingest] stopped cleanly');
+}

@@ -1,0 +1,21 @@
+// What the HTTP and gRPC front ends share: producer, limits, metrics, tenancy and the drain state.
+import type { OtlpProducer } from '../producer/index.ts';
+import type { ExportOutcome } from './exportRequest.ts';
+import type { InflightLimiter } from './limiter.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayOptions } from './options.ts';
+
+export interface GatewayCore {
+  options: GatewayOptions;
+  producer: OtlpProducer;
+  metrics: GatewayMetrics;
+  limiter: InflightLimiter;
+  /** True once shutdown began: new requests get 503. */
+  draining(): boolean;
+  /** True when Kafka answers (cached briefly). */
+  ready(): Promise<boolean>;
+  /** Runs a request's work, counted so shutdown can wait for it. */
+  track(work: () => Promise<void>): Promise<void>;
+  /** Counts the outcome of a request. */
+  count(signal: string, transport: 'http' | 'grpc', outcome: ExportOutcome): void;
+}

@@ -1,0 +1,90 @@
+// OTLP/gRPC: the collector services' Export methods on @grpc/grpc-js, with the request bytes handed to the same
+// splitter as HTTP (our codec does the protobuf; grpc-js only frames and decompresses).
+import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData } from '@grpc/grpc-js';
+import type { Signal } from '../otlp/index.ts';
+import type { GatewayCore } from './core.ts';
+import { exportRequest, type ExportOutcome } from './exportRequest.ts';
+import { Reservation } from './limiter.ts';
+import { GRPC_CODE, isRetryable } from './outcome.ts';
+import { exportResponse, statusProto } from './responses.ts';
+import { resolveTenant } from './tenancy.ts';
+
+const SERVICES: Record<Signal, string> = {
+  traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
+  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
+};
+
+const identity = (b: Buffer): Buffer => b;
+
+/** The service definition of one signal's collector service, with raw bytes in and out. */
+export function otlpServiceDefinition(signal: Signal): ServiceDefinition {
+  return {
+    Export: {
+      path: `/${SERVICES[signal]}/Export`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+  };
+}
+
+/** A gRPC server with the three collector services registered (not yet bound). */
+export function createGrpcServer(core: GatewayCore): Server {
+  const server = new Server({
+    'grpc.max_receive_message_length': core.options.maxBodyBytes,
+    'grpc.max_send_message_length': 1 << 20,
+  });
+  for (const signal of Object.keys(SERVICES) as Signal[]) {
+    server.addService(otlpServiceDefinition(signal), {
+      Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+        void core.track(() => handleExport(core, signal, call, callback));
+      },
+    });
+  }
+  return server;
+}
+
+async function handleExport(core: GatewayCore, signal: Signal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
+  const reservation = new Reservation(core.limiter);
+  let outcome: ExportOutcome;
+  try {
+    outcome = await (async (): Promise<ExportOutcome> => {
+      if (core.draining()) return { kind: 'draining', message: 'the gateway is shutting down; retry' };
+      const first = (key: string) => {
+        const v = call.metadata.get(key)[0];
+        return v === undefined ? undefined : String(v);
+      };
+      const tenant = resolveTenant(core.options.tenancy, first('authorization'), first('x-scope-orgid'));
+      if ('error' in tenant) return { kind: 'unauthenticated', message: tenant.error };
+      if (!reservation.add(call.request.length)) return { kind: 'overloaded', message: 'too many bytes in flight; retry later' };
+      return exportRequest(core, { signal, format: 'protobuf', body: call.request, tenant: tenant.tenant, reservation });
+    })();
+  } catch (err) {
+    outcome = { kind: 'internal', message: (err as Error).message };
+  } finally {
+    reservation.release();
+  }
+  core.count(signal, 'grpc', outcome);
+  if (outcome.kind === 'accepted') {
+    callback(null, exportResponse(signal, 'protobuf', outcome.rejected, outcome.message));
+    return;
+  }
+  const code = GRPC_CODE[outcome.kind] as status;
+  const metadata = new Metadata();
+  if (isRetryable(outcome.kind)) {
+    // RetryInfo tells OTLP clients a RESOURCE_EXHAUSTED is worth retrying, and when.
+    metadata.set('grpc-status-details-bin', statusProto(code, outcome.message, core.options.retryAfterSeconds));
+  }
+  callback({ code, details: outcome.message, metadata });
+}
+
+/** Binds the server; resolves with the port it listens on. */
+export function bindGrpc(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}

@@ -1,0 +1,66 @@
+// The gateway's options, with every default in one place, and the cross-field checks.
+import type { DeliveryMode, PartitionerName } from '../producer/index.ts';
+import type { Signal } from '../otlp/index.ts';
+import type { Tenancy } from './tenancy.ts';
+
+export interface GatewayOptions {
+  /** Interface to listen on (default 127.0.0.1; 0.0.0.0 in a container). */
+  host: string;
+  /** OTLP/HTTP port (default 4318; 0 picks a free one). */
+  httpPort: number;
+  /** OTLP/gRPC port (default 4317; 0 picks a free one; null turns gRPC off). */
+  grpcPort: number | null;
+  topics: Record<Signal, string>;
+  /** Partitions of topics the gateway creates (existing topics keep theirs). */
+  partitions: number;
+  partitioner: PartitionerName;
+  delivery: DeliveryMode;
+  /** Kafka transactional id of this instance; keep it stable across restarts of one instance. */
+  transactionalId: string;
+  /** Caps the record size below the topic's max.message.bytes. */
+  maxMessageBytes?: number;
+  /** Largest request body, after decompression (413 beyond). */
+  maxBodyBytes: number;
+  /** Bytes of requests being read, split or produced at once (429 beyond): bounds the gateway's memory. At least 2 × maxBodyBytes. */
+  maxInflightBytes: number;
+  /** Retry-After for 429 / 503 answers, in seconds. */
+  retryAfterSeconds: number;
+  /** A request not acknowledged by Kafka within this time gets 503. */
+  deliveryTimeoutMs: number;
+  tenancy: Tenancy;
+}
+
+/** Defaults for every option. */
+export function defaultGatewayOptions(): GatewayOptions {
+  return {
+    host: '127.0.0.1',
+    httpPort: 4318,
+    grpcPort: 4317,
+    topics: { traces: 'otlp_spans', metrics: 'otlp_metrics', logs: 'otlp_logs' },
+    partitions: 6,
+    partitioner: 'murmur2',
+    delivery: 'transactional',
+    transactionalId: 'otlp-streams-ingest',
+    maxBodyBytes: 16 << 20,
+    maxInflightBytes: 256 << 20,
+    retryAfterSeconds: 5,
+    deliveryTimeoutMs: 15_000,
+    tenancy: { mode: 'none' },
+  };
+}
+
+/** Checks rules across options; throws an Error naming the option. */
+export function validateGatewayOptions(o: GatewayOptions): void {
+  const positive = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: expected a positive integer, got ${v}`);
+  };
+  positive('partitions', o.partitions);
+  positive('maxBodyBytes', o.maxBodyBytes);
+  positive('maxInflightBytes', o.maxInflightBytes);
+  positive('retryAfterSeconds', o.retryAfterSeconds);
+  // A request holds its body and its records (about the body's size again) until Kafka acknowledges.
+  if (o.maxInflightBytes < 2 * o.maxBodyBytes) throw new Error(`maxInflightBytes (${o.maxInflightBytes}) must be at least twice maxBodyBytes (${o.maxBodyBytes})`);
+  if (!['murmur2', 'sarama_compat'].includes(o.partitioner)) throw new Error(`partitioner: expected murmur2 or sarama_compat, got ${o.partitioner}`);
+  if (!['transactional', 'idempotent'].includes(o.delivery)) throw new Error(`delivery: expected transactional or idempotent, got ${o.delivery}`);
+  if (o.grpcPort !== null && o.grpcPort !== 0 && o.grpcPort === o.httpPort) throw new Error(`grpcPort and httpPort are both ${o.httpPort}`);
+}
