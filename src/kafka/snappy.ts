@@ -1,7 +1,10 @@
 // Snappy for kafkajs (which ships no snappy codec), on snappyjs. Compresses as a raw snappy block, which brokers
 // and other clients accept; decompresses both raw blocks and the xerial framing that Java producers write.
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { compress, uncompress } from 'snappyjs';
+
+// CompressionCodecs is not a named export Node's CommonJS detection finds in kafkajs (vitest hides this).
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 // xerial snappy-java stream header: 0x82 "SNAPPY" 0x00, then version and compatible version (int32 each).
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -28,7 +31,7 @@ let registered = false;
 /** Registers the snappy codec with kafkajs once per process. */
 export function registerSnappy(): void {
   if (registered) return;
-  CompressionCodecs[CompressionTypes.Snappy] = () => ({
+  kafkajs.CompressionCodecs[kafkajs.CompressionTypes.Snappy] = () => ({
     compress: async (encoder: { buffer: Buffer }) => Buffer.from(compress(encoder.buffer)),
     decompress: async (buffer: Buffer) => snappyDecompress(buffer),
   });
