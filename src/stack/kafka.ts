@@ -1,6 +1,6 @@
 // Apache Kafka in KRaft combined mode (broker + controller), from Maven Central jars, run with `java -cp`.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { run } from './exec.ts';
@@ -138,4 +138,28 @@ export async function kafkaReady(brokers: string[]): Promise<boolean> {
     await producer.disconnect().catch(() => {});
     await admin.disconnect().catch(() => {});
   }
+}
+
+/**
+ * Starts again a broker that startKafka ran in `ctx.dir` and that was stopped, keeping its data and ports
+ * (for tests of what clients do while a broker is down and after it comes back).
+ */
+export async function restartKafka(ctx: ComponentContext, version: string): Promise<{ proc: ManagedProcess; brokers: string[] }> {
+  const libs = await fetchKafka(ctx.cache, version);
+  const home = join(ctx.dir, 'kafka');
+  const props = join(home, 'server.properties');
+  if (!existsSync(props)) throw new Error(`no broker to restart in ${home}`);
+  const port = /^listeners=PLAINTEXT:\/\/[^:]+:(\d+)/m.exec(readFileSync(props, 'utf8'))?.[1];
+  const log4j = join(home, VERSIONS[version].log4j2 ? 'log4j2.yaml' : 'log4j.properties');
+  const logProp = VERSIONS[version].log4j2 ? `-Dlog4j2.configurationFile=${log4j}` : `-Dlog4j.configuration=file:${log4j}`;
+  const proc = startDetached(
+    'kafka',
+    'java',
+    ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-Djava.awt.headless=true', logProp, '-cp', `${libs}/*`, 'kafka.Kafka', props],
+    join(ctx.dir, 'kafka.log'),
+  );
+  ctx.spawned(proc);
+  const brokers = [`127.0.0.1:${port}`];
+  await waitUntil(`Kafka ${version} on ${brokers[0]} (restarted)`, () => kafkaReady(brokers), { timeoutMs: 90_000, proc });
+  return { proc, brokers };
 }

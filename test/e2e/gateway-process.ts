@@ -1,0 +1,55 @@
+// Runs `otlp-streams ingest` as a real process for end-to-end tests, on free ports, and stops it with SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/stack/processes.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface GatewayProcess {
+  proc: ChildProcess;
+  httpPort: number;
+  grpcPort: number;
+  url: string;
+  output: () => string;
+  /** SIGTERM, then the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** Starts the gateway on `brokers` with extra CLI `args`; resolves once /healthz answers. */
+export async function startGatewayProcess(brokers: string, args: string[]): Promise<GatewayProcess> {
+  const httpPort = await freePort();
+  const grpcPort = await freePort();
+  const proc = spawn(join(root, 'bin', 'otlp-streams'), ['ingest', '--http-port', String(httpPort), '--grpc-port', String(grpcPort), ...args], {
+    cwd: root,
+    env: { ...process.env, KAFKA_BROKERS: brokers, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`gateway exited with ${proc.exitCode}:\n${out}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`gateway did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    proc, httpPort, grpcPort, url,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
