@@ -6,6 +6,8 @@ import { down, status, up } from './stack.ts';
 import { start } from './start.ts';
 import { showConfig } from './config.ts';
 import { ingestCommand } from './ingest.ts';
+import { runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
 
 const program = new Command('otlp-streams')
   .description('OpenTelemetry data on Kafka: OTLP ingest, stream topologies, rollups, indexes and sinks')
@@ -48,6 +50,8 @@ program
   .action((o: { config?: string }) => showConfig(o.config));
 
 program.addCommand(ingestCommand());
+program.addCommand(validateCommand());
+program.addCommand(runCommand());
 
 try {
   await program.parseAsync();

@@ -1,0 +1,95 @@
+// The shapes of the components a topology file names: sources, steps, aggregate functions and sinks.
+// Each component is one file with an option schema (defaults included) and a factory; registry.ts lists them.
+import type { z } from 'zod';
+import type { Aggregator, WindowResult, WindowSpec } from '../operators/index.ts';
+import type { Attribute } from '../otlp/index.ts';
+import type { SinkSpec, SourceSpec, Stream, WindowOptions } from '../runtime/index.ts';
+
+/** What a source's items offer to filters and aggregations. */
+export interface ItemFields<V = unknown> {
+  /** Metric name, span name or log event name. */
+  name(item: V): string;
+  /** Metric type; only metric sources have one. */
+  metricType?(item: V): string;
+  attributes(item: V): readonly Attribute[];
+  resource(item: V): readonly Attribute[];
+  /** Numeric fields an aggregate can read; undefined when an item has none (e.g. `value` of a histogram point). */
+  numbers: Readonly<Record<string, (item: V) => number | undefined>>;
+}
+
+/** A source type: options (without `type`, which is its registry name) and the DSL source it makes. */
+export interface SourceComponent<S extends z.ZodObject = z.ZodObject, V = unknown> {
+  readonly description: string;
+  readonly options: S;
+  readonly fields: ItemFields<V>;
+  create(options: z.output<S>): SourceSpec<V>;
+}
+
+/** What a step receives and produces while a topology file compiles into DSL calls. */
+export type Stage =
+  | { kind: 'items'; stream: Stream<unknown> }
+  /** A window waits for the aggregate that follows it (the DSL's windowedBy → aggregate). */
+  | { kind: 'windowed'; stream: Stream<unknown>; windows: WindowSpec; options: WindowOptions }
+  | { kind: 'results'; stream: Stream<WindowResult<string, unknown>>; function: AggregateFunction };
+
+export type StageKind = Stage['kind'];
+
+/** A rule broken by a step's options, relative to the step (`['field']`). */
+export interface Finding {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** What a step's cross-field check and factory can see. */
+export interface StepContext {
+  application: string;
+  source: SourceComponent;
+  sourceType: string;
+  /** The stage the step receives. */
+  input: StageKind;
+}
+
+/** A step type: where it may stand, what it produces, its rules and its DSL calls. */
+export interface StepComponent<S extends z.ZodType = z.ZodType> {
+  readonly options: S;
+  /** Stages the step may follow, and what to say when it stands elsewhere. */
+  readonly follows: readonly StageKind[];
+  readonly misplaced: string;
+  output(input: StageKind): StageKind;
+  /** Whether the step writes results out (a topology needs at least one such step). */
+  readonly writes?: boolean;
+  /** Names the step takes that must be unique in a topology, e.g. `sink rollup_1m`. */
+  claims?(options: z.output<S>): string[];
+  /** Rules that need the source or the step's place (single-step rules live in the schema). */
+  check?(options: z.output<S>, ctx: StepContext): Finding[];
+  apply(stage: Stage, options: z.output<S>, ctx: StepContext): Stage;
+}
+
+/** Column types of aggregate fields, as PostgreSQL names them. */
+export type FieldType = 'bigint' | 'double precision';
+
+/** An aggregate function: the operator's aggregator, and the named numbers each window result carries. */
+export interface AggregateFunction<A = unknown> {
+  readonly description: string;
+  /** Whether it reads a numeric field (count does not). */
+  readonly needsField: boolean;
+  /** Output fields (JSON properties and sink columns) with their types. */
+  readonly fields: Readonly<Record<string, FieldType>>;
+  create(select: (item: unknown) => number): Aggregator<unknown, A>;
+  values(aggregate: A): Record<string, number>;
+}
+
+/** What a sink factory gets besides its options. */
+export interface SinkContext {
+  application: string;
+  function: AggregateFunction;
+}
+
+/** A sink type: options (without `type`) and the DSL sink plus how a window result becomes its row. */
+export interface SinkComponent<S extends z.ZodObject = z.ZodObject> {
+  readonly description: string;
+  readonly options: S;
+  /** The sink's name in the topology, for `--sink-target <name>=…` overrides. */
+  name(options: z.output<S>): string;
+  create(options: z.output<S>, ctx: SinkContext): { spec: SinkSpec; row(result: WindowResult<string, unknown>): unknown };
+}

@@ -1,0 +1,56 @@
+// The one place that maps the type names used in topology files to components.
+// Adding a component: one new file, one line below.
+import type { AggregateFunction, SinkComponent, SourceComponent, StepComponent } from './component.ts';
+import { countFunction } from './functions/count.ts';
+import { lastFunction } from './functions/last.ts';
+import { maxFunction } from './functions/max.ts';
+import { minFunction } from './functions/min.ts';
+import { sumFunction } from './functions/sum.ts';
+import { summaryFunction } from './functions/summary.ts';
+import { postgresSinkComponent } from './sinks/postgres.ts';
+import { otlpLogsSource } from './sources/otlpLogs.ts';
+import { otlpMetricsSource } from './sources/otlpMetrics.ts';
+import { otlpSpansSource } from './sources/otlpSpans.ts';
+import { aggregateStep } from './steps/aggregate.ts';
+import { filterStep } from './steps/filter.ts';
+import { sinkStep } from './steps/sink.ts';
+import { toStep } from './steps/to.ts';
+import { windowStep } from './steps/window.ts';
+
+/** Components by the names topology files use. */
+export interface Registry {
+  sources: Readonly<Record<string, SourceComponent>>;
+  steps: Readonly<Record<string, StepComponent>>;
+  functions: Readonly<Record<string, AggregateFunction>>;
+  sinks: Readonly<Record<string, SinkComponent>>;
+}
+
+const sources: Registry['sources'] = {
+  otlp_metrics: otlpMetricsSource as SourceComponent,
+  otlp_spans: otlpSpansSource as SourceComponent,
+  otlp_logs: otlpLogsSource as SourceComponent,
+};
+
+const functions: Registry['functions'] = {
+  count: countFunction as AggregateFunction,
+  sum: sumFunction as AggregateFunction,
+  min: minFunction as AggregateFunction,
+  max: maxFunction as AggregateFunction,
+  last: lastFunction as AggregateFunction,
+  summary: summaryFunction as AggregateFunction,
+};
+
+const sinks: Registry['sinks'] = {
+  postgres: postgresSinkComponent as SinkComponent,
+};
+
+const steps: Registry['steps'] = {
+  filter: filterStep as StepComponent,
+  window: windowStep as StepComponent,
+  aggregate: aggregateStep(functions) as StepComponent,
+  to: toStep as StepComponent,
+  sink: sinkStep(sinks) as StepComponent,
+};
+
+/** The components this build knows. */
+export const registry: Registry = { sources, steps, functions, sinks };

@@ -1,0 +1,22 @@
+// `otlp_logs`: one item per log record, keyed by the record's resource hash, at its time.
+import type { LogRecord } from '../../otlp/index.ts';
+import { otlpLogs } from '../../sources/index.ts';
+import type { SourceComponent } from '../component.ts';
+import { otlpSourceOptions } from './otlpOptions.ts';
+
+const options = otlpSourceOptions('otlp_logs');
+
+/** Log records of an OTLP logs topic. */
+export const otlpLogsSource: SourceComponent<typeof options, LogRecord> = {
+  description: 'log records, keyed by resource',
+  options,
+  fields: {
+    name: (l) => l.eventName,
+    attributes: (l) => l.attributes,
+    resource: (l) => l.resource.attributes,
+    numbers: {
+      severity_number: (l) => l.severityNumber,
+    },
+  },
+  create: (o) => otlpLogs(o.topic, o.encoding),
+};

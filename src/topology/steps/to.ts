@@ -1,0 +1,40 @@
+// `to`: writes the stream to a Kafka topic inside the task's transaction — window results, or source items as JSON.
+import { z } from 'zod';
+import { toJson } from '../../runtime/index.ts';
+import type { StepComponent } from '../component.ts';
+import { topicName } from '../names.ts';
+
+const options = z.strictObject({
+  topic: topicName,
+  /** Create the topic with cleanup.policy=compact. */
+  compacted: z.boolean().default(false),
+  /** `key`: the grouping key (series id, trace id); `window`: `<key>@<window start>`, so a compacted topic keeps every window. */
+  key: z.enum(['key', 'window']).default('key'),
+});
+
+/** Writes each record to a topic; the stream goes on. */
+export const toStep: StepComponent<typeof options> = {
+  options,
+  follows: ['items', 'results'],
+  misplaced: 'to writes items or window results, so it cannot stand between window and aggregate',
+  output: (input) => input,
+  writes: true,
+  check: (o, ctx) => (o.key === 'window' && ctx.input !== 'results' ? [{ path: ['key'], message: 'key "window" needs window results: put this step after the aggregate' }] : []),
+  apply(stage, o) {
+    switch (stage.kind) {
+      case 'items':
+        return { kind: 'items', stream: stage.stream.to(o.topic, { compacted: o.compacted }) };
+      case 'results': {
+        const fn = stage.function;
+        const stream = stage.stream.to(o.topic, {
+          compacted: o.compacted,
+          key: (r) => (o.key === 'window' ? `${r.key}@${r.window.start}` : r.key),
+          value: (r) => toJson({ key: r.key, start: r.window.start, end: r.window.end, ...fn.values(r.aggregate) }),
+        });
+        return { ...stage, stream };
+      }
+      case 'windowed':
+        throw new Error(this.misplaced);
+    }
+  },
+};
