@@ -65,8 +65,9 @@ describe('otlp-streams run <topology file>', () => {
     const records = await readTopic(client, output, { count: 4, timeoutMs: 60_000 });
     const a = seriesId(gaugePoint('test.temperature', 'a', 0, 0));
     const b = seriesId(gaugePoint('test.temperature', 'b', 0, 0));
-    const rows = records.map((m) => ({ key: m.key?.toString(), ...(JSON.parse(m.value!.toString()) as Record<string, number>) }));
-    const byKeyAndStart = (x: { key?: string; start: number }, y: { key?: string; start: number }) => (x.key ?? '').localeCompare(y.key ?? '') || x.start - y.start;
+    type Row = { key: string; start: number };
+    const rows: Row[] = records.map((m) => ({ key: m.key?.toString() ?? '', ...(JSON.parse(m.value!.toString()) as { start: number }) }));
+    const byKeyAndStart = (x: Row, y: Row) => x.key.localeCompare(y.key) || x.start - y.start;
     expect(rows.sort(byKeyAndStart)).toEqual(
       [
         { key: a, start: BASE, end: BASE + 10_000, count: 2, sum: 42, min: 20, max: 22 },
