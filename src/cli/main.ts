@@ -6,6 +6,7 @@ import { down, status, up } from './stack.ts';
 import { start } from './start.ts';
 import { showConfig } from './config.ts';
 import { ingestCommand } from './ingest.ts';
+import { genCommand } from './gen.ts';
 import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 
@@ -50,6 +51,7 @@ program
   .action((o: { config?: string }) => showConfig(o.config));
 
 program.addCommand(ingestCommand());
+program.addCommand(genCommand());
 program.addCommand(validateCommand());
 program.addCommand(runCommand());
 
