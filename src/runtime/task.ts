@@ -10,7 +10,7 @@ import type { EmitOutput, Flow, SinkOutput, SourceMessage, TaskContext, Topology
 
 export interface TaskCheckpoint {
   /** Records per topic to produce in the transaction. */
-  messages: Map<string, Array<{ key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, string>; timestamp?: string }>>;
+  messages: Map<string, Array<{ key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, string>; timestamp?: string; partition?: number }>>;
   /** Rows per sink to write before the transaction commits. */
   rows: Map<string, unknown[]>;
   count: number;
@@ -145,7 +145,7 @@ export class Task {
   /** Takes everything produced since the last checkpoint: outputs, sink rows and changelog records. */
   takeCheckpoint(): TaskCheckpoint {
     const messages: TaskCheckpoint['messages'] = new Map();
-    const add = (topic: string, m: { key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, string>; timestamp?: string }) => {
+    const add = (topic: string, m: { key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, string>; timestamp?: string; partition?: number }) => {
       const list = messages.get(topic);
       if (list) list.push(m);
       else messages.set(topic, [m]);
@@ -156,7 +156,8 @@ export class Task {
     this.emits = [];
     for (const [name, changelog] of this.changelogs) {
       const records: ChangelogMessage[] = changelog.checkpoint(this.ctx.streamTime.current);
-      for (const r of records) add(changelogTopic(this.topology.application, name), r);
+      // Changelogs are co-partitioned with the input: the task's partition, never the key's hash.
+      for (const r of records) add(changelogTopic(this.topology.application, name), { key: r.key, value: r.value, partition: this.partition });
       count += records.length;
     }
     const rows = new Map<string, unknown[]>();

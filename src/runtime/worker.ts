@@ -32,6 +32,8 @@ export interface WorkerOptions {
   endOffsets?: Map<number, bigint>;
   /** Largest fetch per partition; bounds the work in flight per task. */
   maxBytesPerPartition?: number;
+  /** Group session timeout: how long a dead member keeps its partitions (default 30 s). */
+  sessionTimeout?: number;
   logger?: Logger;
 }
 
@@ -93,18 +95,14 @@ export class Worker {
         ready: () => this.running && this.tasks.size > 0 && [...this.tasks.values()].every((t) => t.producer !== undefined),
       });
     }
-    if (options.endOffsets) {
-      for (const [p, end] of options.endOffsets) if (end <= 0n) this.finished.add(p);
-      this.checkFinished();
-    }
 
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 4 << 20,
       maxBytes: 32 << 20,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeout ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeout ?? 30_000) / 6)),
       rebalanceTimeout: 60_000,
       retry: { retries: 10 },
     });
@@ -199,6 +197,11 @@ export class Worker {
       }
     }
     for (const task of tasks) task.start();
+    // A backfill partition with nothing in its range is done as soon as its start is known.
+    for (const task of tasks) {
+      const end = this.options.endOffsets?.get(task.partition);
+      if (end !== undefined && task.nextOffset >= end) this.markFinished(task.partition);
+    }
     const seconds = (performance.now() - started) / 1000;
     this.metrics.restoreSeconds.observe(seconds);
     this.metrics.restoredEntries.inc(entries);
@@ -279,9 +282,15 @@ export class Worker {
     const end = this.options.endOffsets?.get(partition);
     if (!task || end === undefined || this.finished.has(partition)) return;
     await this.ready.get(partition);
+    if (this.finished.has(partition)) return;
     task.control(flushWindows);
     await this.commit(task, end, async () => {});
     this.markFinished(partition);
+  }
+
+  /** Progress of a backfill: records committed so far, per partition, as offsets. */
+  committedOffsets(): Map<number, bigint> {
+    return new Map([...this.tasks].map(([p, t]) => [p, t.nextOffset]));
   }
 
   private markFinished(partition: number): void {
