@@ -9,6 +9,7 @@ import { ingestCommand } from './ingest.ts';
 import { genCommand } from './gen.ts';
 import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
+import { backfillCommand } from './backfill.ts';
 
 const program = new Command('otlp-streams')
   .description('OpenTelemetry data on Kafka: OTLP ingest, stream topologies, rollups, indexes and sinks')
@@ -54,6 +55,7 @@ program.addCommand(ingestCommand());
 program.addCommand(genCommand());
 program.addCommand(validateCommand());
 program.addCommand(runCommand());
+program.addCommand(backfillCommand());
 
 try {
   await program.parseAsync();

@@ -29,7 +29,7 @@ function fixedAssigner(assignment: Record<string, number[]>): PartitionAssigner 
  * All committed records of `partitions` of each topic, in offset order, up to the end offsets at the time of the call.
  * Returns records per "topic:partition".
  */
-export async function readPartitions(kafka: Kafka, topics: string[], partitions: number[], heartbeat?: () => Promise<void>): Promise<Map<string, RestoredRecord[]>> {
+export async function readPartitions(kafka: Kafka, topics: string[], partitions: number[], onProgress?: (read: number, total: number) => void): Promise<Map<string, RestoredRecord[]>> {
   const out = new Map<string, RestoredRecord[]>();
   const admin = kafka.admin();
   await admin.connect();
@@ -71,7 +71,9 @@ export async function readPartitions(kafka: Kafka, topics: string[], partitions:
     }
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => rejectDone(payload.error));
-  const beat = heartbeat ? setInterval(() => void heartbeat().catch(() => {}), 2000) : undefined;
+  let read = 0;
+  const total = [...pending.values()].reduce((sum, end) => sum + Number(end), 0);
+  const progress = onProgress ? setInterval(() => onProgress(read, total), 2000) : undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: Object.keys(assignment), fromBeginning: true });
@@ -81,11 +83,12 @@ export async function readPartitions(kafka: Kafka, topics: string[], partitions:
         const list = out.get(`${batch.topic}:${batch.partition}`);
         if (!list) return;
         for (const m of batch.messages) list.push({ key: m.key, value: m.value });
+        read += batch.messages.length;
       },
     });
     await done;
   } finally {
-    if (beat) clearInterval(beat);
+    if (progress) clearInterval(progress);
     await consumer.disconnect().catch(() => {});
     const cleanup = kafka.admin();
     await cleanup.connect().catch(() => {});

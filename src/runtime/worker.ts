@@ -188,7 +188,9 @@ export class Worker {
     const topics = this.topology.stores.map((s) => changelogTopic(this.topology.application, s.name));
     let entries = 0;
     if (topics.length > 0) {
-      const records = await readPartitions(this.kafka, topics, tasks.map((t) => t.partition));
+      const records = await readPartitions(this.kafka, topics, tasks.map((t) => t.partition), (read, total) =>
+        this.log.info({ partitions: tasks.map((t) => t.partition), read, total }, 'restoring state from changelog'),
+      );
       for (const task of tasks) {
         for (const store of this.topology.stores) {
           const result = task.restore(store.name, records.get(`${changelogTopic(this.topology.application, store.name)}:${task.partition}`) ?? []);
@@ -226,7 +228,13 @@ export class Worker {
 
   private async onBatch({ batch, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { task, ready } = this.taskFor(batch.partition);
-    await ready;
+    // kafkajs heartbeats only between batches: keep the membership alive while a long restore runs.
+    const beat = setInterval(() => void heartbeat().catch(() => {}), 2_000);
+    try {
+      await ready;
+    } finally {
+      clearInterval(beat);
+    }
     if (!isRunning() || isStale() || task.closed || this.finished.has(batch.partition)) return;
     const end = this.options.endOffsets?.get(batch.partition);
     const messages = end === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) < end);

@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { parseTime } from './backfill.ts';
+
+describe('parseTime', () => {
+  it('reads ISO 8601 and epoch milliseconds', () => {
+    expect(parseTime('2026-01-01T00:00:00Z')).toBe(Date.UTC(2026, 0, 1));
+    expect(parseTime('1767225600000')).toBe(1767225600000);
+  });
+  it('says what it expected', () => {
+    expect(() => parseTime('yesterday')).toThrow('expected an ISO 8601 time (2026-01-01T00:00:00Z) or epoch milliseconds, got "yesterday"');
+  });
+});
