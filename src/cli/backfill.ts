@@ -58,7 +58,7 @@ export function backfillCommand(): Command {
     .argument('<file>', 'topology YAML file')
     .requiredOption('--from <time>', 'start (inclusive): ISO 8601 or epoch ms; align to a window boundary', parseTime)
     .requiredOption('--to <time>', 'end (exclusive): ISO 8601 or epoch ms; align to a window boundary', parseTime)
-    .option('--sink-target <sink=target>', 'write a sink somewhere else, e.g. --sink-target rollup=rollup_1m_backfill (repeatable)', sinkTarget, {})
+    .option('--sink-target <sink=target>', 'write a sink somewhere else, e.g. --sink-target rollup_1m=rollup_1m_backfill (repeatable)', sinkTarget, {})
     .option('-c, --config <file>', 'YAML or JSON config file')
     .action((file: string, flags: BackfillFlags) => runBackfill(file, flags));
 }
