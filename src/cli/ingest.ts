@@ -23,6 +23,7 @@ interface IngestFlags {
   partitioner: GatewayOptions['partitioner'];
   delivery: GatewayOptions['delivery'];
   transactionalId?: string;
+  producers: number;
   maxBodyBytes: number;
   maxInflightBytes: number;
   maxMessageBytes?: number;
@@ -56,6 +57,7 @@ export function ingestCommand(): Command {
         .default(d.delivery),
     )
     .option('--transactional-id <id>', 'Kafka transactional id, stable per instance (default otlp-streams-ingest-<http port>)')
+    .option('--producers <n>', 'Kafka producers writing in parallel, each with one transaction (or send) in flight', int, d.producers)
     .option('--max-body-bytes <n>', 'largest request body after decompression (413 beyond)', int, d.maxBodyBytes)
     .option('--max-inflight-bytes <n>', 'bytes of requests handled at once (429 beyond); bounds memory', int, d.maxInflightBytes)
     .option('--max-message-bytes <n>', "cap records below the topic's max.message.bytes", int)
@@ -79,6 +81,7 @@ async function runIngest(flags: IngestFlags): Promise<void> {
     partitioner: flags.partitioner,
     delivery: flags.delivery,
     transactionalId: flags.transactionalId ?? `otlp-streams-ingest-${flags.httpPort}`,
+    producers: flags.producers,
     maxBodyBytes: flags.maxBodyBytes,
     maxInflightBytes: flags.maxInflightBytes,
     maxMessageBytes: flags.maxMessageBytes,

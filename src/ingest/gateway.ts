@@ -39,6 +39,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
     topics: options.topics,
     delivery: options.delivery,
     transactionalId: options.transactionalId,
+    producers: options.producers,
     createTopics: { numPartitions: options.partitions },
     maxMessageBytes: options.maxMessageBytes,
     deliveryTimeoutMs: options.deliveryTimeoutMs,

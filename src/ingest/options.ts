@@ -17,6 +17,8 @@ export interface GatewayOptions {
   delivery: DeliveryMode;
   /** Kafka transactional id of this instance; keep it stable across restarts of one instance. */
   transactionalId: string;
+  /** Kafka producers writing in parallel (each one transaction or send in flight). */
+  producers: number;
   /** Caps the record size below the topic's max.message.bytes. */
   maxMessageBytes?: number;
   /** Largest request body, after decompression (413 beyond). */
@@ -41,6 +43,7 @@ export function defaultGatewayOptions(): GatewayOptions {
     partitioner: 'murmur2',
     delivery: 'transactional',
     transactionalId: 'otlp-streams-ingest',
+    producers: 4,
     maxBodyBytes: 16 << 20,
     maxInflightBytes: 256 << 20,
     retryAfterSeconds: 5,
@@ -55,6 +58,7 @@ export function validateGatewayOptions(o: GatewayOptions): void {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: expected a positive integer, got ${v}`);
   };
   positive('partitions', o.partitions);
+  positive('producers', o.producers);
   positive('maxBodyBytes', o.maxBodyBytes);
   positive('maxInflightBytes', o.maxInflightBytes);
   positive('retryAfterSeconds', o.retryAfterSeconds);

@@ -1,6 +1,7 @@
-// Delivery to Kafka: one kafkajs producer, one send in flight at a time, requests grouped while the previous
-// group is being written ("group commit"). One send at a time is also what kafkajs' idempotent producer needs:
-// concurrent sends to one partition can reuse sequence numbers.
+// Delivery to Kafka: a few lanes, each one kafkajs producer with one send in flight at a time and the requests
+// that arrive meanwhile grouped into its next send ("group commit"). One send at a time per producer is what
+// kafkajs' idempotent producer needs (concurrent sends to one partition can reuse sequence numbers); several
+// lanes keep the broker busy while one waits for its acknowledgement or commit.
 //
 // Modes:
 //   transactional  every group is one Kafka transaction, so a group is either wholly visible to read_committed
@@ -28,7 +29,10 @@ export type DeliveryState = 'connecting' | 'ready' | 'unavailable' | 'closed';
 export interface DeliveryOptions {
   kafka: Kafka;
   mode: DeliveryMode;
+  /** Lane i uses `${transactionalId}-${i}`. */
   transactionalId: string;
+  /** Producers writing in parallel. */
+  lanes: number;
   /** A group stops growing past this many bytes (a single larger request still goes alone). */
   maxGroupBytes: number;
   /** A group not acknowledged within this time counts as failed. */
@@ -57,8 +61,42 @@ export function recordBytes(r: Pick<OutgoingRecord, 'key' | 'value' | 'headers'>
   return n;
 }
 
-/** Sends records to Kafka in groups, one group in flight; see the file comment. */
+/** Sends records through the least busy ready lane; see the file comment. */
 export class Delivery {
+  private readonly lanes: Lane[];
+
+  constructor(opts: DeliveryOptions) {
+    this.lanes = Array.from({ length: opts.lanes }, (_, i) => new Lane(opts, `${opts.transactionalId}-${i}`));
+  }
+
+  /** ready when some lane can take records; unavailable when none can. */
+  get state(): DeliveryState {
+    const states = this.lanes.map((l) => l.state);
+    if (states.includes('ready')) return 'ready';
+    if (states.every((s) => s === 'closed')) return 'closed';
+    return states.includes('unavailable') ? 'unavailable' : 'connecting';
+  }
+
+  /** Connects every lane; throws when Kafka cannot be reached. */
+  async start(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.start()));
+  }
+
+  /** Resolves once Kafka acknowledged (and, transactional, committed) every record. */
+  deliver(records: OutgoingRecord[], bytes: number): Promise<void> {
+    let best: Lane | undefined;
+    for (const lane of this.lanes) if (lane.state === 'ready' && (best === undefined || lane.load < best.load)) best = lane;
+    return (best ?? this.lanes[0]).deliver(records, bytes);
+  }
+
+  /** Waits for queued groups, then disconnects. */
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.close()));
+  }
+}
+
+// One producer and its queue.
+class Lane {
   private readonly opts: DeliveryOptions;
   private producer: Producer | undefined;
   private queue: Pending[] = [];
@@ -66,28 +104,46 @@ export class Delivery {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs = 250;
   private current: Promise<void> = Promise.resolve();
+  private readonly transactionalId: string;
+  private queuedBytes = 0;
   state: DeliveryState = 'connecting';
 
-  constructor(opts: DeliveryOptions) {
+  constructor(opts: DeliveryOptions, transactionalId: string) {
     this.opts = opts;
+    this.transactionalId = transactionalId;
   }
 
-  /** Connects the first producer; throws when Kafka cannot be reached. */
+  /** Bytes queued or being sent. */
+  get load(): number {
+    return this.queuedBytes;
+  }
+
   async start(): Promise<void> {
     await this.connect();
   }
 
-  /** Resolves once Kafka acknowledged (and, transactional, committed) every record. */
   deliver(records: OutgoingRecord[], bytes: number): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new ProducerClosedError('producer closed'));
     if (this.state !== 'ready') return Promise.reject(new KafkaUnavailableError(`Kafka unavailable (producer ${this.state})`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, bytes, resolve, reject });
+      this.queuedBytes += bytes;
+      const done = () => (this.queuedBytes -= bytes);
+      this.queue.push({
+        records,
+        bytes,
+        resolve: () => {
+          done();
+          resolve();
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+      });
       if (!this.sending) this.current = this.drain();
     });
   }
 
-  /** Waits for queued groups, then disconnects. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     while (this.sending || this.queue.length > 0) await this.current;
@@ -98,15 +154,18 @@ export class Delivery {
   }
 
   private async connect(): Promise<void> {
-    const { kafka, mode, transactionalId } = this.opts;
+    const { kafka, mode } = this.opts;
+    const transactionalId = this.transactionalId;
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       transactionalId: mode === 'transactional' ? transactionalId : undefined,
       // Short transactions: a gateway that dies mid-transaction blocks read_committed readers at most this long.
       transactionTimeout: 10_000,
-      // Fail fast: the client retries the request, and a fresh producer replaces this one.
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      // Short first retries: right after a commit the coordinator answers CONCURRENT_TRANSACTIONS to the next
+      // AddPartitionsToTxn until its markers are written (a few ms); kafkajs' default 300 ms wait made that the
+      // latency tail. Few retries: when Kafka is really gone the client retries, and a fresh producer replaces this one.
+      retry: { retries: 6, initialRetryTime: 10, maxRetryTime: 1000 },
     });
     try {
       await producer.connect();

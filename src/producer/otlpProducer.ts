@@ -28,8 +28,10 @@ export interface OtlpProducerOptions {
   topics?: Partial<Record<Signal, string>>;
   /** transactional (default): nothing half-written; idempotent: at-least-once. See delivery.ts. */
   delivery?: DeliveryMode;
-  /** Stable per producer instance, so a restarted instance fences its predecessor. */
+  /** Stable per producer instance, so a restarted instance fences its predecessor (lane i adds `-i`). */
   transactionalId?: string;
+  /** Kafka producers writing in parallel, each with one send or transaction in flight (default 4). */
+  producers?: number;
   /** Create missing topics with this many partitions (default 6); false to require them. */
   createTopics?: { numPartitions: number } | false;
   /** Lower the record limit below the topic's max.message.bytes (e.g. to leave room for other producers). */
@@ -97,6 +99,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
     kafka: options.kafka,
     mode: options.delivery ?? 'transactional',
     transactionalId: options.transactionalId ?? `otlp-streams-producer-${hostname()}-${process.pid}`,
+    lanes: options.producers ?? 4,
     maxGroupBytes: options.maxGroupBytes ?? 8 << 20,
     timeoutMs: options.deliveryTimeoutMs ?? 15_000,
     maxMessageBytes: messageLimit,
