@@ -31,7 +31,7 @@ let registered = false;
 /** Registers the snappy codec with kafkajs once per process. */
 export function registerSnappy(): void {
   if (registered) return;
-  kafkajs.CompressionCodecs[kafkajs.CompressionTypes.Snappy] = () => ({
+  CompressionCodecs[CompressionTypes.Snappy] = () => ({
     compress: async (encoder: { buffer: Buffer }) => Buffer.from(compress(encoder.buffer)),
     decompress: async (buffer: Buffer) => snappyDecompress(buffer),
   });
