@@ -24,7 +24,7 @@ import { median, quantile, report, type BenchResult } from './report.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SPANS_PER_REQUEST = 500;
 const BODIES = 120;
-const IN_FLIGHT = 8;
+const IN_FLIGHT = 16;
 const RUNS = 3;
 const RUN_SECONDS = 8;
 const LATENCY_REQUESTS = 1200;

@@ -1,4 +1,5 @@
-// The ingest gateway over OTLP/gRPC: the collector services' Export methods, status codes, bearer-token tenancy.
+// The ingest gateway over OTLP/gRPC: the collector services' Export methods, status codes, bearer-token tenancy
+// (with the idempotent, non-transactional delivery mode and the sarama_compat partitioner).
 import { credentials, makeGenericClientConstructor, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Traffic } from '../../src/gen/index.ts';
@@ -37,7 +38,7 @@ describe('ingest gateway over gRPC', () => {
   beforeAll(async () => {
     registerSnappy();
     gateway = createGateway(client, {
-      httpPort: 0, grpcPort: 0, topics, partitions: 4, partitioner: 'sarama_compat', transactionalId: unique('gw'),
+      httpPort: 0, grpcPort: 0, topics, partitions: 4, partitioner: 'sarama_compat', delivery: 'idempotent', transactionalId: unique('gw'),
       maxMessageBytes: 16 * 1024, maxBodyBytes: 256 * 1024, maxInflightBytes: 1 << 20,
       tenancy: { mode: 'token', tokens: new Map([['s3cret-a', 'tenant-a']]) },
     });
