@@ -161,8 +161,22 @@ async function writeChangelog(kafka: import('kafkajs').Kafka, app: string, aggre
   return { records, bytes, seconds };
 }
 
-function* chunks<T>(items: T[], size = 64): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+// A produce request carries one record batch per partition, and the broker refuses batches above the topic's
+// max.message.bytes (1 MiB by default): bucket records go out in sends of at most 512 KiB.
+function* chunks<T extends { value: Buffer | null }>(items: T[], maxBytes = 512 << 10): Generator<T[]> {
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.value?.length ?? 0;
+    if (batch.length > 0 && bytes + size > maxBytes) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
 }
 
 const stack = await benchStack();
