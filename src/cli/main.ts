@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { KAFKA_VERSIONS, DEFAULT_KAFKA_VERSION } from '../stack/index.ts';
 import { down, status, up } from './stack.ts';
-import { start } from './start.ts';
+import { start, type StartOptions } from './start.ts';
 import { showConfig } from './config.ts';
 import { ingestCommand } from './ingest.ts';
 import { genCommand } from './gen.ts';
@@ -38,12 +38,22 @@ stack
     if (!(await status())) process.exitCode = 1;
   });
 
+const portNumber = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`expected a port number, got "${v}"`);
+  return n;
+};
 program
   .command('start')
-  .description('the main job: bring the stack up and keep running until Ctrl-C, then shut down what was started')
+  .description('the main job: the stack, the ingest gateway and the topology workers, until Ctrl-C; then stops what it started')
   .addOption(kafkaVersion)
   .addOption(stackMode)
-  .action(async (o: { kafkaVersion: string; mode: 'auto' | 'native' | 'docker' }) => start(o));
+  .option('--no-gateway', 'do not run the ingest gateway')
+  .option('--http-port <port>', 'gateway OTLP/HTTP port (0: any free port)', portNumber, 4318)
+  .option('--grpc-port <port>', 'gateway OTLP/gRPC port (0: any free port)', portNumber, 4317)
+  .option('--metrics-port <port>', 'first /metrics port of the topology workers (0: any free port)', portNumber, 9464)
+  .option('--topology <files...>', 'topology files to run', ['topologies/metrics-rollup.yaml'])
+  .action(async (o: StartOptions) => start(o));
 
 program
   .command('config')

@@ -1,21 +1,70 @@
-// `otlp-streams start` (what `npm start` runs): the stack, kept until Ctrl-C or SIGTERM.
+// `otlp-streams start` (what `npm start` runs): the main job on the local default stack — the stack, the ingest
+// gateway and the topology workers — until Ctrl-C or SIGTERM, then everything it started stops cleanly.
+import { loadConfig } from '../config/load.ts';
+import { createGateway, type Gateway } from '../ingest/index.ts';
+import { createKafka } from '../kafka/index.ts';
+import { Worker } from '../runtime/index.ts';
+import { formatProblem, loadTopologyFile } from '../topology/index.ts';
 import { down, up } from './stack.ts';
 
-export async function start(opts: { kafkaVersion: string; mode: 'auto' | 'native' | 'docker' }): Promise<void> {
+export interface StartOptions {
+  kafkaVersion: string;
+  mode: 'auto' | 'native' | 'docker';
+  gateway: boolean;
+  httpPort: number;
+  grpcPort: number;
+  metricsPort: number;
+  topology: string[];
+}
+
+const say = (line: string) => console.log(`[start] ${line}`);
+
+export async function start(opts: StartOptions): Promise<void> {
+  // Topology files are checked before anything starts, so a typo costs nothing.
+  const topologies = opts.topology.map((file) => {
+    const loaded = loadTopologyFile(file);
+    if (!loaded.ok) throw new Error(`${file} is not a valid topology:\n${loaded.problems.map(formatProblem).join('\n')}`);
+    return { file, topology: loaded.topology };
+  });
   const result = await up(opts);
-  console.log(result.reused ? '[start] running on the stack that was already up; Ctrl-C leaves it running' : '[start] running; Ctrl-C stops the stack');
+  const config = loadConfig();
+  let gateway: Gateway | undefined;
+  const workers: Worker[] = [];
+  const stopAll = async () => {
+    for (const w of workers) await w.stop().catch((err: Error) => say(`worker stop failed: ${err.message}`));
+    await gateway?.stop().catch((err: Error) => say(`gateway stop failed: ${err.message}`));
+  };
+  try {
+    if (opts.gateway) {
+      gateway = createGateway(createKafka(config), { httpPort: opts.httpPort, grpcPort: opts.grpcPort });
+      const ports = await gateway.start();
+      say(`ingest gateway: OTLP/HTTP http://127.0.0.1:${ports.httpPort}/v1/{traces,metrics,logs}, OTLP/gRPC 127.0.0.1:${ports.grpcPort}`);
+    }
+    for (const [i, { file, topology }] of topologies.entries()) {
+      const worker = new Worker({ topology, config, httpPort: opts.metricsPort === 0 ? 0 : opts.metricsPort + i });
+      await worker.start();
+      workers.push(worker);
+      say(`topology ${topology.application} (${file}): reading ${topology.source.topic}, metrics http://127.0.0.1:${worker.httpPort}/metrics`);
+    }
+  } catch (err) {
+    await stopAll();
+    if (!result.reused) await down();
+    throw err;
+  }
+  say(result.reused ? 'running on the stack that was already up; Ctrl-C leaves the stack running' : 'running; Ctrl-C stops everything');
   await new Promise<void>((resolve) => {
     // Signal handlers alone do not keep Node's event loop alive.
     const keepAlive = setInterval(() => {}, 60_000);
     const stop = (signal: string) => {
       clearInterval(keepAlive);
-      console.log(`[start] ${signal}: shutting down`);
+      say(`${signal}: shutting down`);
       resolve();
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  await stopAll();
   // Only what this command started is stopped.
   if (!result.reused) await down();
-  console.log('[start] stopped cleanly');
+  say('stopped cleanly');
 }

@@ -41,13 +41,22 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: { all
   }
 }
 
-/** Partition count of one existing topic (throws if it does not exist). */
-export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+/** Partition count of one existing topic; a topic created a moment ago gets a few seconds to appear in the metadata. */
+export async function partitionCount(kafka: Kafka, topic: string, waitMs = 10_000): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
+  const deadline = Date.now() + waitMs;
   try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    return topics[0].partitions.length;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        if (topics[0]?.partitions.length > 0) return topics[0].partitions.length;
+        throw new Error('no partitions');
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`topic ${topic} does not exist or has no partitions (${(err as Error).message})`, { cause: err });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   } finally {
     await admin.disconnect();
   }

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive, portOpen } from '../../src/stack/processes.ts';
 import type { StackState } from '../../src/stack/index.ts';
@@ -76,21 +77,44 @@ describe('otlp-streams stack', () => {
     expect(otlpStreams(dir, 'stack', 'status').code).toBe(1);
   });
 
-  it('start (the README run command) stays up until Ctrl-C, then stops what it started and exits 0', async () => {
+  it('start (the README run command) runs stack, gateway and rollup until Ctrl-C, then stops what it started and exits 0', async () => {
     const dir = freshDir();
-    const child = spawn(process.execPath, [cli, 'start', '--mode', 'native'], { env: envFor(dir), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'start', '--mode', 'native', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'], {
+      env: envFor(dir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: join(import.meta.dirname, '../..'),
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 240_000;
     while (!out.includes('[start] running') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-    expect(out).toContain('[start] running; Ctrl-C stops the stack');
+    expect(out).toContain('[start] running; Ctrl-C stops everything');
     const state = readState(dir);
-    // Still running a while later: `start` does not return on its own.
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(child.exitCode).toBe(null);
     for (const p of state.processes) expect(isAlive(p.pid), p.name).toBe(true);
+
+    // The main job end to end: OTLP/HTTP into the gateway, the 1-minute rollup into PostgreSQL.
+    const gateway = /OTLP\/HTTP (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+    expect(gateway, out).toBeDefined();
+    const minute = Math.floor(Date.UTC(2026, 0, 1, 12, 0) / 60_000) * 60_000;
+    const gauge = (ms: number, value: number) => ({
+      resourceMetrics: [{
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'cart' } }] },
+        scopeMetrics: [{ scope: { name: 'lifecycle-test' }, metrics: [{ name: 'queue_depth', gauge: { dataPoints: [{ timeUnixNano: `${ms}000000`, asDouble: value }] } }] }],
+      }],
+    });
+    for (const [ms, value] of [[minute + 1_000, 2], [minute + 30_000, 4], [minute + 59_000, 9], [minute + 180_000, 1]]) {
+      const res = await fetch(`${gateway}/v1/metrics`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(gauge(ms, value)) });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    const pool = new pg.Pool({ connectionString: state.postgres!.url });
+    let rows: Array<{ count: string; sum: number; min: number; max: number }> = [];
+    for (const until = Date.now() + 60_000; Date.now() < until && rows.length === 0; await new Promise((r) => setTimeout(r, 500))) {
+      rows = (await pool.query('SELECT count, sum, min, max FROM rollup_1m WHERE window_start = $1', [minute]).catch(() => ({ rows: [] }))).rows;
+    }
+    await pool.end();
+    expect(rows.map((r) => ({ ...r, count: Number(r.count) }))).toEqual([{ count: 3, sum: 15, min: 2, max: 9 }]);
 
     child.kill('SIGINT');
     expect(await exited, out).toBe(0);
