@@ -1,8 +1,9 @@
-// Protobuf decoding of the shared OTLP messages: KeyValue, AnyValue, Resource, InstrumentationScope.
+// Protobuf decoding of the shared OTLP messages: KeyValue, AnyValue, Resource, InstrumentationScope, and the
+// request -> ResourceX -> ScopeX envelope every signal wraps its records in.
 import { rethrowWithin } from './errors.ts';
 import { bytesToHex } from './hex.ts';
 import type { AnyValue, Attribute, EntityRef, Resource, Scope } from './model.ts';
-import { expectEnd, skipUnknown, type ProtoReader } from './protoReader.ts';
+import { expectEnd, ProtoReader, skipUnknown } from './protoReader.ts';
 import { decodeUtf8 } from './utf8.ts';
 
 /** Deepest AnyValue nesting accepted (arrays in maps in arrays...), so hostile input cannot exhaust the stack. */
@@ -286,4 +287,144 @@ export function emptyResource(): Resource {
 /** A fresh Scope with every field at its default. */
 export function emptyScope(): Scope {
   return { name: '', version: '', attributes: [], droppedAttributesCount: 0, schemaUrl: '' };
+}
+
+/**
+ * One signal's envelope: Export*ServiceRequest { resource_x = 1 } -> ResourceX { resource = 1, scope_x = 2,
+ * schema_url = 3 } -> ScopeX { scope = 1, items = 2, schema_url = 3 }. The field numbers are the same in every
+ * signal; only the names (used in error paths) differ.
+ */
+export interface Envelope {
+  /** e.g. `resourceSpans` */
+  readonly resources: string;
+  /** e.g. `scopeSpans` */
+  readonly scopes: string;
+  /** e.g. `spans` */
+  readonly items: string;
+  // Field names by number at each level, for skipUnknown.
+  readonly requestFields: Readonly<Record<number, string>>;
+  readonly resourceFields: Readonly<Record<number, string>>;
+  readonly scopeFields: Readonly<Record<number, string>>;
+}
+
+function envelope(resources: string, scopes: string, items: string): Envelope {
+  return {
+    resources, scopes, items,
+    requestFields: { 1: resources },
+    resourceFields: { 1: 'resource', 2: scopes, 3: 'schemaUrl' },
+    scopeFields: { 1: 'scope', 2: items, 3: 'schemaUrl' },
+  };
+}
+
+/** ExportTraceServiceRequest -> ResourceSpans -> ScopeSpans -> Span. */
+export const TRACES_ENVELOPE = envelope('resourceSpans', 'scopeSpans', 'spans');
+/** ExportMetricsServiceRequest -> ResourceMetrics -> ScopeMetrics -> Metric. */
+export const METRICS_ENVELOPE = envelope('resourceMetrics', 'scopeMetrics', 'metrics');
+/** ExportLogsServiceRequest -> ResourceLogs -> ScopeLogs -> LogRecord. */
+export const LOGS_ENVELOPE = envelope('resourceLogs', 'scopeLogs', 'logRecords');
+
+/** Decodes one leaf message (a span, a log record, a metric) occupying [r.pos, end) and appends its records to `out`. */
+export type LeafDecoder<T> = (r: ProtoReader, end: number, resource: Resource, scope: Scope, out: T[]) => void;
+
+/**
+ * Calls `each` with the field start and end of every ResourceX (field 1) at the top level of a request, skipping
+ * unknown fields; errors thrown by `each` get `resources[i]` prefixed to their path.
+ */
+export function forEachResource(r: ProtoReader, requestFields: Readonly<Record<number, string>>, each: (fieldAt: number, end: number) => void): void {
+  const end = r.length;
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    if (tag === 10) {
+      const e = r.lengthEnd(end);
+      try {
+        each(tagAt, e);
+      } catch (err) {
+        rethrowWithin(err, `${requestFields[1]}[${index}]`);
+      }
+      index++;
+    } else skipUnknown(r, tag, tagAt, end, requestFields);
+  }
+}
+
+/** Decodes Export*ServiceRequest bytes shaped like `env` into flat records, `leaf` decoding each leaf message. */
+export function decodeRequest<T>(bytes: Uint8Array, env: Envelope, leaf: LeafDecoder<T>): T[] {
+  const r = new ProtoReader(bytes);
+  const out: T[] = [];
+  forEachResource(r, env.requestFields, (_, end) => decodeResourceLevel(r, end, env, leaf, out));
+  return out;
+}
+
+function decodeResourceLevel<T>(r: ProtoReader, end: number, env: Envelope, leaf: LeafDecoder<T>, out: T[]): void {
+  // Created first and filled when its field arrives: fields may come in any order on the wire.
+  const resource = emptyResource();
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 10: {
+        const e = r.lengthEnd(end);
+        try {
+          decodeResourceInto(r, e, resource);
+        } catch (err) {
+          rethrowWithin(err, 'resource');
+        }
+        break;
+      }
+      case 18: {
+        const e = r.lengthEnd(end);
+        try {
+          decodeScopeLevel(r, e, env, leaf, resource, out);
+        } catch (err) {
+          rethrowWithin(err, `${env.scopes}[${index}]`);
+        }
+        index++;
+        break;
+      }
+      case 26:
+        resource.schemaUrl = readString(r, end);
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, env.resourceFields);
+    }
+  }
+  expectEnd(r, end);
+}
+
+function decodeScopeLevel<T>(r: ProtoReader, end: number, env: Envelope, leaf: LeafDecoder<T>, resource: Resource, out: T[]): void {
+  const scope = emptyScope();
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    switch (tag) {
+      case 10: {
+        const e = r.lengthEnd(end);
+        try {
+          decodeScopeInto(r, e, scope);
+        } catch (err) {
+          rethrowWithin(err, 'scope');
+        }
+        break;
+      }
+      case 18: {
+        const e = r.lengthEnd(end);
+        try {
+          leaf(r, e, resource, scope, out);
+        } catch (err) {
+          rethrowWithin(err, `${env.items}[${index}]`);
+        }
+        index++;
+        break;
+      }
+      case 26:
+        scope.schemaUrl = readString(r, end);
+        break;
+      default:
+        skipUnknown(r, tag, tagAt, end, env.scopeFields);
+    }
+  }
+  expectEnd(r, end);
 }

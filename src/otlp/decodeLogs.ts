@@ -1,13 +1,10 @@
 // ExportLogsServiceRequest (protobuf) -> flat LogRecord records.
-import { decodeAnyValue, decodeResourceInto, decodeScopeInto, emptyResource, emptyScope, pushAttribute, readId, readString } from './decodeCommon.ts';
+import { decodeAnyValue, decodeRequest, LOGS_ENVELOPE, pushAttribute, readId, readString } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';
 import type { AnyValue, Attribute, LogRecord, Resource, Scope } from './model.ts';
-import { expectEnd, ProtoReader, skipUnknown } from './protoReader.ts';
+import { expectEnd, skipUnknown, type ProtoReader } from './protoReader.ts';
 import { msOf, nanosOf } from './time.ts';
 
-const REQUEST_FIELDS: Record<number, string> = { 1: 'resourceLogs' };
-const RESOURCE_LOGS_FIELDS: Record<number, string> = { 1: 'resource', 2: 'scopeLogs', 3: 'schemaUrl' };
-const SCOPE_LOGS_FIELDS: Record<number, string> = { 1: 'scope', 2: 'logRecords', 3: 'schemaUrl' };
 const LOG_RECORD_FIELDS: Record<number, string> = {
   1: 'timeUnixNano', 11: 'observedTimeUnixNano', 2: 'severityNumber', 3: 'severityText', 5: 'body', 6: 'attributes',
   7: 'droppedAttributesCount', 8: 'flags', 9: 'traceId', 10: 'spanId', 12: 'eventName',
@@ -15,99 +12,11 @@ const LOG_RECORD_FIELDS: Record<number, string> = {
 
 /** Decodes ExportLogsServiceRequest bytes into log records; throws OtlpDecodeError naming the field and byte offset. */
 export function decodeLogs(bytes: Uint8Array): LogRecord[] {
-  const r = new ProtoReader(bytes);
-  const records: LogRecord[] = [];
-  const end = r.length;
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    if (tag === 10) {
-      const e = r.lengthEnd(end);
-      try {
-        decodeResourceLogs(r, e, records);
-      } catch (err) {
-        rethrowWithin(err, `resourceLogs[${index}]`);
-      }
-      index++;
-    } else skipUnknown(r, tag, tagAt, end, REQUEST_FIELDS);
-  }
-  return records;
+  return decodeRequest(bytes, LOGS_ENVELOPE, decodeLogRecord);
 }
 
-function decodeResourceLogs(r: ProtoReader, end: number, records: LogRecord[]): void {
-  const resource = emptyResource();
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    switch (tag) {
-      case 10: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeResourceInto(r, e, resource);
-        } catch (err) {
-          rethrowWithin(err, 'resource');
-        }
-        break;
-      }
-      case 18: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeScopeLogs(r, e, resource, records);
-        } catch (err) {
-          rethrowWithin(err, `scopeLogs[${index}]`);
-        }
-        index++;
-        break;
-      }
-      case 26:
-        resource.schemaUrl = readString(r, end);
-        break;
-      default:
-        skipUnknown(r, tag, tagAt, end, RESOURCE_LOGS_FIELDS);
-    }
-  }
-  expectEnd(r, end);
-}
-
-function decodeScopeLogs(r: ProtoReader, end: number, resource: Resource, records: LogRecord[]): void {
-  const scope = emptyScope();
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    switch (tag) {
-      case 10: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeScopeInto(r, e, scope);
-        } catch (err) {
-          rethrowWithin(err, 'scope');
-        }
-        break;
-      }
-      case 18: {
-        const e = r.lengthEnd(end);
-        try {
-          records.push(decodeLogRecord(r, e, resource, scope));
-        } catch (err) {
-          rethrowWithin(err, `logRecords[${index}]`);
-        }
-        index++;
-        break;
-      }
-      case 26:
-        scope.schemaUrl = readString(r, end);
-        break;
-      default:
-        skipUnknown(r, tag, tagAt, end, SCOPE_LOGS_FIELDS);
-    }
-  }
-  expectEnd(r, end);
-}
-
-function decodeLogRecord(r: ProtoReader, end: number, resource: Resource, scope: Scope): LogRecord {
+// A LeafDecoder: decodes one LogRecord and appends it.
+function decodeLogRecord(r: ProtoReader, end: number, resource: Resource, scope: Scope, records: LogRecord[]): void {
   let timeMs = 0;
   let timeNanos = 0;
   let observedTimeMs = 0;
@@ -174,8 +83,8 @@ function decodeLogRecord(r: ProtoReader, end: number, resource: Resource, scope:
     }
   }
   expectEnd(r, end);
-  return {
+  records.push({
     resource, scope, timeMs, timeNanos, observedTimeMs, observedTimeNanos, severityNumber, severityText, body,
     attributes, droppedAttributesCount, flags, traceId, spanId, eventName,
-  };
+  });
 }

@@ -1,16 +1,13 @@
 // ExportMetricsServiceRequest (protobuf) -> flat MetricPoint records.
-import { decodeResourceInto, decodeScopeInto, emptyResource, emptyScope, int64Of, pushAttribute, readId, readString } from './decodeCommon.ts';
+import { decodeRequest, int64Of, METRICS_ENVELOPE, pushAttribute, readId, readString } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';
 import type {
   Attribute, Exemplar, ExponentialBuckets, ExponentialHistogramPoint, HistogramPoint, Metric, MetricPoint, MetricType,
   NumberPoint, NumberValueType, QuantileValue, Resource, Scope, SummaryPoint,
 } from './model.ts';
-import { expectEnd, ProtoReader, skipUnknown } from './protoReader.ts';
+import { expectEnd, skipUnknown, type ProtoReader } from './protoReader.ts';
 import { msOf, nanosOf } from './time.ts';
 
-const REQUEST_FIELDS: Record<number, string> = { 1: 'resourceMetrics' };
-const RESOURCE_METRICS_FIELDS: Record<number, string> = { 1: 'resource', 2: 'scopeMetrics', 3: 'schemaUrl' };
-const SCOPE_METRICS_FIELDS: Record<number, string> = { 1: 'scope', 2: 'metrics', 3: 'schemaUrl' };
 const METRIC_FIELDS: Record<number, string> = {
   1: 'name', 2: 'description', 3: 'unit', 5: 'gauge', 7: 'sum', 9: 'histogram', 10: 'exponentialHistogram', 11: 'summary', 12: 'metadata',
 };
@@ -40,98 +37,10 @@ const DATA_TYPES: Record<number, MetricType> = { 5: 'gauge', 7: 'sum', 9: 'histo
 
 /** Decodes ExportMetricsServiceRequest bytes into data points; throws OtlpDecodeError naming the field and byte offset. */
 export function decodeMetrics(bytes: Uint8Array): MetricPoint[] {
-  const r = new ProtoReader(bytes);
-  const points: MetricPoint[] = [];
-  const end = r.length;
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    if (tag === 10) {
-      const e = r.lengthEnd(end);
-      try {
-        decodeResourceMetrics(r, e, points);
-      } catch (err) {
-        rethrowWithin(err, `resourceMetrics[${index}]`);
-      }
-      index++;
-    } else skipUnknown(r, tag, tagAt, end, REQUEST_FIELDS);
-  }
-  return points;
+  return decodeRequest(bytes, METRICS_ENVELOPE, decodeMetric);
 }
 
-function decodeResourceMetrics(r: ProtoReader, end: number, points: MetricPoint[]): void {
-  const resource = emptyResource();
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    switch (tag) {
-      case 10: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeResourceInto(r, e, resource);
-        } catch (err) {
-          rethrowWithin(err, 'resource');
-        }
-        break;
-      }
-      case 18: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeScopeMetrics(r, e, resource, points);
-        } catch (err) {
-          rethrowWithin(err, `scopeMetrics[${index}]`);
-        }
-        index++;
-        break;
-      }
-      case 26:
-        resource.schemaUrl = readString(r, end);
-        break;
-      default:
-        skipUnknown(r, tag, tagAt, end, RESOURCE_METRICS_FIELDS);
-    }
-  }
-  expectEnd(r, end);
-}
-
-function decodeScopeMetrics(r: ProtoReader, end: number, resource: Resource, points: MetricPoint[]): void {
-  const scope = emptyScope();
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    switch (tag) {
-      case 10: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeScopeInto(r, e, scope);
-        } catch (err) {
-          rethrowWithin(err, 'scope');
-        }
-        break;
-      }
-      case 18: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeMetric(r, e, resource, scope, points);
-        } catch (err) {
-          rethrowWithin(err, `metrics[${index}]`);
-        }
-        index++;
-        break;
-      }
-      case 26:
-        scope.schemaUrl = readString(r, end);
-        break;
-      default:
-        skipUnknown(r, tag, tagAt, end, SCOPE_METRICS_FIELDS);
-    }
-  }
-  expectEnd(r, end);
-}
-
+// A LeafDecoder: decodes one Metric and appends its data points.
 function decodeMetric(r: ProtoReader, end: number, resource: Resource, scope: Scope, points: MetricPoint[]): void {
   const metric: Metric = { name: '', description: '', unit: '', type: 'gauge', aggregationTemporality: 0, isMonotonic: false, metadata: [] };
   const firstPoint = points.length;

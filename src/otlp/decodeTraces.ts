@@ -1,13 +1,10 @@
 // ExportTraceServiceRequest (protobuf) -> flat Span records.
-import { decodeResourceInto, decodeScopeInto, emptyResource, emptyScope, pushAttribute, readId, readString } from './decodeCommon.ts';
+import { decodeRequest, pushAttribute, readId, readString, TRACES_ENVELOPE } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';
 import type { Attribute, Resource, Scope, Span, SpanEvent, SpanLink } from './model.ts';
-import { expectEnd, ProtoReader, skipUnknown } from './protoReader.ts';
+import { expectEnd, skipUnknown, type ProtoReader } from './protoReader.ts';
 import { msOf, nanosOf } from './time.ts';
 
-const REQUEST_FIELDS: Record<number, string> = { 1: 'resourceSpans' };
-const RESOURCE_SPANS_FIELDS: Record<number, string> = { 1: 'resource', 2: 'scopeSpans', 3: 'schemaUrl' };
-const SCOPE_SPANS_FIELDS: Record<number, string> = { 1: 'scope', 2: 'spans', 3: 'schemaUrl' };
 const SPAN_FIELDS: Record<number, string> = {
   1: 'traceId', 2: 'spanId', 3: 'traceState', 4: 'parentSpanId', 5: 'name', 6: 'kind', 7: 'startTimeUnixNano',
   8: 'endTimeUnixNano', 9: 'attributes', 10: 'droppedAttributesCount', 11: 'events', 12: 'droppedEventsCount',
@@ -21,100 +18,11 @@ const STATUS_FIELDS: Record<number, string> = { 2: 'message', 3: 'code' };
 
 /** Decodes ExportTraceServiceRequest bytes into spans; throws OtlpDecodeError naming the field and byte offset. */
 export function decodeTraces(bytes: Uint8Array): Span[] {
-  const r = new ProtoReader(bytes);
-  const spans: Span[] = [];
-  const end = r.length;
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    if (tag === 10) {
-      const e = r.lengthEnd(end);
-      try {
-        decodeResourceSpans(r, e, spans);
-      } catch (err) {
-        rethrowWithin(err, `resourceSpans[${index}]`);
-      }
-      index++;
-    } else skipUnknown(r, tag, tagAt, end, REQUEST_FIELDS);
-  }
-  return spans;
+  return decodeRequest(bytes, TRACES_ENVELOPE, decodeSpan);
 }
 
-function decodeResourceSpans(r: ProtoReader, end: number, spans: Span[]): void {
-  // Created first and filled when its field arrives: fields may come in any order on the wire.
-  const resource = emptyResource();
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    switch (tag) {
-      case 10: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeResourceInto(r, e, resource);
-        } catch (err) {
-          rethrowWithin(err, 'resource');
-        }
-        break;
-      }
-      case 18: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeScopeSpans(r, e, resource, spans);
-        } catch (err) {
-          rethrowWithin(err, `scopeSpans[${index}]`);
-        }
-        index++;
-        break;
-      }
-      case 26:
-        resource.schemaUrl = readString(r, end);
-        break;
-      default:
-        skipUnknown(r, tag, tagAt, end, RESOURCE_SPANS_FIELDS);
-    }
-  }
-  expectEnd(r, end);
-}
-
-function decodeScopeSpans(r: ProtoReader, end: number, resource: Resource, spans: Span[]): void {
-  const scope = emptyScope();
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    switch (tag) {
-      case 10: {
-        const e = r.lengthEnd(end);
-        try {
-          decodeScopeInto(r, e, scope);
-        } catch (err) {
-          rethrowWithin(err, 'scope');
-        }
-        break;
-      }
-      case 18: {
-        const e = r.lengthEnd(end);
-        try {
-          spans.push(decodeSpan(r, e, resource, scope));
-        } catch (err) {
-          rethrowWithin(err, `spans[${index}]`);
-        }
-        index++;
-        break;
-      }
-      case 26:
-        scope.schemaUrl = readString(r, end);
-        break;
-      default:
-        skipUnknown(r, tag, tagAt, end, SCOPE_SPANS_FIELDS);
-    }
-  }
-  expectEnd(r, end);
-}
-
-function decodeSpan(r: ProtoReader, end: number, resource: Resource, scope: Scope): Span {
+// A LeafDecoder: decodes one Span and appends it.
+function decodeSpan(r: ProtoReader, end: number, resource: Resource, scope: Scope, spans: Span[]): void {
   const start = r.pos;
   let traceId = '';
   let spanId = '';
@@ -228,11 +136,11 @@ function decodeSpan(r: ProtoReader, end: number, resource: Resource, scope: Scop
   expectEnd(r, end);
   if (traceId === '') r.fail('missing (a span needs a 16-byte trace id)', start, 'traceId');
   if (spanId === '') r.fail('missing (a span needs an 8-byte span id)', start, 'spanId');
-  return {
+  spans.push({
     resource, scope, traceId, spanId, traceState, parentSpanId, flags, name, kind,
     startTimeMs, startTimeNanos, endTimeMs, endTimeNanos, attributes, droppedAttributesCount,
     events, droppedEventsCount, links, droppedLinksCount, statusCode, statusMessage,
-  };
+  });
 }
 
 function decodeEvent(r: ProtoReader, end: number): SpanEvent {

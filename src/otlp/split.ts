@@ -7,6 +7,7 @@
 //            (resourceKey.ts); value = a request holding just that resource.
 // The splitters check the wire format of every level they walk (request, resource, scope, the span's top
 // level, the resource attributes) and throw OtlpDecodeError; contents below that are passed through unread.
+import { forEachResource, LOGS_ENVELOPE, METRICS_ENVELOPE, TRACES_ENVELOPE, type Envelope } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';
 import { allZero, bytesToHex } from './hex.ts';
 import { decodeLogsJson, decodeMetricsJson, decodeTracesJson } from './jsonDecode.ts';
@@ -29,21 +30,7 @@ const EMPTY_KEY = Buffer.alloc(0);
 export function splitTraces(bytes: Uint8Array): KafkaRecord[] {
   const r = new ProtoReader(bytes);
   const records: KafkaRecord[] = [];
-  const end = r.length;
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    if (tag === 10) {
-      const e = r.lengthEnd(end);
-      try {
-        splitResourceSpans(r, e, records);
-      } catch (err) {
-        rethrowWithin(err, `resourceSpans[${index}]`);
-      }
-      index++;
-    } else skipUnknown(r, tag, tagAt, end, { 1: 'resourceSpans' });
-  }
+  forEachResource(r, TRACES_ENVELOPE.requestFields, (_, end) => splitResourceSpans(r, end, records));
   return records;
 }
 
@@ -62,7 +49,7 @@ function splitResourceSpans(r: ProtoReader, end: number, records: KafkaRecord[])
       r.pos = e;
     } else {
       if (tag === 10 || tag === 26) r.pos = r.lengthEnd(end);
-      else skipUnknown(r, tag, tagAt, end, { 1: 'resource', 2: 'scopeSpans', 3: 'schemaUrl' });
+      else skipUnknown(r, tag, tagAt, end, TRACES_ENVELOPE.resourceFields);
       header.push([tagAt, r.pos]);
     }
   }
@@ -101,7 +88,7 @@ function splitScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, re
       index++;
     } else {
       if (tag === 10 || tag === 26) r.pos = r.lengthEnd(end);
-      else skipUnknown(r, tag, tagAt, end, { 1: 'scope', 2: 'spans', 3: 'schemaUrl' });
+      else skipUnknown(r, tag, tagAt, end, TRACES_ENVELOPE.scopeFields);
       header.push([tagAt, r.pos]);
     }
   }
@@ -165,40 +152,26 @@ function writeVarint(out: Buffer, p: number, v: number): number {
 
 /** Splits ExportMetricsServiceRequest bytes into one record per ResourceMetrics, keyed by the resource hash. */
 export function splitMetrics(bytes: Uint8Array): KafkaRecord[] {
-  return splitByResource(bytes, 'resourceMetrics', 'scopeMetrics');
+  return splitByResource(bytes, METRICS_ENVELOPE);
 }
 
 /** Splits ExportLogsServiceRequest bytes into one record per ResourceLogs, keyed by the resource hash. */
 export function splitLogs(bytes: Uint8Array): KafkaRecord[] {
-  return splitByResource(bytes, 'resourceLogs', 'scopeLogs');
+  return splitByResource(bytes, LOGS_ENVELOPE);
 }
 
-function splitByResource(bytes: Uint8Array, resourceName: string, scopeName: string): KafkaRecord[] {
+function splitByResource(bytes: Uint8Array, env: Envelope): KafkaRecord[] {
   const r = new ProtoReader(bytes);
   const records: KafkaRecord[] = [];
-  const end = r.length;
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    if (tag === 10) {
-      const e = r.lengthEnd(end);
-      let key: Buffer;
-      try {
-        key = resourceKeyOf(r, e, scopeName);
-      } catch (err) {
-        rethrowWithin(err, `${resourceName}[${index}]`);
-      }
-      // The value is the resource's own field bytes, which already form a one-resource request.
-      records.push({ key, value: r.buf.subarray(tagAt, e) });
-      r.pos = e;
-      index++;
-    } else skipUnknown(r, tag, tagAt, end, { 1: resourceName });
-  }
+  forEachResource(r, env.requestFields, (fieldAt, end) => {
+    // The value is the resource's own field bytes, which already form a one-resource request.
+    records.push({ key: resourceKeyOf(r, end, env), value: r.buf.subarray(fieldAt, end) });
+    r.pos = end;
+  });
   return records;
 }
 
-function resourceKeyOf(r: ProtoReader, end: number, scopeName: string): Buffer {
+function resourceKeyOf(r: ProtoReader, end: number, env: Envelope): Buffer {
   const attributes: Array<[number, number]> = [];
   while (r.pos < end) {
     const tagAt = r.pos;
@@ -211,7 +184,7 @@ function resourceKeyOf(r: ProtoReader, end: number, scopeName: string): Buffer {
         rethrowWithin(err, 'resource');
       }
     } else if (tag === 18 || tag === 26) r.pos = r.lengthEnd(end);
-    else skipUnknown(r, tag, tagAt, end, { 1: 'resource', 2: scopeName, 3: 'schemaUrl' });
+    else skipUnknown(r, tag, tagAt, end, env.resourceFields);
   }
   expectEnd(r, end);
   try {
