@@ -155,6 +155,31 @@ export function writeScopeField(w: ProtoWriter, field: number, scope: Scope): vo
   w.join(start);
 }
 
+/**
+ * Writes the envelope of an Export*ServiceRequest for `records`, grouped by Resource and Scope: ResourceX (field 1)
+ * { resource = 1, ScopeX (field 2) { scope = 1, items = 2 written by `writeItems`, schema_url = 3 }, schema_url = 3 }.
+ * The field numbers are the same for every signal.
+ */
+export function writeRequest<T extends { resource: Resource; scope: Scope }>(
+  w: ProtoWriter, records: readonly T[], writeItems: (items: readonly T[]) => void,
+): void {
+  for (const [resource, scopes] of groupByResourceAndScope(records)) {
+    w.tag(1, 2);
+    const rs = w.fork();
+    writeResourceField(w, 1, resource);
+    for (const [scope, list] of scopes) {
+      w.tag(2, 2);
+      const ss = w.fork();
+      writeScopeField(w, 1, scope);
+      writeItems(list);
+      writeStringField(w, 3, scope.schemaUrl);
+      w.join(ss);
+    }
+    writeStringField(w, 3, resource.schemaUrl);
+    w.join(rs);
+  }
+}
+
 /** Records grouped back into the OTLP tree: resource -> scope -> records, in first-seen order. */
 export type ResourceGroups<T> = Map<Resource, Map<Scope, T[]>>;
 

@@ -1,8 +1,5 @@
 // Flat LogRecord records -> ExportLogsServiceRequest (protobuf).
-import {
-  groupByResourceAndScope, writeAnyValueField, writeAttributes, writeIdField, writeResourceField, writeScopeField, writeStringField,
-  writeTimeField, writeVarintField,
-} from './encodeCommon.ts';
+import { writeAnyValueField, writeAttributes, writeIdField, writeRequest, writeStringField, writeTimeField, writeVarintField } from './encodeCommon.ts';
 import type { LogRecord } from './model.ts';
 import { ProtoWriter } from './protoWriter.ts';
 
@@ -15,21 +12,9 @@ export function encodeLogs(records: readonly LogRecord[]): Buffer {
 
 /** Writes the request fields for `records` into `w`. */
 export function writeLogsRequest(w: ProtoWriter, records: readonly LogRecord[]): void {
-  for (const [resource, scopes] of groupByResourceAndScope(records)) {
-    w.tag(1, 2);
-    const rs = w.fork();
-    writeResourceField(w, 1, resource);
-    for (const [scope, list] of scopes) {
-      w.tag(2, 2);
-      const ss = w.fork();
-      writeScopeField(w, 1, scope);
-      for (const record of list) writeLogRecord(w, record);
-      writeStringField(w, 3, scope.schemaUrl);
-      w.join(ss);
-    }
-    writeStringField(w, 3, resource.schemaUrl);
-    w.join(rs);
-  }
+  writeRequest(w, records, (list) => {
+    for (const record of list) writeLogRecord(w, record);
+  });
 }
 
 /** Writes one log record as field 2 of ScopeLogs. */

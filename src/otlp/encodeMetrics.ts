@@ -1,7 +1,6 @@
 // Flat MetricPoint records -> ExportMetricsServiceRequest (protobuf).
 import {
-  groupByResourceAndScope, writeAttributes, writeCount, writeCountField, writeDoubleField, writeIdField, writeResourceField, writeScopeField,
-  writeStringField, writeTimeField, writeVarintField,
+  writeAttributes, writeCount, writeCountField, writeDoubleField, writeIdField, writeRequest, writeStringField, writeTimeField, writeVarintField,
 } from './encodeCommon.ts';
 import type { Exemplar, ExponentialBuckets, Metric, MetricPoint, MetricType } from './model.ts';
 import { ProtoWriter } from './protoWriter.ts';
@@ -18,21 +17,9 @@ export function encodeMetrics(points: readonly MetricPoint[]): Buffer {
 
 /** Writes the request fields for `points` into `w`. */
 export function writeMetricsRequest(w: ProtoWriter, points: readonly MetricPoint[]): void {
-  for (const [resource, scopes] of groupByResourceAndScope(points)) {
-    w.tag(1, 2);
-    const rs = w.fork();
-    writeResourceField(w, 1, resource);
-    for (const [scope, list] of scopes) {
-      w.tag(2, 2);
-      const ss = w.fork();
-      writeScopeField(w, 1, scope);
-      for (const [metric, metricPoints] of groupByMetric(list)) writeMetric(w, metric, metricPoints);
-      writeStringField(w, 3, scope.schemaUrl);
-      w.join(ss);
-    }
-    writeStringField(w, 3, resource.schemaUrl);
-    w.join(rs);
-  }
+  writeRequest(w, points, (list) => {
+    for (const [metric, metricPoints] of groupByMetric(list)) writeMetric(w, metric, metricPoints);
+  });
 }
 
 function groupByMetric(points: readonly MetricPoint[]): Map<Metric, MetricPoint[]> {

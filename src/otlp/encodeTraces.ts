@@ -1,7 +1,5 @@
 // Flat Span records -> ExportTraceServiceRequest (protobuf).
-import {
-  groupByResourceAndScope, writeAttributes, writeIdField, writeResourceField, writeScopeField, writeStringField, writeTimeField, writeVarintField,
-} from './encodeCommon.ts';
+import { writeAttributes, writeIdField, writeRequest, writeStringField, writeTimeField, writeVarintField } from './encodeCommon.ts';
 import type { Span } from './model.ts';
 import { ProtoWriter } from './protoWriter.ts';
 
@@ -14,21 +12,9 @@ export function encodeTraces(spans: readonly Span[]): Buffer {
 
 /** Writes the request fields for `spans` into `w` (for callers building several requests on one writer). */
 export function writeTraceRequest(w: ProtoWriter, spans: readonly Span[]): void {
-  for (const [resource, scopes] of groupByResourceAndScope(spans)) {
-    w.tag(1, 2);
-    const rs = w.fork();
-    writeResourceField(w, 1, resource);
-    for (const [scope, list] of scopes) {
-      w.tag(2, 2);
-      const ss = w.fork();
-      writeScopeField(w, 1, scope);
-      for (const span of list) writeSpan(w, span);
-      writeStringField(w, 3, scope.schemaUrl);
-      w.join(ss);
-    }
-    writeStringField(w, 3, resource.schemaUrl);
-    w.join(rs);
-  }
+  writeRequest(w, spans, (list) => {
+    for (const span of list) writeSpan(w, span);
+  });
 }
 
 /** Writes one span as field 2 of ScopeSpans. */
