@@ -82,3 +82,29 @@ describe('bucketed changelog', () => {
     expect(second.filter((m) => m.key[0] === 1)).toEqual([{ key: first[0].key, value: null }]);
   });
 });
+
+describe('checkpoint chunks', () => {
+  it('keep every message, in order, within the byte and count bounds', async () => {
+    const { chunks } = await import('./task.ts');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 300_000 })), { maxLength: 300 }), (spec) => {
+        const messages = new Map<string, Array<{ key: string; value: Buffer }>>();
+        spec.forEach(([topic, size], i) => {
+          const list = messages.get(topic) ?? [];
+          list.push({ key: String(i), value: Buffer.alloc(size) });
+          messages.set(topic, list);
+        });
+        const sent = new Map<string, string[]>();
+        for (const chunk of chunks(messages)) {
+          const bytes = chunk.reduce((sum, c) => sum + c.messages.reduce((s, m) => s + (m.value as Buffer).length + 64 + String(m.key).length, 0), 0);
+          const count = chunk.reduce((sum, c) => sum + c.messages.length, 0);
+          expect(count).toBeGreaterThan(0);
+          expect(count === 1 || bytes <= 512 * 1024).toBe(true);
+          expect(count).toBeLessThanOrEqual(2000);
+          for (const c of chunk) sent.set(c.topic, [...(sent.get(c.topic) ?? []), ...c.messages.map((m) => String(m.key))]);
+        }
+        for (const [topic, list] of messages) expect(sent.get(topic)).toEqual(list.map((m) => m.key));
+      }),
+    );
+  });
+});

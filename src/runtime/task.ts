@@ -184,9 +184,7 @@ export class Task {
     if (this.closed) throw new Error(`task ${this.topic}-${this.partition} was revoked; not committing`);
     const tx: Transaction = await this.producer.transaction();
     try {
-      if (checkpoint.messages.size > 0) {
-        await tx.sendBatch({ acks: -1, topicMessages: [...checkpoint.messages].map(([topic, messages]) => ({ topic, messages })) });
-      }
+      for (const chunk of chunks(checkpoint.messages)) await tx.sendBatch({ acks: -1, topicMessages: chunk });
       await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: this.topic, partitions: [{ partition: this.partition, offset: nextOffset.toString() }] }] });
       await tx.commit();
     } catch (err) {
@@ -204,6 +202,44 @@ export class Task {
     this.subscription?.unsubscribe();
     await this.producer?.disconnect().catch(() => {});
   }
+}
+
+type Outgoing = TaskCheckpoint['messages'] extends Map<string, infer M> ? M : never;
+
+// Brokers refuse a record batch over max.message.bytes (1 MiB by default), and kafkajs groups a request's messages per
+// partition in time quadratic in their number: send a checkpoint as requests of bounded size and count.
+const CHUNK_BYTES = 512 * 1024;
+const CHUNK_MESSAGES = 2000;
+
+function sizeOf(value: Buffer | string | null | undefined): number {
+  if (value == null) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/** Splits a checkpoint's messages into sendBatch payloads of at most CHUNK_BYTES and CHUNK_MESSAGES. */
+export function* chunks(messages: Map<string, Outgoing>): Generator<Array<{ topic: string; messages: Outgoing }>> {
+  let chunk: Array<{ topic: string; messages: Outgoing }> = [];
+  let bytes = 0;
+  let count = 0;
+  for (const [topic, list] of messages) {
+    let current: Outgoing = [];
+    chunk.push({ topic, messages: current });
+    for (const m of list) {
+      const size = sizeOf(m.key) + sizeOf(m.value) + 64;
+      if (count > 0 && (bytes + size > CHUNK_BYTES || count >= CHUNK_MESSAGES)) {
+        yield chunk.filter((c) => c.messages.length > 0);
+        current = [];
+        chunk = [{ topic, messages: current }];
+        bytes = 0;
+        count = 0;
+      }
+      current.push(m);
+      bytes += size;
+      count++;
+    }
+  }
+  const rest = chunk.filter((c) => c.messages.length > 0);
+  if (rest.length > 0) yield rest;
 }
 
 function headersOf(message: KafkaMessage): Record<string, string> {
