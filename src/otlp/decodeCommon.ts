@@ -189,13 +189,23 @@ function decodeKeyValue(r: ProtoReader, end: number, depth: number): Attribute {
   return { key, type, value } as Attribute;
 }
 
-/** Decodes one repeated KeyValue element (length already read) and appends it; `name` labels errors. */
+/** Decodes one repeated KeyValue element (tag already read) and appends it; `name` labels errors. */
 export function pushAttribute(r: ProtoReader, limit: number, attributes: Attribute[], name: string): void {
   const e = r.lengthEnd(limit);
   try {
     attributes.push(decodeKeyValue(r, e, 0));
   } catch (err) {
     rethrowWithin(err, `${name}[${attributes.length}]`);
+  }
+}
+
+/** Decodes one repeated message element (tag already read) with `decode` and appends it; `name` labels errors. */
+export function pushMessage<T>(r: ProtoReader, limit: number, list: T[], name: string, decode: (r: ProtoReader, end: number) => T): void {
+  const e = r.lengthEnd(limit);
+  try {
+    list.push(decode(r, e));
+  } catch (err) {
+    rethrowWithin(err, `${name}[${list.length}]`);
   }
 }
 
@@ -211,16 +221,9 @@ export function decodeResourceInto(r: ProtoReader, end: number, resource: Resour
       case 16: // dropped_attributes_count = 2
         resource.droppedAttributesCount = r.uint32();
         break;
-      case 26: {
-        // entity_refs = 3
-        const e = r.lengthEnd(end);
-        try {
-          resource.entityRefs.push(decodeEntityRef(r, e));
-        } catch (err) {
-          rethrowWithin(err, `entityRefs[${resource.entityRefs.length}]`);
-        }
+      case 26: // entity_refs = 3
+        pushMessage(r, end, resource.entityRefs, 'entityRefs', decodeEntityRef);
         break;
-      }
       default:
         skipUnknown(r, tag, tagAt, end, RESOURCE_FIELDS);
     }

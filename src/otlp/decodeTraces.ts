@@ -1,5 +1,5 @@
 // ExportTraceServiceRequest (protobuf) -> flat Span records.
-import { decodeRequest, pushAttribute, readId, readString, TRACES_ENVELOPE } from './decodeCommon.ts';
+import { decodeRequest, pushAttribute, pushMessage, readId, readString, TRACES_ENVELOPE } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';
 import type { Attribute, Resource, Scope, Span, SpanEvent, SpanLink } from './model.ts';
 import { expectEnd, skipUnknown, type ProtoReader } from './protoReader.ts';
@@ -81,29 +81,15 @@ function decodeSpan(r: ProtoReader, end: number, resource: Resource, scope: Scop
       case 80: // dropped_attributes_count = 10
         droppedAttributesCount = r.uint32();
         break;
-      case 90: {
-        // events = 11
-        const e = r.lengthEnd(end);
-        try {
-          events.push(decodeEvent(r, e));
-        } catch (err) {
-          rethrowWithin(err, `events[${events.length}]`);
-        }
+      case 90: // events = 11
+        pushMessage(r, end, events, 'events', decodeEvent);
         break;
-      }
       case 96: // dropped_events_count = 12
         droppedEventsCount = r.uint32();
         break;
-      case 106: {
-        // links = 13
-        const e = r.lengthEnd(end);
-        try {
-          links.push(decodeLink(r, e));
-        } catch (err) {
-          rethrowWithin(err, `links[${links.length}]`);
-        }
+      case 106: // links = 13
+        pushMessage(r, end, links, 'links', decodeLink);
         break;
-      }
       case 112: // dropped_links_count = 14
         droppedLinksCount = r.uint32();
         break;
