@@ -99,7 +99,7 @@ async function startGateway(brokers: string, delivery: string, profileDir?: stri
 }
 
 /** Accepted spans/s with IN_FLIGHT requests outstanding for `seconds`. */
-async function throughput(port: number, bodies: Body[], seconds: number): Promise<{ spansPerSecond: number; refused: number }> {
+async function throughput(port: number, bodies: Body[], seconds: number): Promise<{ spansPerSecond: number; spans: number; refused: number }> {
   let spans = 0;
   let refused = 0;
   let next = 0;
@@ -115,7 +115,7 @@ async function throughput(port: number, bodies: Body[], seconds: number): Promis
       }
     }),
   );
-  return { spansPerSecond: spans / ((performance.now() - t0) / 1000), refused };
+  return { spansPerSecond: spans / ((performance.now() - t0) / 1000), spans, refused };
 }
 
 /** Latencies of `count` requests sent open-loop at `spansPerSecond`. */
@@ -130,6 +130,13 @@ async function latencies(port: number, bodies: Body[], spansPerSecond: number, c
   }
   const results = await Promise.all(pending);
   return { ms: results.filter((r) => r.status === 200).map((r) => r.ms), refused: results.filter((r) => r.status !== 200).length };
+}
+
+// utime + stime of a process in seconds (clock ticks of 1/100 s on Linux).
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function peakRssMb(pid: number): number {
@@ -206,14 +213,23 @@ async function main(): Promise<void> {
         await throughput(gw.port, bodies, 2); // warm-up: JIT, connections, topic metadata
         const runs: number[] = [];
         let refused = 0;
+        let spans = 0;
+        const cpuBefore = cpuSeconds(gw.proc.pid!);
         for (let r = 0; r < RUNS; r++) {
           const t = await throughput(gw.port, bodies, RUN_SECONDS);
           runs.push(t.spansPerSecond);
           refused += t.refused;
+          spans += t.spans;
           log(`${delivery} run ${r + 1}: ${Math.round(t.spansPerSecond).toLocaleString('en-US')} spans/s${t.refused ? `, ${t.refused} refused` : ''}`);
         }
+        const cpuPerSpanUs = ((cpuSeconds(gw.proc.pid!) - cpuBefore) / spans) * 1e6;
         const rate = median(runs);
-        results.push({ metric: `${delivery}: accepted spans/s (median of ${RUNS} × ${RUN_SECONDS} s, ${IN_FLIGHT} in flight)`, value: Math.round(rate), unit: 'spans/s' });
+        results.push(
+          { metric: `${delivery}: accepted spans/s (median of ${RUNS} × ${RUN_SECONDS} s, ${IN_FLIGHT} in flight)`, value: Math.round(rate), unit: 'spans/s' },
+          // Load-independent cost: the gateway's own CPU time per span, and what one core would carry at that cost.
+          { metric: `${delivery}: gateway CPU time per span`, value: Math.round(cpuPerSpanUs * 100) / 100, unit: 'µs' },
+          { metric: `${delivery}: spans/s one gateway core could carry (1 s ÷ CPU per span)`, value: Math.round(1e6 / cpuPerSpanUs), unit: 'spans/s' },
+        );
         if (refused > 0) results.push({ metric: `${delivery}: refused requests during throughput runs`, value: refused, unit: 'requests' });
         const lat = await latencies(gw.port, bodies, rate / 2, LATENCY_REQUESTS);
         log(`${delivery} at ${Math.round(rate / 2).toLocaleString('en-US')} spans/s: ${lat.ms.length} requests`);

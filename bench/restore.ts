@@ -13,18 +13,15 @@
 // Env: BENCH_SERIES (default 1000000), BENCH_RUNS (3 restores per aggregate), BENCH_CHECKPOINTS (1),
 // BENCH_AGGREGATES (sum,summary).
 import { spawn } from 'node:child_process';
-import { installKafkajsInterop } from './lib/interop.ts';
 import { cleanup, createTopic, produce } from './lib/kafka.ts';
 import { envNumber, fullGc, note, rng, round, unique } from './lib/util.ts';
 import { median, report, type BenchResult } from './report.ts';
 
-process.env.LOG_LEVEL ??= 'warn';
-installKafkajsInterop();
-const { topology, changelogTopic } = await import('../src/runtime/index.ts');
-const { Task } = await import('../src/runtime/task.ts');
-const { sum, summary, tumblingWindows } = await import('../src/operators/index.ts');
-const { float64Serde } = await import('../src/state/index.ts');
-const { summarySerde } = await import('../src/operators/index.ts');
+import { topology, changelogTopic } from '../src/runtime/index.ts';
+import { Task } from '../src/runtime/task.ts';
+import { sum, summary, tumblingWindows } from '../src/operators/index.ts';
+import { float64Serde } from '../src/state/index.ts';
+import { summarySerde } from '../src/operators/index.ts';
 
 const SERIES = Math.round(envNumber('BENCH_SERIES', 1_000_000));
 const RUNS = Math.round(envNumber('BENCH_RUNS', 3));
@@ -96,7 +93,11 @@ if (process.env.BENCH_RESTORE_CHILD) {
 }
 
 // ---- parent ----------------------------------------------------------------------------------------------
-const { benchStack } = await import('./lib/stack.ts');
+import { benchStack } from './lib/stack.ts';
+import { logger } from '../src/log.ts';
+
+// Benchmarks print tables, not the runtime's info logs (LOG_LEVEL overrides).
+logger.level = process.env.LOG_LEVEL ?? 'warn';
 
 function restoreInChild(app: string, aggregate: 'sum' | 'summary', brokers: string[]): Promise<ChildResult> {
   return new Promise((resolve, reject) => {

@@ -15,16 +15,17 @@
 // profile of the last topology run to bench/results/runtime.cpuprofile and prints its top self-time functions.
 import type { Message } from 'kafkajs';
 import { cleanup, createTopic, endOffsets, plainConsume, produce, readAll, startTransactionalCopy, waitForCommitted } from './lib/kafka.ts';
-import { installKafkajsInterop } from './lib/interop.ts';
 import { watchLog } from './lib/logWatch.ts';
 import { printProfile, startProfile } from './lib/profile.ts';
 import { envNumber, note, rng, round, unique } from './lib/util.ts';
 import { median, report, type BenchResult } from './report.ts';
 
-process.env.LOG_LEVEL ??= 'warn';
-installKafkajsInterop();
-const { benchStack } = await import('./lib/stack.ts');
-const { Worker, topology } = await import('../src/runtime/index.ts');
+import { benchStack } from './lib/stack.ts';
+import { Worker, topology } from '../src/runtime/index.ts';
+import { logger } from '../src/log.ts';
+
+// Benchmarks print tables, not the runtime's info logs (LOG_LEVEL overrides).
+logger.level = process.env.LOG_LEVEL ?? 'warn';
 
 const RECORDS = Math.round(envNumber('BENCH_RECORDS', 200_000));
 const VALUE_BYTES = Math.round(envNumber('BENCH_VALUE_BYTES', 200));
