@@ -2,7 +2,7 @@
 import {
   writeAttributes, writeCount, writeCountField, writeDoubleField, writeIdField, writeRequest, writeStringField, writeTimeField, writeVarintField,
 } from './encodeCommon.ts';
-import type { Exemplar, ExponentialBuckets, Metric, MetricPoint, MetricType } from './model.ts';
+import type { Exemplar, ExponentialBuckets, Metric, MetricPoint, MetricType, NumberValueType } from './model.ts';
 import { ProtoWriter } from './protoWriter.ts';
 
 /** Field number of each Metric `data` member. */
@@ -63,14 +63,7 @@ export function writePoint(w: ProtoWriter, p: MetricPoint): void {
   switch (p.type) {
     case 'gauge':
     case 'sum':
-      if (p.valueType === 'double') {
-        w.tag(4, 1);
-        w.double(p.value as number);
-      } else if (p.valueType === 'int') {
-        w.tag(6, 1);
-        w.splitInt64(p.value);
-        w.fixed64(w.lo, w.hi);
-      }
+      writeNumberValue(w, 4, p.valueType, p.value);
       writeExemplars(w, 5, p.exemplars);
       writeAttributes(w, 7, p.attributes);
       writeVarintField(w, 8, p.flags);
@@ -157,19 +150,24 @@ function writeBuckets(w: ProtoWriter, field: number, b: ExponentialBuckets): voi
   w.join(start);
 }
 
+// NumberDataPoint and Exemplar share the `value` oneof: as_double (field `doubleField`) or as_int = 6 (sfixed64).
+function writeNumberValue(w: ProtoWriter, doubleField: number, valueType: NumberValueType, value: number | bigint): void {
+  if (valueType === 'double') {
+    w.tag(doubleField, 1);
+    w.double(value as number);
+  } else if (valueType === 'int') {
+    w.tag(6, 1);
+    w.splitInt64(value);
+    w.fixed64(w.lo, w.hi);
+  }
+}
+
 function writeExemplars(w: ProtoWriter, field: number, exemplars: readonly Exemplar[]): void {
   for (const e of exemplars) {
     w.tag(field, 2);
     const start = w.fork();
     writeTimeField(w, 2, e.timeMs, e.timeNanos);
-    if (e.valueType === 'double') {
-      w.tag(3, 1);
-      w.double(e.value as number);
-    } else if (e.valueType === 'int') {
-      w.tag(6, 1);
-      w.splitInt64(e.value);
-      w.fixed64(w.lo, w.hi);
-    }
+    writeNumberValue(w, 3, e.valueType, e.value);
     writeIdField(w, 4, e.spanId);
     writeIdField(w, 5, e.traceId);
     writeAttributes(w, 7, e.filteredAttributes);
