@@ -10,26 +10,30 @@ export interface TopicSpec {
 
 /**
  * Creates missing topics; for existing ones checks the partition count (co-partitioned state depends on it)
- * and returns the counts found.
+ * and returns the counts found. Safe when several processes create the same topics at once.
  */
-export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: { allowMorePartitions?: boolean } = {}): Promise<Map<string, number>> {
+export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: { allowMorePartitions?: boolean; waitMs?: number } = {}): Promise<Map<string, number>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({
-          topic: s.topic,
-          numPartitions: s.numPartitions,
-          configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
-        })),
-      });
+      try {
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: missing.map((s) => ({
+            topic: s.topic,
+            numPartitions: s.numPartitions,
+            configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+      } catch (err) {
+        // Another worker may have created them a moment ago; the metadata check below decides.
+        if (!/already exists/i.test(describe(err))) throw err;
+      }
     }
-    const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
-    const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
+    const counts = await waitForMetadata(admin, specs.map((s) => s.topic), opts.waitMs ?? 15_000);
     for (const spec of specs) {
       const found = counts.get(spec.topic) ?? 0;
       const ok = found === spec.numPartitions || (opts.allowMorePartitions && found > spec.numPartitions);
@@ -38,6 +42,27 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], opts: { all
     return counts;
   } finally {
     await admin.disconnect();
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; errors?: Array<{ message?: string; type?: string }> };
+  return [e.message, ...(e.errors ?? []).map((x) => `${x.type} ${x.message}`)].join(' ');
+}
+
+/** Partition counts once every topic has all its partitions led (new topics take a moment to appear). */
+async function waitForMetadata(admin: ReturnType<Kafka['admin']>, topics: string[], waitMs: number): Promise<Map<string, number>> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+      if (Date.now() > deadline) throw new Error('partitions without a leader');
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} not ready after ${waitMs} ms: ${(err as Error).message}`, { cause: err });
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
