@@ -37,7 +37,7 @@ const ANY_VALUE_FIELDS: Record<number, string> = {
 const MAX_DEPTH = 32;
 
 /** Appends bytes to a growable array (canonical encodings are small). */
-class ByteSink {
+export class ByteSink {
   buf = Buffer.allocUnsafe(256);
   length = 0;
 
@@ -50,6 +50,12 @@ class ByteSink {
     this.room(bytes.length);
     this.buf.set(bytes, this.length);
     this.length += bytes.length;
+  }
+
+  /** Appends a string's UTF-8 bytes (exactly `Buffer.from(s, 'utf8')`, lone surrogates as U+FFFD). */
+  utf8(s: string): void {
+    this.room(s.length * 3);
+    this.length += this.buf.write(s, this.length, 'utf8');
   }
 
   room(n: number): void {
@@ -76,6 +82,23 @@ export function hashCanonical(canonical: Uint8Array): Buffer {
   return key;
 }
 
+/**
+ * `hashCanonical` of the sink's bytes, written into `out` at 0..15, without copying: the sink keeps the second
+ * hash's F3 suffix past its length. The sink's contents are unchanged.
+ */
+export function hashSinkInto(sink: ByteSink, out: Buffer): void {
+  const length = sink.length;
+  if (length === 0) {
+    out.fill(0, 0, 16);
+    return;
+  }
+  sink.room(1);
+  const buf = sink.buf;
+  out.writeBigUInt64LE(hasher.h64Raw(buf.subarray(0, length), 0n), 0);
+  buf[length] = SECOND_HASH_SUFFIX;
+  out.writeBigUInt64LE(hasher.h64Raw(buf.subarray(0, length + 1), 0n), 8);
+}
+
 // ---- from decoded attributes ----
 
 /** Canonical bytes of decoded attributes (the collector's encoding, above). */
@@ -90,7 +113,60 @@ export function resourceKey(attributes: readonly Attribute[]): Buffer {
   return hashCanonical(canonicalAttributes(attributes));
 }
 
+/** Appends the canonical bytes of decoded attributes to `sink` (what `canonicalAttributes` returns). */
+export function writeCanonicalAttributes(sink: ByteSink, attributes: readonly Attribute[]): void {
+  writeEntries(sink, attributes);
+}
+
+// Set by compareKeys when two keys cannot be ordered from their UTF-16 code units alone.
+let undecided = false;
+
+/**
+ * Orders two keys as their UTF-8 bytes compare, from the strings themselves: below U+D800 the order of UTF-16 code
+ * units is the order of the UTF-8 bytes. Anything else (surrogates, U+E000 and up at the first difference, or a
+ * shorter key ending in a high surrogate) sets `undecided` and returns 0; the caller then compares bytes.
+ */
+function compareKeyStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    undecided = true;
+    return 0;
+  }
+  // One key is a prefix of the other; its UTF-8 bytes are a prefix of the other's unless it ends in a high surrogate.
+  const last = n > 0 ? (a.length < b.length ? a : b).charCodeAt(n - 1) : 0;
+  if (last >= 0xd800 && last <= 0xdbff) {
+    undecided = true;
+    return 0;
+  }
+  return a.length - b.length;
+}
+
 function writeEntries(sink: ByteSink, attributes: readonly Attribute[]): void {
+  // Already in canonical order (common: SDKs and collectors often sort), nothing to sort.
+  let ordered = true;
+  undecided = false;
+  for (let i = 1; i < attributes.length; i++) {
+    if (compareKeyStrings(attributes[i - 1].key, attributes[i].key) > 0 || undecided) {
+      ordered = false;
+      break;
+    }
+  }
+  if (ordered) {
+    for (let i = 0; i < attributes.length; i++) writeEntry(sink, attributes[i]);
+    return;
+  }
+  // A stable sort, like the byte comparison below, so equal keys keep their order either way.
+  undecided = false;
+  const sorted = attributes.slice().sort((a, b) => compareKeyStrings(a.key, b.key));
+  if (!undecided) {
+    for (let i = 0; i < sorted.length; i++) writeEntry(sink, sorted[i]);
+    return;
+  }
   const entries = attributes.map((a) => ({ key: Buffer.from(a.key, 'utf8'), value: a as AnyValue }));
   entries.sort((a, b) => Buffer.compare(a.key, b.key));
   for (const e of entries) {
@@ -100,27 +176,33 @@ function writeEntries(sink: ByteSink, attributes: readonly Attribute[]): void {
   }
 }
 
+function writeEntry(sink: ByteSink, a: Attribute): void {
+  sink.push(ENTRY);
+  sink.utf8(a.key);
+  writeValue(sink, a);
+}
+
 function writeValue(sink: ByteSink, v: AnyValue): void {
   switch (v.type) {
     case 'string':
       sink.push(STRING);
-      sink.append(Buffer.from(v.value, 'utf8'));
+      sink.utf8(v.value);
       break;
     case 'bool':
       sink.push(v.value ? TRUE : FALSE);
       break;
     case 'int': {
       sink.push(INT);
-      const b = Buffer.allocUnsafe(8);
-      b.writeBigInt64LE(BigInt(v.value), 0);
-      sink.append(b);
+      sink.room(8);
+      sink.buf.writeBigInt64LE(BigInt(v.value), sink.length);
+      sink.length += 8;
       break;
     }
     case 'double': {
       sink.push(DOUBLE);
-      const b = Buffer.allocUnsafe(8);
-      b.writeDoubleLE(v.value, 0);
-      sink.append(b);
+      sink.room(8);
+      sink.buf.writeDoubleLE(v.value, sink.length);
+      sink.length += 8;
       break;
     }
     case 'bytes':

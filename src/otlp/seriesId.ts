@@ -9,9 +9,13 @@
 //   varint(len) canonical point attributes      (same encoding: sorted bytewise by key, nested maps sorted)
 // id = XXH64(bytes, 0) LE ‖ XXH64(bytes ‖ F3, 0) LE, written as 32 lowercase hex characters — the same
 // hash construction as the resource key. Description, scope, temporality and metadata are not part of it.
+//
+// This runs once per point on the rollup's hot path, so it allocates almost nothing: the bytes up to the point
+// attributes are cached per (metric, resource) — a decoded request shares those objects among its points — and the
+// canonical bytes are built in one reused sink and hashed in place.
 import { bytesToHex } from './hex.ts';
-import type { MetricPoint, MetricType, Resource } from './model.ts';
-import { canonicalAttributes, hashCanonical } from './resourceKey.ts';
+import type { Metric, MetricPoint, MetricType, Resource } from './model.ts';
+import { ByteSink, canonicalAttributes, hashSinkInto, writeCanonicalAttributes } from './resourceKey.ts';
 
 const TYPE_CODES: Record<MetricType, number> = { gauge: 1, sum: 2, histogram: 3, exponentialHistogram: 4, summary: 5 };
 const VERSION = 1;
@@ -19,35 +23,106 @@ const VERSION = 1;
 // Resources are shared by many points; their canonical bytes are computed once.
 const resourceBytes = new WeakMap<Resource, Buffer>();
 
-function varint(n: number): number[] {
-  const out: number[] = [];
+/** The canonical bytes before the point attributes, for one metric (name, type, unit as they were) and resource. */
+interface Prefix {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly unit: string;
+  readonly resource: Resource;
+  readonly bytes: Buffer;
+}
+
+// Metrics are shared by the points of one decoded metric; the entry is checked against the metric's current name,
+// type and unit and the point's resource, and rebuilt when any differs.
+const prefixes = new WeakMap<Metric, Prefix>();
+
+const sink = new ByteSink();
+const id = Buffer.alloc(16);
+const SINK_KEEP_BYTES = 64 * 1024;
+
+function pushVarint(out: ByteSink, n: number): void {
   while (n >= 0x80) {
     out.push((n & 0x7f) | 0x80);
     n >>>= 7;
   }
   out.push(n);
-  return out;
+}
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n >>>= 7;
+    len++;
+  }
+  return len;
+}
+
+function resourceCanonical(resource: Resource): Buffer {
+  let bytes = resourceBytes.get(resource);
+  if (bytes === undefined) {
+    bytes = canonicalAttributes(resource.attributes);
+    resourceBytes.set(resource, bytes);
+  }
+  return bytes;
+}
+
+function prefixOf(point: MetricPoint): Buffer {
+  const { metric, resource } = point;
+  const cached = prefixes.get(metric);
+  if (cached !== undefined && cached.resource === resource && cached.name === metric.name && cached.type === metric.type && cached.unit === metric.unit) {
+    return cached.bytes;
+  }
+  const res = resourceCanonical(resource);
+  const name = Buffer.from(metric.name, 'utf8');
+  const unit = Buffer.from(metric.unit, 'utf8');
+  const out = new ByteSink();
+  out.push(VERSION);
+  pushVarint(out, name.length);
+  out.append(name);
+  out.push(TYPE_CODES[metric.type]);
+  pushVarint(out, unit.length);
+  out.append(unit);
+  pushVarint(out, res.length);
+  out.append(res);
+  const bytes = Buffer.from(out.bytes());
+  prefixes.set(metric, { name: metric.name, type: metric.type, unit: metric.unit, resource, bytes });
+  return bytes;
+}
+
+/** Writes the canonical series bytes of a point into the module's sink (from 0). */
+function writeSeries(point: MetricPoint): void {
+  sink.length = 0;
+  if (sink.buf.length > SINK_KEEP_BYTES) sink.buf = Buffer.allocUnsafe(256);
+  sink.append(prefixOf(point));
+  // The attributes' length comes first: reserve one byte (lengths below 128) and move them if it needs more.
+  const at = sink.length + 1;
+  sink.length = at;
+  writeCanonicalAttributes(sink, point.attributes);
+  const length = sink.length - at;
+  const extra = varintLength(length) - 1;
+  if (extra > 0) {
+    sink.room(extra);
+    sink.buf.copyWithin(at + extra, at, at + length);
+    sink.length += extra;
+  }
+  let pos = at - 1;
+  let n = length;
+  while (n >= 0x80) {
+    sink.buf[pos++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  sink.buf[pos] = n;
 }
 
 /** The canonical series bytes described above. */
 export function canonicalSeries(point: MetricPoint): Buffer {
-  let resource = resourceBytes.get(point.resource);
-  if (resource === undefined) {
-    resource = canonicalAttributes(point.resource.attributes);
-    resourceBytes.set(point.resource, resource);
-  }
-  const name = Buffer.from(point.metric.name, 'utf8');
-  const unit = Buffer.from(point.metric.unit, 'utf8');
-  const attributes = canonicalAttributes(point.attributes);
-  return Buffer.concat([
-    Buffer.from([VERSION, ...varint(name.length)]), name,
-    Buffer.from([TYPE_CODES[point.metric.type], ...varint(unit.length)]), unit,
-    Buffer.from(varint(resource.length)), resource,
-    Buffer.from(varint(attributes.length)), attributes,
-  ]);
+  writeSeries(point);
+  return Buffer.from(sink.bytes());
 }
 
 /** The series id of a point: 32 lowercase hex characters, stable across processes and versions of this code. */
 export function seriesId(point: MetricPoint): string {
-  return bytesToHex(hashCanonical(canonicalSeries(point)), 0, 16);
+  writeSeries(point);
+  hashSinkInto(sink, id);
+  return bytesToHex(id, 0, 16);
 }
