@@ -36,7 +36,7 @@ export interface OtlpProducerOptions {
   createTopics?: { numPartitions: number } | false;
   /** Lower the record limit below the topic's max.message.bytes (e.g. to leave room for other producers). */
   maxMessageBytes?: number;
-  /** Bytes one group commit may hold (default 8 MiB). */
+  /** Bytes one group commit may hold (default 1 MiB: encoding and snappy run synchronously, so a group blocks the event loop for as long as it takes). */
   maxGroupBytes?: number;
   /** A request not acknowledged by Kafka within this time fails as unavailable (default 15 s). */
   deliveryTimeoutMs?: number;
@@ -100,7 +100,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
     mode: options.delivery ?? 'transactional',
     transactionalId: options.transactionalId ?? `otlp-streams-producer-${hostname()}-${process.pid}`,
     lanes: options.producers ?? 4,
-    maxGroupBytes: options.maxGroupBytes ?? 8 << 20,
+    maxGroupBytes: options.maxGroupBytes ?? 1 << 20,
     timeoutMs: options.deliveryTimeoutMs ?? 15_000,
     maxMessageBytes: messageLimit,
     onConnect: async () => {
