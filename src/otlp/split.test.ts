@@ -52,6 +52,18 @@ describe('splitTraces', () => {
     );
   });
 
+  it('accepts a ResourceSpans whose resource field comes after its scope_spans (fields may come in any order)', () => {
+    // ResourceSpans { scope_spans { spans { trace_id, span_id, name "a" } }, resource { dropped_attributes_count 3 } }, twice.
+    const span = Buffer.concat([Buffer.from([0x0a, 16]), Buffer.alloc(16, 0xab), Buffer.from([0x12, 8]), Buffer.alloc(8, 1), Buffer.from([0x2a, 1, 0x61])]);
+    const scopeSpans = Buffer.concat([Buffer.from([0x12, span.length]), span]);
+    const resource = Buffer.from([0x10, 3]);
+    const resourceSpans = Buffer.concat([Buffer.from([0x12, scopeSpans.length]), scopeSpans, Buffer.from([0x0a, resource.length]), resource]);
+    const request = Buffer.concat([Buffer.from([0x0a, resourceSpans.length]), resourceSpans, Buffer.from([0x0a, resourceSpans.length]), resourceSpans]);
+    const records = splitTraces(request);
+    expect(records.map((r) => decodeTraces(r.value))).toEqual(groupByTrace(decodeTraces(request)));
+    expect(records).toHaveLength(2);
+  });
+
   it('gives the same records for the OTLP/JSON body', () => {
     fc.assert(
       fc.property(spansWithSharedTraces, (list) => {

@@ -62,6 +62,8 @@ function splitResourceSpans(r: ProtoReader, end: number, records: KafkaRecord[])
       rethrowWithin(err, `scopeSpans[${i}]`);
     }
   }
+  // Scopes were read out of order: the caller continues after this ResourceSpans, not after its last scope.
+  r.pos = end;
 }
 
 function splitScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, records: KafkaRecord[]): void {
