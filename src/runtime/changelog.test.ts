@@ -70,6 +70,42 @@ describe('bucketed changelog', () => {
     );
   });
 
+  it("writes the same records through the window store's fast path as through drainChangelog/snapshotChangelog", () => {
+    const keyArb = fc.oneof(fc.constantFrom('a', 'b', 'c', '0123456789abcdef0123456789abcdef'), fc.string({ unit: 'binary', maxLength: 4 }));
+    const startArb = fc.oneof(fc.integer({ min: 0, max: 5 }).map((i) => i * 1000), fc.constantFrom(-1000, 2 ** 40, -(2 ** 40), Number.MAX_SAFE_INTEGER - 10_000));
+    const anyOp: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArb, start: startArb, n: fc.nat(50) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb, start: startArb }) },
+      { weight: 2, arbitrary: fc.constant({ kind: 'checkpoint' as const }) },
+    );
+    fc.assert(
+      fc.property(fc.array(anyOp, { maxLength: 80 }), fc.integer({ min: 1, max: 300 }), (ops, buckets) => {
+        const fast = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+        const plain = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+        // The generic path: the same store without the optional fast-path methods.
+        const generic = {
+          logged: true,
+          get pendingChanges() { return plain.pendingChanges; },
+          drainChanges: () => plain.drainChanges(),
+          drainChangelog: () => plain.drainChangelog(),
+          restoreRecord: (r: Parameters<typeof plain.restoreRecord>[0]) => plain.restoreRecord(r),
+          snapshotChangelog: () => plain.snapshotChangelog(),
+        };
+        const a = new BucketedChangelog(fast, buckets);
+        const b = new BucketedChangelog(generic, buckets);
+        let t = 0;
+        for (const o of [...ops, { kind: 'checkpoint' as const }]) {
+          if (o.kind === 'put') for (const s of [fast, plain]) s.put(o.key, o.start, o.start + 1000, agg(o.n));
+          else if (o.kind === 'delete') for (const s of [fast, plain]) s.delete(o.key, o.start);
+          else {
+            t++;
+            expect(a.checkpoint(t)).toEqual(b.checkpoint(t));
+          }
+        }
+      }),
+    );
+  });
+
   it('writes nothing when nothing changed, and a tombstone when a bucket empties', () => {
     const store = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
     const changelog = new BucketedChangelog(store, 4);

@@ -96,6 +96,43 @@ export function decodeBucket(buf: Uint8Array): ChangelogRecord[] {
   return out;
 }
 
+// Room for the entry count in front of a bucket's entries: a varint of up to 2^35.
+const COUNT_ROOM = 5;
+
+/** Writes one bucket record (encodeBucket's layout) entry by entry, the count filled in at the end. */
+class BucketWriter {
+  private buf: Buffer;
+  private length = COUNT_ROOM;
+  private count = 0;
+
+  constructor(expected: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(256, COUNT_ROOM + expected + (expected >> 3)));
+  }
+
+  add(bytes: Uint8Array, keyLength: number, valueLength: number): void {
+    const need = this.length + keyLength + valueLength + 20;
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length));
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+    }
+    const buf = this.buf;
+    let pos = writeVarint(buf, this.length, keyLength);
+    buf.set(bytes.subarray(0, keyLength), pos);
+    pos += keyLength;
+    pos = writeVarint(buf, pos, valueLength);
+    buf.set(bytes.subarray(keyLength, keyLength + valueLength), pos);
+    this.length = pos + valueLength;
+    this.count++;
+  }
+
+  finish(): Buffer {
+    const start = COUNT_ROOM - varintLength(this.count);
+    writeVarint(this.buf, start, this.count);
+    return this.buf.subarray(start, this.length);
+  }
+}
+
 export interface ChangelogMessage {
   key: Buffer;
   value: Buffer | null;
@@ -105,6 +142,8 @@ export interface ChangelogMessage {
 export class BucketedChangelog {
   /** Buckets that hold entries in the topic, so an emptied bucket gets a tombstone. */
   private readonly filled = new Set<number>();
+  /** Size of each bucket's last record: the first guess for its next buffer. */
+  private readonly lastSizes = new Map<number, number>();
   private readonly store: ChangeCapture<unknown>;
   private readonly buckets: number;
 
@@ -115,23 +154,23 @@ export class BucketedChangelog {
 
   /** Records for everything that changed since the last checkpoint (empty if nothing did). */
   checkpoint(streamTime: number | undefined): ChangelogMessage[] {
-    const changes = this.store.drainChangelog();
-    if (changes.length === 0) return [];
+    const fast = this.store.drainChangedKeyHashes !== undefined && this.store.forEachLiveRecord !== undefined;
     const dirty = new Set<number>();
-    for (const change of changes) dirty.add(bucketOf(change.key, this.buckets));
-    const contents = new Map<number, ChangelogRecord[]>();
-    for (const entry of this.store.snapshotChangelog()) {
-      const bucket = bucketOf(entry.key, this.buckets);
-      if (!dirty.has(bucket)) continue;
-      const list = contents.get(bucket);
-      if (list) list.push(entry);
-      else contents.set(bucket, [entry]);
+    if (fast) {
+      const hashes = this.store.drainChangedKeyHashes!();
+      if (hashes.length === 0) return [];
+      for (const h of hashes) dirty.add(h % this.buckets);
+    } else {
+      const changes = this.store.drainChangelog();
+      if (changes.length === 0) return [];
+      for (const change of changes) dirty.add(bucketOf(change.key, this.buckets));
     }
+    const contents = fast ? this.encodeDirtyFast(dirty) : this.encodeDirty(dirty);
     const out: ChangelogMessage[] = [];
     for (const bucket of dirty) {
-      const entries = contents.get(bucket);
-      if (entries) {
-        out.push({ key: bucketKey(bucket), value: encodeBucket(entries) });
+      const value = contents.get(bucket);
+      if (value) {
+        out.push({ key: bucketKey(bucket), value });
         this.filled.add(bucket);
       } else if (this.filled.delete(bucket)) {
         out.push({ key: bucketKey(bucket), value: null });
@@ -143,6 +182,51 @@ export class BucketedChangelog {
       out.push({ key: STREAM_TIME_KEY, value });
     }
     return out;
+  }
+
+  /** The bucket records of the dirty buckets that hold entries, from the store's serialized snapshot. */
+  private encodeDirty(dirty: Set<number>): Map<number, Buffer> {
+    const contents = new Map<number, ChangelogRecord[]>();
+    for (const entry of this.store.snapshotChangelog()) {
+      const bucket = bucketOf(entry.key, this.buckets);
+      if (!dirty.has(bucket)) continue;
+      const list = contents.get(bucket);
+      if (list) list.push(entry);
+      else contents.set(bucket, [entry]);
+    }
+    const encoded = new Map<number, Buffer>();
+    for (const [bucket, entries] of contents) encoded.set(bucket, encodeBucket(entries));
+    return encoded;
+  }
+
+  /**
+   * The same bytes as `encodeDirty`, written straight into one buffer per bucket: the store serializes only the
+   * entries of dirty buckets, with no object per entry. Each buffer keeps room for the count in front.
+   */
+  private encodeDirtyFast(dirty: Set<number>): Map<number, Buffer> {
+    const buckets = this.buckets;
+    const writers = new Map<number, BucketWriter>();
+    let current: BucketWriter | undefined;
+    this.store.forEachLiveRecord!(
+      (hash) => {
+        const bucket = hash % buckets;
+        if (!dirty.has(bucket)) return false;
+        current = writers.get(bucket);
+        if (current === undefined) {
+          current = new BucketWriter(this.lastSizes.get(bucket) ?? 0);
+          writers.set(bucket, current);
+        }
+        return true;
+      },
+      (bytes, keyLength, valueLength) => current!.add(bytes, keyLength, valueLength),
+    );
+    const encoded = new Map<number, Buffer>();
+    for (const [bucket, writer] of writers) {
+      const value = writer.finish();
+      this.lastSizes.set(bucket, value.length);
+      encoded.set(bucket, value);
+    }
+    return encoded;
   }
 
   /**

@@ -22,4 +22,23 @@ export interface ChangeCapture<C> {
   restoreRecord(record: ChangelogRecord): void;
   /** Every live entry, serialized like `drainChangelog` (unordered); the runtime packs these into changelog buckets. */
   snapshotChangelog(): ChangelogRecord[];
+  /**
+   * Optional fast path, same result as `drainChangelog` for a bucketed changelog: drains the changes and returns
+   * `changelogKeyHash` of each changed entry's serialized key, in the order `drainChangelog` would list them.
+   */
+  drainChangedKeyHashes?(): number[];
+  /**
+   * Optional fast path of `snapshotChangelog`, in the same order: for every live entry calls `wanted` with
+   * `changelogKeyHash` of its serialized key and, if that returns true, `visit` with the serialized key at
+   * `bytes[0, keyLength)` and the value right after it, at `bytes[keyLength, keyLength + valueLength)`. The bytes
+   * are only valid during the call.
+   */
+  forEachLiveRecord?(wanted: (keyHash: number) => boolean, visit: (bytes: Uint8Array, keyLength: number, valueLength: number) => void): void;
+}
+
+/** FNV-1a (32 bits, unsigned) of serialized key bytes: what bucketed changelogs bucket by. */
+export function changelogKeyHash(key: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
+  return h >>> 0;
 }

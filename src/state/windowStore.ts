@@ -1,3 +1,4 @@
+import { changelogKeyHash } from './changelog.ts';
 import type { ChangeCapture, ChangelogRecord } from './changelog.ts';
 import { decodeWindowKey, encodeWindowKey, readUvarint, uvarintLength, writeUvarint } from './serde.ts';
 import type { Serde } from './serde.ts';
@@ -161,6 +162,35 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
     }));
   }
 
+  drainChangedKeyHashes(): number[] {
+    const hashes = new Array<number>(this.changed.length);
+    for (let i = 0; i < this.changed.length; i++) {
+      const slot = this.changed[i];
+      slot.flags &= ~DIRTY;
+      hashes[i] = windowKeyHash(slot.key, slot.start);
+    }
+    this.changed = [];
+    return hashes;
+  }
+
+  forEachLiveRecord(wanted: (keyHash: number) => boolean, visit: (bytes: Uint8Array, keyLength: number, valueLength: number) => void): void {
+    const serde = this.serde();
+    for (const slot of this.liveSlots()) {
+      if (!wanted(windowKeyHash(slot.key, slot.start))) continue;
+      const aggregate = serde.serialize(slot.aggregate);
+      const length = slot.end - slot.start;
+      let bytes = scratch;
+      const keyLength = writeWindowKey(bytes, slot.key, slot.start);
+      const valueLength = uvarintLength(length) + aggregate.length;
+      if (bytes.length < keyLength + valueLength) {
+        scratch = bytes = growScratch(keyLength + valueLength);
+        writeWindowKey(bytes, slot.key, slot.start);
+      }
+      bytes.set(aggregate, writeUvarint(bytes, keyLength, length));
+      visit(bytes, keyLength, valueLength);
+    }
+  }
+
   restoreRecord(record: ChangelogRecord): void {
     const serde = this.serde();
     const { key, start } = decodeWindowKey(record.key);
@@ -238,6 +268,65 @@ function insertByStart<K, A>(slots: WindowSlot<K, A>[], slot: WindowSlot<K, A>):
   let index = slots.length;
   while (index > 0 && slots[index - 1].start > slot.start) index--;
   slots.splice(index, 0, slot);
+}
+
+// Scratch bytes of forEachLiveRecord: one serialized entry at a time.
+let scratch: Uint8Array = new Uint8Array(256);
+
+function growScratch(n: number): Uint8Array {
+  return new Uint8Array(Math.max(n, 2 * scratch.length));
+}
+
+/**
+ * `changelogKeyHash(encodeWindowKey(key, start))` without building the bytes when the key is ASCII (series ids,
+ * trace ids): FNV-1a over the key's char codes, then over the start as a big-endian int64.
+ */
+function windowKeyHash(key: string, start: number): number {
+  if (!Number.isSafeInteger(start)) return changelogKeyHash(encodeWindowKey(key, start));
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) return changelogKeyHash(encodeWindowKey(key, start));
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  const high = Math.floor(start / 2 ** 32);
+  const low = start - high * 2 ** 32;
+  h = Math.imul(h ^ ((high >>> 24) & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((high >>> 16) & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((high >>> 8) & 0xff), 0x01000193);
+  h = Math.imul(h ^ (high & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((low >>> 24) & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((low >>> 16) & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((low >>> 8) & 0xff), 0x01000193);
+  h = Math.imul(h ^ (low & 0xff), 0x01000193);
+  return h >>> 0;
+}
+
+/** Writes `encodeWindowKey(key, start)` at bytes[0…] if it fits; returns its length either way. */
+function writeWindowKey(bytes: Uint8Array, key: string, start: number): number {
+  let ascii = Number.isSafeInteger(start);
+  for (let i = 0; ascii && i < key.length; i++) if (key.charCodeAt(i) >= 0x80) ascii = false;
+  if (!ascii) {
+    const encoded = encodeWindowKey(key, start);
+    if (encoded.length <= bytes.length) bytes.set(encoded, 0);
+    return encoded.length;
+  }
+  const length = key.length + 8;
+  if (length > bytes.length) return length;
+  for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
+  // writeInt64's layout: the high 32 bits as int32, then the low 32 bits, big-endian.
+  const high = Math.floor(start / 2 ** 32);
+  const low = start - high * 2 ** 32;
+  let at = key.length;
+  bytes[at++] = high >>> 24;
+  bytes[at++] = (high >>> 16) & 0xff;
+  bytes[at++] = (high >>> 8) & 0xff;
+  bytes[at++] = high & 0xff;
+  bytes[at++] = low >>> 24;
+  bytes[at++] = (low >>> 16) & 0xff;
+  bytes[at++] = (low >>> 8) & 0xff;
+  bytes[at] = low & 0xff;
+  return length;
 }
 
 // Changelog value: window length (end - start) as a varint, then the aggregate's bytes.
