@@ -32,7 +32,19 @@ export function postgresSink(options: PostgresSinkOptions): SinkSpec {
       const table = checkIdentifier('table', ctx.targets[options.name] ?? options.table);
       const pool = new pg.Pool({ connectionString: url, max: 4 });
       const ddl = `CREATE TABLE IF NOT EXISTS ${table} (${columns.map((c) => `${c} ${options.columns[c]}`).join(', ')}, PRIMARY KEY (${options.key.join(', ')}))`;
-      await pool.query(ddl);
+      // Several workers start at once: CREATE TABLE IF NOT EXISTS alone races in PostgreSQL, so take a lock for it.
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [table]);
+        await client.query(ddl);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw new Error(`postgres sink ${options.name}: could not create table ${table}: ${(err as Error).message}`, { cause: err });
+      } finally {
+        client.release();
+      }
       const updates = columns.filter((c) => !options.key.includes(c));
       const conflict = updates.length > 0 ? `DO UPDATE SET ${updates.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
       const sink: ExternalSink = {
