@@ -1,5 +1,6 @@
 // docker-compose.yml cannot run here; this keeps it honest against the config loader and the stack it describes.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -21,8 +22,8 @@ const ours = Object.entries(services).filter(([, s]) => s.build !== undefined);
 
 describe('docker-compose.yml', () => {
   it('has the stack and the project services', () => {
-    expect(Object.keys(services).sort()).toEqual(['influxdb', 'ingest', 'kafka', 'prometheus', 'query', 'schema-registry', 'timescaledb', 'worker']);
-    expect(ours.map(([name]) => name).sort()).toEqual(['ingest', 'query', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['influxdb', 'ingest', 'kafka', 'prometheus', 'schema-registry', 'timescaledb', 'worker']);
+    expect(ours.map(([name]) => name).sort()).toEqual(['ingest', 'worker']);
   });
 
   it('gives the project services only variables the config loader reads, and they validate', () => {
@@ -46,6 +47,15 @@ describe('docker-compose.yml', () => {
     expect(services.kafka.environment?.KAFKA_LISTENERS).toContain('PLAINTEXT://:9092');
     expect(services.prometheus.command).toContain('--web.enable-remote-write-receiver');
     expect(env.SCHEMA_REGISTRY_URL).toMatch(/\/apis\/ccompat\/v7$/);
+  });
+
+  it('starts the project services with commands the CLI has, on files that exist', () => {
+    const help = execFileSync(process.execPath, [join(root, 'src/cli/main.ts'), '--help'], { encoding: 'utf8' });
+    for (const [name, service] of ours) {
+      const [command, ...args] = service.command ?? [];
+      expect(help, `${name}: ${command}`).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+      for (const file of args.filter((a) => a.endsWith('.yaml'))) expect(existsSync(join(root, file)), file).toBe(true);
+    }
   });
 
   it('runs the same component versions as the Testcontainers path', () => {
