@@ -97,6 +97,20 @@ export class WindowAggregation<V, K extends string, A> {
 
   private addToFixedWindows(spec: FixedWindows, record: TaskRecord<V>, key: K, eventTime: number): void {
     const { aggregator, store } = this.config;
+    if (spec.kind === 'tumbling') {
+      // One window per record: what assignWindows returns for tumbling windows, without the arrays.
+      const start = eventTime - floorMod(eventTime, spec.size);
+      const window: Window = { start, end: start + spec.size };
+      if (this.isClosed(window)) {
+        this.emitLate(record, key, eventTime, [window]);
+        return;
+      }
+      const current = store.get(key, start);
+      const aggregate = aggregator.add(current === undefined ? aggregator.init() : current.aggregate, record.value, eventTime);
+      store.put(key, start, window.end, aggregate);
+      this.emitUpdate(key, window, aggregate);
+      return;
+    }
     const missed: Window[] = [];
     const open: Window[] = [];
     for (const window of assignWindows(spec, eventTime)) (this.isClosed(window) ? missed : open).push(window);
@@ -181,6 +195,11 @@ function mergeAggregates<V, K extends string, A>(aggregator: Aggregator<V, A>, s
     merged = aggregator.merge(merged, sessions[i].aggregate);
   }
   return merged;
+}
+
+// Modulo that is never negative, as in assignWindows.
+function floorMod(value: number, divisor: number): number {
+  return ((value % divisor) + divisor) % divisor;
 }
 
 function windowOf(entry: Window): Window {

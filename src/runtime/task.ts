@@ -6,7 +6,7 @@ import type { TaskEvent } from '../operators/index.ts';
 import type { ChangeCapture } from '../state/index.ts';
 import { BucketedChangelog, changelogTopic, type ChangelogMessage } from './changelog.ts';
 import type { ExternalSink } from './sinks.ts';
-import type { EmitOutput, Flow, SinkOutput, SourceMessage, TaskContext, Topology } from './topology.ts';
+import type { EmitOutput, Flow, SinkOutput, SourceItem, SourceMessage, TaskContext, Topology } from './topology.ts';
 
 export interface TaskCheckpoint {
   /** Records per topic to produce in the transaction. */
@@ -113,9 +113,11 @@ export class Task {
         timestamp: Number(message.timestamp),
         headers: headersOf(message),
       };
-      let items;
+      let items: SourceItem<unknown>[];
       try {
-        items = [...this.topology.source.decode(source)];
+        // Every item first, so a record that fails halfway feeds nothing into the pipeline.
+        const decoded = this.topology.source.decode(source);
+        items = Array.isArray(decoded) ? (decoded as SourceItem<unknown>[]) : [...decoded];
       } catch (err) {
         const dead = deadLetterRecord({ ...source, headers: message.headers, timestamp: message.timestamp }, err);
         this.emits.push({ kind: 'emit', topic: DLQ_TOPIC, key: dead.key ?? null, value: dead.value ?? null, headers: dead.headers as Record<string, string> });
@@ -123,10 +125,12 @@ export class Task {
         continue;
       }
       const position = { topic: this.topic, partition: this.partition, offset: message.offset };
-      for (const item of items) {
-        this.stats.itemsIn++;
-        this.input.next({ kind: 'record', key: item.key, timestamp: item.timestamp, value: item.value, position });
+      const input = this.input;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        input.next({ kind: 'record', key: item.key, timestamp: item.timestamp, value: item.value, position });
       }
+      this.stats.itemsIn += items.length;
       if (this.pipelineError) throw this.pipelineError;
     }
   }

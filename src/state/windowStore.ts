@@ -71,6 +71,8 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
   // Slots changed since the last drain, in order of first change; removed slots stay as tombstones.
   private changed: WindowSlot<K, A>[] = [];
   private count = 0;
+  // The slot `find` returned last (checked to be live before it is used again).
+  private lastFound: WindowSlot<K, A> | undefined;
 
   constructor(options: WindowStoreOptions<A>) {
     this.name = options.name;
@@ -206,10 +208,22 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
   }
 
   private find(key: K, start: number): WindowSlot<K, A> | undefined {
+    // An aggregation reads a window and then writes it back: the second lookup is the same slot.
+    const last = this.lastFound;
+    if (last !== undefined && last.start === start && last.key === key && (last.flags & LIVE) !== 0) return last;
     const slots = this.byKey.get(key);
     if (slots === undefined) return undefined;
-    if (!Array.isArray(slots)) return slots.start === start ? slots : undefined;
-    for (const slot of slots) if (slot.start === start) return slot;
+    if (!Array.isArray(slots)) {
+      if (slots.start !== start) return undefined;
+      this.lastFound = slots;
+      return slots;
+    }
+    for (const slot of slots) {
+      if (slot.start === start) {
+        this.lastFound = slot;
+        return slot;
+      }
+    }
     return undefined;
   }
 
@@ -226,6 +240,7 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
       return existing;
     }
     const slot = new WindowSlot(key, start, end, aggregate);
+    this.lastFound = slot;
     const slots = this.byKey.get(key);
     if (slots === undefined) this.byKey.set(key, slot);
     else if (!Array.isArray(slots)) this.byKey.set(key, slots.start < start ? [slots, slot] : [slot, slots]);
