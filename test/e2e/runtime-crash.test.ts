@@ -1,13 +1,11 @@
 // Crash test: a worker process counting and summing per key is killed with SIGKILL at random moments and
 // restarted; the output topic (read committed) and the Postgres table equal the oracle exactly.
 import { describe, expect, it } from 'vitest';
-import { countingInput, countingOracle, type WindowRow } from '../fixtures/counting.ts';
-import { readTopic } from '../helpers/consume.ts';
+import { countingInput, countingOracle } from '../fixtures/counting.ts';
+import { tableCount, tableRows, topicRows, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
 import { seededRandom, startWorker } from '../helpers/workers.ts';
-
-const sortRows = (rows: WindowRow[]) => rows.sort((a, b) => a.key.localeCompare(b.key) || a.window_start - b.window_start);
 
 describe('exactly-once under SIGKILL', () => {
   it('survives 5 kills at random moments with nothing missing and nothing counted twice', async () => {
@@ -20,7 +18,6 @@ describe('exactly-once under SIGKILL', () => {
       await produceRecords(client, input, records);
       const expected = countingOracle(records);
       const env = { ...stackSettings(), APP: unique('crash'), INPUT: input, OUTPUT: output, TABLE: `${schema}.counts`, MAX_BYTES: '2048', SESSION_TIMEOUT: '8000' };
-      const rowCount = async () => Number((await pool.query('SELECT count(*) FROM counts').catch(() => ({ rows: [{ count: 0 }] }))).rows[0].count);
 
       const random = seededRandom(42);
       let restoredWithState = 0;
@@ -31,31 +28,20 @@ describe('exactly-once under SIGKILL', () => {
         worker.child.kill('SIGKILL');
         await worker.exited;
         if (worker.output().includes('state restored from changelog')) restoredWithState++;
-        console.log(`kill ${kill}: ${await rowCount()} of ${expected.length} windows in the table`);
+        console.log(`kill ${kill}: ${await tableCount(pool)} of ${expected.length} windows in the table`);
       }
 
       const last = startWorker('worker-final', env);
       await last.waitFor('worker started');
-      const deadline = Date.now() + 180_000;
-      while (Date.now() < deadline && (await rowCount()) < expected.length) await new Promise((r) => setTimeout(r, 500));
-      if ((await rowCount()) < expected.length) console.log(`final worker did not finish:\n${last.output().slice(-6000)}`);
+      if ((await waitForTable(pool, expected.length, 180_000)) < expected.length) console.log(`final worker did not finish:\n${last.output().slice(-6000)}`);
       last.child.kill('SIGTERM');
       expect(await last.exited, last.output().slice(-2000)).toBe(0);
       if (last.output().includes('state restored from changelog')) restoredWithState++;
       expect(restoredWithState).toBeGreaterThan(0);
 
-      const table = (await pool.query('SELECT key, window_start::float8 AS window_start, count::int AS count, sum FROM counts')).rows as WindowRow[];
-      expect(sortRows(table)).toEqual(expected);
-
-      const out = await readTopic(client, output, { count: expected.length + 1, timeoutMs: 20_000 });
-      const fromTopic = out.map((m) => {
-        const [key, start] = m.key!.toString().split('@');
-        const v = JSON.parse(m.value!.toString()) as { count: number; sum: number };
-        return { key, window_start: Number(start), count: v.count, sum: v.sum };
-      });
+      expect(await tableRows(pool)).toEqual(expected);
       // Exactly once: every window once, none twice, with the oracle's values.
-      expect(fromTopic).toHaveLength(expected.length);
-      expect(sortRows(fromTopic)).toEqual(expected);
+      expect(await topicRows(client, output, expected.length)).toEqual(expected);
     } finally {
       await drop();
     }

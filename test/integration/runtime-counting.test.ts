@@ -4,6 +4,7 @@ import { envLayer, resolveConfig } from '../../src/config/index.ts';
 import { Worker } from '../../src/runtime/index.ts';
 import { countingInput, countingOracle, countingTopology } from '../fixtures/counting.ts';
 import { readTopic } from '../helpers/consume.ts';
+import { tableRows, topicRows, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
 
@@ -34,22 +35,9 @@ describe('runtime: counting topology', () => {
     cleanups.push(() => worker.stop());
     await worker.start();
 
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const rows = Number((await pool.query('SELECT count(*) FROM counts').catch(() => ({ rows: [{ count: 0 }] }))).rows[0].count);
-      if (rows >= expected.length) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const table = (await pool.query('SELECT key, window_start::float8 AS window_start, count::int AS count, sum FROM counts ORDER BY key, window_start')).rows;
-    expect(table.sort((a, b) => a.key.localeCompare(b.key) || a.window_start - b.window_start)).toEqual(expected);
-
-    const out = await readTopic(client, output, { count: expected.length, timeoutMs: 30_000 });
-    const fromTopic = out.map((m) => {
-      const [key, start] = m.key!.toString().split('@');
-      const v = JSON.parse(m.value!.toString()) as { count: number; sum: number };
-      return { key, window_start: Number(start), count: v.count, sum: v.sum };
-    });
-    expect(fromTopic.sort((a, b) => a.key.localeCompare(b.key) || a.window_start - b.window_start)).toEqual(expected);
+    await waitForTable(pool, expected.length, 60_000);
+    expect(await tableRows(pool)).toEqual(expected);
+    expect(await topicRows(client, output, expected.length)).toEqual(expected);
 
     const dead = await readTopic(client, 'otlp.dlq', { quietMs: 1500 });
     const ours = dead.filter((m) => m.headers?.['dlq.source.topic']?.toString() === input);
