@@ -1,5 +1,6 @@
 // kafkajs clients built from the typed config, logging through our structured logger.
-import { Kafka, logLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import { Kafka, logLevel } from './kafkajs.ts';
+import type { KafkaConfig, logCreator } from 'kafkajs';
 import type { Config } from '../config/index.ts';
 import { kafkaClientConfig } from '../config/kafka.ts';
 import { componentLogger } from '../log.ts';

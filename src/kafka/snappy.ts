@@ -1,6 +1,6 @@
 // Snappy for kafkajs (which ships no snappy codec), on snappyjs. Compresses as a raw snappy block, which brokers
 // and other clients accept; decompresses both raw blocks and the xerial framing that Java producers write.
-import kafkajs from 'kafkajs';
+import kafkajs from './kafkajs.ts';
 import { compress, uncompress } from 'snappyjs';
 
 // CompressionCodecs is not a named export Node's CommonJS detection finds in kafkajs (vitest hides this).

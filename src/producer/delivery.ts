@@ -10,7 +10,8 @@
 //                  the client's retry writes those records again (at-least-once).
 // On any failure the producer is dropped and a fresh one connects in the background; with the same
 // transactional id the fresh one fences the old and the broker aborts its open transaction.
-import { CompressionTypes, type IHeaders, type Kafka, type Producer, type ProducerBatch, type TopicMessages } from 'kafkajs';
+import { CompressionTypes } from '../kafka/kafkajs.ts';
+import type { IHeaders, Kafka, Producer, ProducerBatch, TopicMessages } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import { KafkaUnavailableError, ProducerClosedError } from './errors.ts';
 

@@ -1,6 +1,7 @@
 // What the producer needs to know about its topics: partition counts (to partition records itself) and the
 // largest record batch the broker accepts (max.message.bytes), read once per connection.
-import kafkajs, { type Kafka } from 'kafkajs';
+import kafkajs from '../kafka/kafkajs.ts';
+import type { Kafka } from 'kafkajs';
 import { ensureTopics } from '../kafka/index.ts';
 
 // Not a named export Node's CommonJS detection finds in kafkajs, so taken from the default export.

@@ -2,7 +2,8 @@
 // kafkajs has no manual assignment, so a throwaway consumer group with an assigner that hands its only member
 // exactly those partitions stands in for it.
 import { randomBytes } from 'node:crypto';
-import { AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
+import { AssignerProtocol } from '../kafka/kafkajs.ts';
+import type { Kafka, PartitionAssigner } from 'kafkajs';
 
 export interface RestoredRecord {
   key: Buffer | null;

@@ -2,7 +2,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../kafka/kafkajs.ts';
 import type { StackEndpoints } from '../config/index.ts';
 import { dockerAvailable, startDockerStack, stopContainers } from './docker.ts';
 import { DEFAULT_KAFKA_VERSION, startKafka } from './kafka.ts';

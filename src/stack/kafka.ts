@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../kafka/kafkajs.ts';
 import { run } from './exec.ts';
 import { fetchArtifacts, type Artifact } from './maven.ts';
 import { startDetached, waitUntil, type ManagedProcess } from './processes.ts';

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Traffic } from '../../src/gen/index.ts';
 import { registerSnappy } from '../../src/kafka/index.ts';

@@ -1,6 +1,7 @@
 // Helpers for tests against the real stack: settings, clients, and per-test topics and database schemas.
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
+import type { ITopicConfig } from 'kafkajs';
 import pg from 'pg';
 import { inject } from 'vitest';
 
