@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import kafkajs, { groupMessagesPerPartition } from './kafkajs.ts';
+import kafkajs, { groupMessagesPerPartition, murmur2 } from './kafkajs.ts';
+import { stockKafkajs } from '../../test/helpers/stockKafkajs.ts';
 import { produceRequest } from './produceRequest.ts';
 import { filterAbortedMessages } from './readCommitted.ts';
 
@@ -27,6 +28,17 @@ describe('kafkajs with replaced internals', () => {
         for (let p = 0; p <= 5; p++) expect(grouped[p] ?? []).toEqual(messages.filter((m) => m.partition === p));
         expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner: () => 0 })).toEqual({});
       }),
+    );
+  });
+
+  it('hashes keys exactly like kafkajs’ Java-compatible murmur2', () => {
+    const stock = stockKafkajs('kafkajs/src/producer/partitioners/default/murmur2') as (key: unknown) => number;
+    expect(require('kafkajs/src/producer/partitioners/default/murmur2')).toBe(murmur2);
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 600 }), fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)), fc.integer()), (key) => {
+        expect(murmur2(key)).toBe(stock(key));
+      }),
+      { numRuns: 500 },
     );
   });
 });

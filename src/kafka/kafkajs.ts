@@ -1,11 +1,16 @@
-// kafkajs, with three of its internal modules replaced before it loads. Import kafkajs values from here, never
+// kafkajs, with some of its internal modules replaced before it loads. Import kafkajs values from here, never
 // from 'kafkajs' (eslint enforces it; type imports are fine), so the replacements are in place whoever loads first:
-// - consumer/filterAbortedMessages: read committed as the Java client does it (readCommitted.ts);
+// - consumer/filterAbortedMessages and consumer/batch: read committed as the Java client does it
+//   (readCommitted.ts), offsets compared without parsing every record's offset into a Long (fetchedRecords.ts);
+// - protocol/recordBatch/record/v0/decoder: records decoded with plain-number varlongs (fetchedRecords.ts);
 // - producer/groupMessagesPerPartition: linear instead of quadratic in the messages of a request;
+// - producer/partitioners/default/murmur2: Math.imul instead of 64-bit Long arithmetic (same hash, Kafka's vectors);
 // - protocol/requests/produce/v3/request: one-pass record batch encoding (produceRequest.ts).
 // Each replacement keeps the module's signature; they are written for kafkajs 2.2.4, the pinned version.
 import Module, { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
+import { murmur2Hash } from '../otlp/partitioners.ts';
+import { Batch, decodeRecord } from './fetchedRecords.ts';
 import { produceRequest } from './produceRequest.ts';
 import { filterAbortedMessages } from './readCommitted.ts';
 
@@ -30,8 +35,22 @@ export function groupMessagesPerPartition<M>({ topic, partitionMetadata, message
   return result;
 }
 
+// Keys are hashed from a reused buffer: no allocation per message for string keys.
+const scratch = Buffer.allocUnsafe(1024);
+
+/** kafkajs' murmur2 module: the Java client's hash of a key (a Buffer, or anything as its string). */
+export function murmur2(key: unknown): number {
+  if (Buffer.isBuffer(key)) return murmur2Hash(key);
+  const text = String(key);
+  if (text.length * 3 > scratch.length) return murmur2Hash(Buffer.from(text));
+  return murmur2Hash(scratch, scratch.write(text, 0, 'utf8'));
+}
+
 const replacements: Record<string, unknown> = {
   'kafkajs/src/consumer/filterAbortedMessages': filterAbortedMessages,
+  'kafkajs/src/consumer/batch': Batch,
+  'kafkajs/src/protocol/recordBatch/record/v0/decoder': decodeRecord,
+  'kafkajs/src/producer/partitioners/default/murmur2': murmur2,
   'kafkajs/src/producer/groupMessagesPerPartition': groupMessagesPerPartition,
   'kafkajs/src/protocol/requests/produce/v3/request': produceRequest,
 };

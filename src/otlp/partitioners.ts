@@ -15,10 +15,9 @@ export interface Partitioner {
   createPartitioner: ICustomPartitioner;
 }
 
-/** Kafka's murmur2 (Utils.murmur2 in the Java client) as a signed 32-bit int. */
-export function murmur2Hash(data: Uint8Array): number {
+/** Kafka's murmur2 (Utils.murmur2 in the Java client) of the first `length` bytes, as a signed 32-bit int. */
+export function murmur2Hash(data: Uint8Array, length = data.length): number {
   const m = 0x5bd1e995;
-  const length = data.length;
   let h = 0x9747b28c ^ length;
   const whole = length & ~3;
   for (let i = 0; i < whole; i += 4) {
