@@ -1,5 +1,7 @@
 // Kafka helpers for benches: topics, seeding, a plain kafkajs eachBatch consumer as the baseline, and waiting for
 // a consumer group's committed offsets to reach the end of a topic.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { sleep, unique } from './util.ts';
 
@@ -108,6 +110,20 @@ export async function plainConsume(kafka: Kafka, topic: string, total: number, o
     await consumer.disconnect().catch(() => {});
     await withAdmin(kafka, (admin) => admin.deleteGroups([groupId])).catch(() => {});
   }
+}
+
+/**
+ * `plainConsume` on kafkajs as published, in a child process: our processes load kafkajs with replaced internals
+ * (src/kafka/kafkajs.ts), so an in-process baseline would not be plain kafkajs.
+ */
+export async function stockConsume(brokers: string[], topic: string, total: number, opts: Omit<PlainConsumeOptions, 'onMessage'> = {}): Promise<ConsumeRun> {
+  const script = fileURLToPath(new URL('./stockConsume.ts', import.meta.url));
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [script, JSON.stringify({ brokers, topic, total, ...opts })], { timeout: 600_000, maxBuffer: 1 << 20 }, (err, out, errOut) =>
+      err ? reject(new Error(`stock kafkajs consumer failed: ${err.message}\n${errOut}`)) : resolve(out),
+    ),
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ConsumeRun;
 }
 
 /** Resolves when `groupId` has committed `ends` on every partition of `topic`; polls every `everyMs`. */

@@ -118,9 +118,16 @@ function writeVarLong(buf: Buffer, pos: number, n: number): number {
 function writeBytes(buf: Buffer, pos: number, b: Bytes, length: number): number {
   pos = writeVarInt(buf, pos, length);
   if (b == null) return pos;
-  if (typeof b === 'string') return pos + buf.write(b, pos, 'utf8');
-  b.copy(buf, pos);
-  return pos + length;
+  if (typeof b !== 'string') {
+    buf.set(b, pos); // TypedArray#set: a fraction of Buffer#copy's cost for small values
+    return pos + length;
+  }
+  // Short ASCII strings (keys, ids) are cheaper copied by hand than through the UTF-8 encoder.
+  if (length === b.length && length <= 64) {
+    for (let i = 0; i < length; i++) buf[pos + i] = b.charCodeAt(i);
+    return pos + length;
+  }
+  return pos + buf.write(b, pos, 'utf8');
 }
 
 function headerList(headers: OutgoingMessage['headers']): Array<[string, Bytes]> {
