@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { componentLogger } from '../log.ts';
 import { Worker } from '../runtime/index.ts';
+import { DEFAULT_COMMIT_INTERVAL_MS } from '../runtime/worker.ts';
 import { formatProblem, loadTopologyFile, parseDuration } from '../topology/index.ts';
 
 export interface RunFlags {
@@ -10,6 +11,7 @@ export interface RunFlags {
   httpPort: number;
   group?: string;
   idleFlush?: number;
+  commitInterval?: number;
 }
 
 const port = (v: string): number => {
@@ -24,6 +26,12 @@ const idleFlush = (v: string): number => {
   return ms;
 };
 
+const commitInterval = (v: string): number => {
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new Error(`--commit-interval: expected a duration like "100ms" or 0, got "${v}"`);
+  return ms;
+};
+
 /** Loads the topology and the config, starts a worker, and stops it cleanly on SIGTERM / SIGINT. */
 export async function runTopology(file: string, flags: RunFlags): Promise<void> {
   const loaded = loadTopologyFile(file);
@@ -34,7 +42,7 @@ export async function runTopology(file: string, flags: RunFlags): Promise<void> 
   const config = loadConfig({ file: flags.config });
   const { topology } = loaded;
   const log = componentLogger('run', { application: topology.application, file });
-  const worker = new Worker({ topology, config, groupId: flags.group, transactionalIdPrefix: flags.group, httpPort: flags.httpPort, idleFlushMs: flags.idleFlush });
+  const worker = new Worker({ topology, config, groupId: flags.group, transactionalIdPrefix: flags.group, httpPort: flags.httpPort, idleFlushMs: flags.idleFlush, commitIntervalMs: flags.commitInterval });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -58,7 +66,7 @@ export async function runTopology(file: string, flags: RunFlags): Promise<void> 
     await worker.stop().catch(() => {});
     throw new Error(`${file}: topology ${topology.application} could not start: ${(err as Error).message}`, { cause: err });
   }
-  log.info({ input: topology.source.topic, group: worker.groupId, metrics: `http://127.0.0.1:${worker.httpPort}/metrics`, idleFlushMs: flags.idleFlush }, 'running');
+  log.info({ input: topology.source.topic, group: worker.groupId, metrics: `http://127.0.0.1:${worker.httpPort}/metrics`, idleFlushMs: flags.idleFlush, commitIntervalMs: flags.commitInterval ?? DEFAULT_COMMIT_INTERVAL_MS }, 'running');
 }
 
 /** The `run` command. */
@@ -69,6 +77,7 @@ export function runCommand(): Command {
     .option('-c, --config <file>', 'YAML or JSON config file (Kafka, PostgreSQL)')
     .option('--http-port <port>', '/metrics, /healthz and /readyz port (0: any free port)', port, 9464)
     .option('--group <id>', 'consumer group and transactional id prefix (default: the application id)')
+    .option('--commit-interval <duration>', `commit each task's outputs, state and offsets in one transaction per interval (default ${DEFAULT_COMMIT_INTERVAL_MS}ms; 0: every batch)`, commitInterval)
     .option('--idle-flush <duration>', 'close windows of partitions quiet for this long by wall clock (off by default: replays stay exact)', idleFlush)
     .action((file: string, flags: RunFlags) => runTopology(file, flags));
 }

@@ -14,6 +14,8 @@ export interface TaskCheckpoint {
   /** Rows per sink to write before the transaction commits. */
   rows: Map<string, unknown[]>;
   count: number;
+  /** Input offset the transaction commits: the task's position when the checkpoint was taken. */
+  nextOffset: bigint;
 }
 
 /** Counts a task reports as metrics. */
@@ -34,15 +36,30 @@ export class Task {
   readonly changelogs = new Map<string, BucketedChangelog>();
   readonly ctx: TaskContext;
   readonly stats: TaskStats = { recordsIn: 0, itemsIn: 0, recordsOut: 0, deadLetters: 0, lag: 0, commits: 0 };
-  /** First offset not yet committed; records below it were processed by an earlier owner. */
+  /** Committed input offset: where a restored task starts; records below it were processed by an earlier owner. */
   nextOffset = 0n;
+  /**
+   * Next input offset to process: records below it are in this task's memory, committed or not. At least
+   * `nextOffset`; records below it are skipped if kafkajs delivers them again (after a rebalance, or a seek).
+   */
+  position = 0n;
+  /** Wall-clock ms when uncommitted work first appeared since the last commit (undefined: none seen yet). */
+  pendingSince?: number;
+  /** A commit by the interval timer is queued on this task. */
+  commitQueued = false;
+  /** Consecutive batches that started past `position` at the same position (see `placeBatch`). */
+  gap = { at: -1n, count: 0 };
   closed = false;
   producer?: Producer;
   private readonly input = new Subject<TaskEvent<unknown>>();
   private subscription?: Subscription;
   private emits: EmitOutput[] = [];
   private rows: SinkOutput[] = [];
+  private emitBytes = 0;
   private pipelineError?: unknown;
+  private started = false;
+  private disposed = false;
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(topology: Topology, partition: number, options: { idleFlushMs?: number } = {}) {
     this.topology = topology;
@@ -87,22 +104,45 @@ export class Task {
 
   /** Builds the pipeline; from now on records can be processed. */
   start(): void {
+    this.position = this.nextOffset;
+    this.started = true;
     this.subscription = this.input.pipe(this.topology.pipeline(this.ctx)).subscribe({
       next: (flow: Flow<unknown>) => {
         if (flow.kind !== 'output') return;
-        if (flow.output.kind === 'emit') this.emits.push(flow.output);
-        else this.rows.push(flow.output);
+        if (flow.output.kind === 'emit') {
+          this.emits.push(flow.output);
+          this.emitBytes += sizeOf(flow.output.key) + sizeOf(flow.output.value) + 64;
+        } else this.rows.push(flow.output);
       },
       error: (err) => (this.pipelineError = err),
     });
   }
 
-  /** Decodes and processes records in offset order; undecodable ones become dead letters. */
-  process(messages: KafkaMessage[]): void {
+  /** True once `start` ran and until `close`: the task can process records and commit. */
+  get active(): boolean {
+    return this.started && !this.closed;
+  }
+
+  /**
+   * Runs `fn` after every earlier call has settled: processing a batch and committing (from a batch, the interval
+   * timer, a rebalance or `stop`) never interleave on one task.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Decodes and processes records in offset order (undecodable ones become dead letters), skipping those below
+   * `position`; then moves `position` to `next` (the offset after the batch, which may end in records kafkajs
+   * filtered out: transaction markers, aborted records).
+   */
+  process(messages: KafkaMessage[], next?: bigint): void {
     if (this.pipelineError) throw this.pipelineError;
     for (const message of messages) {
       const offset = BigInt(message.offset);
-      if (offset < this.nextOffset) continue;
+      if (offset < this.position) continue;
       this.stats.recordsIn++;
       const source: SourceMessage = {
         topic: this.topic,
@@ -121,6 +161,7 @@ export class Task {
       } catch (err) {
         const dead = deadLetterRecord({ ...source, headers: message.headers, timestamp: message.timestamp }, err);
         this.emits.push({ kind: 'emit', topic: DLQ_TOPIC, key: dead.key ?? null, value: dead.value ?? null, headers: dead.headers as Record<string, string> });
+        this.emitBytes += sizeOf(dead.key as Buffer | string | null) + sizeOf(dead.value as Buffer | string | null) + 64;
         this.stats.deadLetters++;
         continue;
       }
@@ -133,6 +174,7 @@ export class Task {
       this.stats.itemsIn += items.length;
       if (this.pipelineError) throw this.pipelineError;
     }
+    if (next !== undefined && next > this.position) this.position = next;
   }
 
   /** Feeds a control event (flush, tick) into the pipeline. */
@@ -141,9 +183,16 @@ export class Task {
     if (this.pipelineError) throw this.pipelineError;
   }
 
-  /** True if outputs or state changes wait for a commit. */
+  /** True if outputs, state changes or consumed input offsets wait for a commit. */
   hasPendingWork(): boolean {
-    return this.emits.length > 0 || this.rows.length > 0 || [...this.stores.values()].some((s) => s.pendingChanges > 0);
+    if (this.position > this.nextOffset || this.emits.length > 0 || this.rows.length > 0) return true;
+    for (const s of this.stores.values()) if (s.pendingChanges > 0) return true;
+    return false;
+  }
+
+  /** Uncommitted output records and sink rows, and the output records' approximate bytes. */
+  pending(): { records: number; bytes: number } {
+    return { records: this.emits.length + this.rows.length, bytes: this.emitBytes };
   }
 
   /** Takes everything produced since the last checkpoint: outputs, sink rows and changelog records. */
@@ -158,6 +207,7 @@ export class Task {
     let count = this.emits.length;
     this.stats.recordsOut += this.emits.length;
     this.emits = [];
+    this.emitBytes = 0;
     for (const [name, changelog] of this.changelogs) {
       const records: ChangelogMessage[] = changelog.checkpoint(this.ctx.streamTime.current);
       // Changelogs are co-partitioned with the input: the task's partition, never the key's hash.
@@ -171,21 +221,32 @@ export class Task {
       else rows.set(r.sink, [r.row]);
     }
     this.rows = [];
-    return { messages, rows, count };
+    return { messages, rows, count, nextOffset: this.position };
   }
 
   /**
    * Commits a checkpoint: sink rows first (they must be acknowledged before offsets move), then outputs,
    * changelog records and the consumer offset in one Kafka transaction.
    */
-  async commit(checkpoint: TaskCheckpoint, groupId: string, nextOffset: bigint, sinks: Map<string, ExternalSink>): Promise<void> {
-    if (!this.producer) throw new Error(`task ${this.topic}-${this.partition}: no producer`);
+  async commit(checkpoint: TaskCheckpoint, groupId: string, sinks: Map<string, ExternalSink>): Promise<void> {
+    await this.writeSinks(checkpoint, sinks);
+    await this.commitTransaction(checkpoint, groupId);
+  }
+
+  /** Writes a checkpoint's sink rows (idempotent upserts; safe to repeat). */
+  async writeSinks(checkpoint: TaskCheckpoint, sinks: Map<string, ExternalSink>): Promise<void> {
     for (const [name, rows] of checkpoint.rows) {
       const sink = sinks.get(name);
       if (!sink) throw new Error(`no sink named ${name}`);
       await sink.write(rows);
     }
+  }
+
+  /** One Kafka transaction: the checkpoint's outputs and changelog records, and the input offset. Call after `writeSinks`. */
+  async commitTransaction(checkpoint: TaskCheckpoint, groupId: string): Promise<void> {
+    if (!this.producer) throw new Error(`task ${this.topic}-${this.partition}: no producer`);
     if (this.closed) throw new Error(`task ${this.topic}-${this.partition} was revoked; not committing`);
+    const { nextOffset } = checkpoint;
     const tx: Transaction = await this.producer.transaction();
     try {
       for (const chunk of chunks(checkpoint.messages)) await tx.sendBatch({ acks: -1, topicMessages: chunk });
@@ -202,6 +263,8 @@ export class Task {
   /** Completes the pipeline (open windows stay in the discarded stores) and disconnects the producer. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.disposed) return;
+    this.disposed = true;
     this.input.complete();
     this.subscription?.unsubscribe();
     await this.producer?.disconnect().catch(() => {});
@@ -209,6 +272,45 @@ export class Task {
 }
 
 type Outgoing = TaskCheckpoint['messages'] extends Map<string, infer M> ? M : never;
+
+/** When a task commits: the commit interval, and bounds on uncommitted work that commit earlier. */
+export interface CommitPolicy {
+  /** A task commits once its oldest uncommitted work is this old (0: after every batch). */
+  intervalMs: number;
+  /** ... or once it holds this many uncommitted output records and sink rows, */
+  maxRecords: number;
+  /** ... or this many bytes of uncommitted output records. */
+  maxBytes: number;
+}
+
+/** Whether a task with uncommitted work since `pendingSince` (undefined: none) should commit at `now`. */
+export function commitDue(policy: CommitPolicy, pendingSince: number | undefined, pending: { records: number; bytes: number }, now: number): boolean {
+  if (pendingSince === undefined) return false;
+  return policy.intervalMs <= 0 || now - pendingSince >= policy.intervalMs || pending.records >= policy.maxRecords || pending.bytes >= policy.maxBytes;
+}
+
+/**
+ * Where a fetched batch stands against a task's position. kafkajs fetches from its own position, which runs ahead of
+ * the committed offset while work is uncommitted; a task restored from the committed offset must see the records in
+ * between again. `process`: the batch starts at or before the position (records below it are skipped). `seek`: it
+ * starts past the position — records were never seen by this task; seek back and drop the batch. `accept`: the same
+ * gap came back `maxSeeks` times in a row after seeking, so the records are gone from the log (retention, compaction)
+ * and the task moves on.
+ */
+export function placeBatch(position: bigint, fetchedOffset: bigint, gap: { at: bigint; count: number }, maxSeeks = 3): 'process' | 'seek' | 'accept' {
+  if (fetchedOffset <= position) return 'process';
+  return gap.at === position && gap.count >= maxSeeks ? 'accept' : 'seek';
+}
+
+/**
+ * The position after a batch kafkajs did not hand to eachBatch because every record in it was filtered out
+ * (transaction markers, aborted records): it moves past the batch only if the batch starts at or before it.
+ */
+export function positionAfterFiltered(position: bigint, firstOffset: string | null, lastOffset: string): bigint {
+  if (firstOffset === null || BigInt(firstOffset) > position) return position;
+  const next = BigInt(lastOffset) + 1n;
+  return next > position ? next : position;
+}
 
 // Brokers refuse a record batch over max.message.bytes (1 MiB by default), and kafkajs groups a request's messages per
 // partition in time quadratic in their number: send a checkpoint as requests of bounded size and count.

@@ -1,6 +1,11 @@
 // A worker: one consumer-group member running a topology. Each assigned partition is a task with its own
-// stores, restored from their changelogs before the task sees a record; each batch is processed and then
-// committed in one Kafka transaction per task (outputs + changelog + offsets), after the task's sink writes.
+// stores, restored from their changelogs before the task sees a record. Per commit interval, a task's output
+// records, changelog writes and input offset commit in one Kafka transaction, after the task's sink writes.
+//
+// kafkajs marks a batch consumed as soon as eachBatch returns, so it fetches past the committed offset while a
+// task holds uncommitted work. Whenever a task is discarded (a failed commit, a pipeline error) the next one is
+// restored from the committed offset, and the worker seeks the consumer back there so the records in between
+// are fetched again; each task keeps its own position and skips records it has already processed.
 import type { Server } from 'node:http';
 import type { Consumer, Kafka, EachBatchPayload } from 'kafkajs';
 import type { Config } from '../config/index.ts';
@@ -12,7 +17,7 @@ import { changelogTopic } from './changelog.ts';
 import { runtimeMetrics, serveMetrics, type RuntimeMetrics } from './metrics.ts';
 import { readPartitions } from './restore.ts';
 import { withRetry, type ExternalSink } from './sinks.ts';
-import { Task } from './task.ts';
+import { commitDue, placeBatch, positionAfterFiltered, Task, type CommitPolicy } from './task.ts';
 import type { Topology } from './topology.ts';
 
 export interface WorkerOptions {
@@ -34,8 +39,19 @@ export interface WorkerOptions {
   maxBytesPerPartition?: number;
   /** Group session timeout: how long a dead member keeps its partitions (default 30 s). */
   sessionTimeout?: number;
+  /**
+   * Commit interval, ms (default 100): a task commits its outputs, changelog writes and input offset in one
+   * transaction once its oldest uncommitted work is this old; 0 commits after every batch.
+   */
+  commitIntervalMs?: number;
+  /** A task also commits once it holds this many uncommitted output records and sink rows (default 20,000). */
+  maxUncommittedRecords?: number;
+  /** ... or this many bytes of uncommitted output records (default 8 MiB). */
+  maxUncommittedBytes?: number;
   logger?: Logger;
 }
+
+export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 
 /** Runs a topology as a member of its consumer group until `stop()`. */
 export class Worker {
@@ -48,11 +64,15 @@ export class Worker {
   private readonly ready = new Map<number, Promise<void>>();
   private readonly sinks = new Map<string, ExternalSink>();
   private readonly finished = new Set<number>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly policy: CommitPolicy;
   private kafka!: Kafka;
   private consumer?: Consumer;
   private server?: Server;
+  private timer?: NodeJS.Timeout;
   private partitions = 0;
   private running = false;
+  private stopping = false;
   private crashed?: Error;
   private resolveFinished?: () => void;
   /** Resolves when a backfill has reached its end offsets on every partition. */
@@ -65,6 +85,9 @@ export class Worker {
     this.log = options.logger ?? componentLogger('worker', { application: this.topology.application, group: this.groupId });
     this.metrics = runtimeMetrics(this.topology.application, () => this.tasks.values());
     this.done = new Promise((resolve) => (this.resolveFinished = resolve));
+    const intervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    if (!(intervalMs >= 0) || !Number.isFinite(intervalMs)) throw new Error(`commitIntervalMs: expected a number of ms ≥ 0, got ${intervalMs}`);
+    this.policy = { intervalMs, maxRecords: options.maxUncommittedRecords ?? 20_000, maxBytes: options.maxUncommittedBytes ?? 8 << 20 };
   }
 
   /** The port /metrics listens on, once started. */
@@ -117,12 +140,19 @@ export class Worker {
       this.crashed = payload.error;
       this.log.error({ err: payload.error.message, restart: payload.restart }, 'consumer crashed');
     });
+    // A rebalance is starting: commit pending work while the partitions are still ours (best effort; a task whose
+    // partition moves anyway is fenced by its new owner, which starts from the committed offset).
+    consumer.on(consumer.events.REBALANCING, () => void this.commitAll('rebalance'));
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const task = this.tasks.get(payload.partition);
-      if (task) task.stats.lag = Number(payload.offsetLag);
+      if (!task) return;
+      task.stats.lag = Number(payload.offsetLag);
+      // kafkajs does not call eachBatch for a batch whose records were all filtered out (transaction markers,
+      // aborted records), but moves past it: so does the task, if the batch starts at or before its position.
+      if (payload.batchSize === 0 && task.active) task.position = positionAfterFiltered(task.position, payload.firstOffset, payload.lastOffset);
       // A backfill partition whose remaining records were only transaction markers ends here.
       const end = options.endOffsets?.get(payload.partition);
-      if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end && !this.finished.has(payload.partition)) void this.finishPartition(payload.partition);
+      if (end !== undefined && task.active && task.position >= end && !this.finished.has(payload.partition)) void this.finishPartition(payload.partition);
     });
     await consumer.connect();
     await consumer.subscribe({ topic: topology.source.topic, fromBeginning: true });
@@ -130,20 +160,27 @@ export class Worker {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: Math.max(1, this.partitions),
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => this.track(this.onBatch(payload)),
     });
-    this.log.info({ topic: topology.source.topic, partitions: this.partitions }, 'worker started');
+    // Tasks that receive no new batches still commit their pending work (idle partitions, idle-flush outputs).
+    if (this.policy.intervalMs > 0) this.timer = setInterval(() => this.commitDueTasks(), Math.max(10, Math.floor(this.policy.intervalMs / 2)));
+    this.log.info({ topic: topology.source.topic, partitions: this.partitions, commitIntervalMs: this.policy.intervalMs }, 'worker started');
   }
 
-  /** Brings the task set in line with an assignment: revoked tasks close, new ones restore. */
+  /**
+   * Brings the task set in line with an assignment: revoked tasks close, new ones restore. A revoked task's
+   * uncommitted work is dropped, not committed: by now the partition may be restoring at its new owner, whose
+   * producer fences this one; the new owner starts from the committed offset and redoes that work.
+   */
   private async assign(partitions: number[]): Promise<void> {
     const wanted = new Set(partitions);
     for (const [p, task] of this.tasks) {
       if (!wanted.has(p)) {
         this.tasks.delete(p);
         this.ready.delete(p);
-        await task.close();
-        this.log.info({ partition: p }, 'task revoked');
+        task.closed = true;
+        void task.exclusive(() => task.close());
+        this.log.info({ partition: p, uncommitted: task.hasPendingWork() }, 'task revoked');
       }
     }
     const fresh = partitions.filter((p) => !this.tasks.has(p));
@@ -166,11 +203,15 @@ export class Worker {
     const started = performance.now();
     const prefix = this.options.transactionalIdPrefix ?? this.groupId;
     // A new producer with the task's transactional id fences the previous owner and settles its open transaction,
-    // so the committed offsets and changelogs read next are final.
+    // so the committed offsets and changelogs read next are final. kafkajs 2.2.4's connect() does not do that: it
+    // takes a plain idempotent producer id, and only the first transaction() sends InitProducerId with the
+    // transactional id. So begin (and end, sending nothing) one transaction now.
     await Promise.all(
       tasks.map(async (task) => {
         const producer = this.kafka.producer({ transactionalId: `${prefix}-${task.topic}-${task.partition}`, idempotent: true, maxInFlightRequests: 1 });
         await producer.connect();
+        const fence = await producer.transaction();
+        await fence.abort();
         task.producer = producer;
       }),
     );
@@ -226,62 +267,158 @@ export class Worker {
     return { task: this.tasks.get(partition)!, ready: this.ready.get(partition)! };
   }
 
-  private async onBatch({ batch, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    const untrack = () => this.inFlight.delete(work);
+    work.then(untrack, untrack);
+    return work;
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat } = payload;
+    if (this.stopping) return;
     const { task, ready } = this.taskFor(batch.partition);
-    // kafkajs heartbeats only between batches: keep the membership alive while a long restore runs.
+    // kafkajs heartbeats only between batches: keep the membership alive while a long restore runs, or while
+    // this batch waits for a commit of the same task (from the interval timer) that retries a failing sink.
     const beat = setInterval(() => void heartbeat().catch(() => {}), 2_000);
     try {
       await ready;
+      await task.exclusive(() => this.processBatch(task, payload));
+    } catch (err) {
+      // kafkajs gives up on the consumer for good (no restart) on an error marked not retriable — a fenced producer's
+      // error is one. The task is already discarded and the partition sought back: let kafkajs back off and fetch again.
+      throw new Error(`${batch.topic}-${batch.partition}: ${(err as Error).message}`, { cause: err });
     } finally {
       clearInterval(beat);
     }
-    if (!isRunning() || isStale() || task.closed || this.finished.has(batch.partition)) return;
-    const end = this.options.endOffsets?.get(batch.partition);
+  }
+
+  /** Processes one batch on its task (holding the task's lock) and commits if the commit policy says so. */
+  private async processBatch(task: Task, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    if (!isRunning() || isStale() || this.stopping || task.closed || this.tasks.get(partition) !== task || this.finished.has(partition)) return;
+    // kafkajs' Batch carries the offset it fetched from; the type declarations leave it out.
+    const fetched = BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset);
+    const placement = placeBatch(task.position, fetched, task.gap);
+    if (placement === 'seek') {
+      task.gap = { at: task.position, count: task.gap.at === task.position ? task.gap.count + 1 : 1 };
+      this.log.info({ partition, position: task.position.toString(), fetched: fetched.toString() }, 'batch starts past the task position; seeking back');
+      this.seek(partition, task.position);
+      return;
+    }
+    if (placement === 'accept') {
+      this.log.warn({ partition, position: task.position.toString(), fetched: fetched.toString() }, 'records between the task position and the fetch offset are no longer in the log; skipping them');
+      task.position = fetched;
+    }
+    task.gap = { at: -1n, count: 0 };
+    const end = this.options.endOffsets?.get(partition);
     const messages = end === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) < end);
-    if (messages.length === 0 && end === undefined) return;
+    let next = BigInt(batch.lastOffset()) + 1n;
+    const reachedEnd = end !== undefined && next >= end;
+    if (reachedEnd) next = end;
+    if (next <= task.position && !reachedEnd) return; // delivered again (after a rebalance or a seek): already processed
     try {
-      task.process(messages);
-      let next = BigInt(batch.lastOffset()) + 1n;
-      const reachedEnd = end !== undefined && next >= end;
-      if (reachedEnd) {
-        next = end;
-        task.control(flushWindows);
-      }
-      await this.commit(task, next, heartbeat, pause);
-      if (reachedEnd) this.markFinished(batch.partition);
-      await heartbeat();
+      task.process(messages, next);
+      if (reachedEnd) task.control(flushWindows);
+      const now = Date.now();
+      if (task.pendingSince === undefined && task.hasPendingWork()) task.pendingSince = now;
+      if (reachedEnd || commitDue(this.policy, task.pendingSince, task.pending(), now)) await this.commit(task, heartbeat);
+      if (reachedEnd) this.markFinished(partition);
     } catch (err) {
-      // The task's memory may hold uncommitted changes: drop it; the retried batch restores a fresh one.
-      this.log.warn({ partition: batch.partition, err: (err as Error).message }, 'batch failed; task discarded and will be restored');
-      this.discard(task);
+      // The task's memory may hold uncommitted changes: drop it, and fetch again from the committed offset, where
+      // the next task for this partition is restored. Throwing makes kafkajs back off before fetching again.
+      this.fail(task, err as Error, 'batch failed');
       throw err;
     }
   }
 
-  private async commit(task: Task, nextOffset: bigint, heartbeat: () => Promise<void>, pause?: () => () => void): Promise<void> {
+  /** Commits a task's pending work: sink rows, then one transaction with outputs, changelog records and the offset. */
+  private async commit(task: Task, heartbeat?: () => Promise<void>): Promise<void> {
     const started = performance.now();
     const checkpoint = task.takeCheckpoint();
-    let resume: (() => void) | undefined;
+    const topic = task.topic;
+    const partition = task.partition;
+    let paused = false;
     try {
-      await withRetry(`commit of ${task.topic}-${task.partition}`, () => task.commit(checkpoint, this.groupId, nextOffset, this.sinks), {
-        attempts: checkpoint.rows.size > 0 ? 20 : 1,
-        onRetry: async (err, attempt) => {
-          // A sink that falls behind pauses the partition instead of letting work pile up.
-          if (!resume && pause) {
-            resume = pause();
-            this.metrics.pausedPartitions.inc();
-          }
-          this.log.warn({ partition: task.partition, attempt, err: err.message }, 'sink write failed; partition paused, retrying');
-          await heartbeat().catch(() => {});
-        },
-      });
+      // Sink writes are retried in place (the partition paused); a failed transaction is not: the task is discarded
+      // and restored from the committed offset (a fenced producer, a broker error).
+      if (checkpoint.rows.size > 0) {
+        await withRetry(`sink writes of ${topic}-${partition}`, () => task.writeSinks(checkpoint, this.sinks), {
+          attempts: 20,
+          onRetry: async (err, attempt) => {
+            if (task.closed) throw err;
+            // A sink that falls behind pauses the partition instead of letting work pile up.
+            if (!paused && this.consumer) {
+              this.consumer.pause([{ topic, partitions: [partition] }]);
+              paused = true;
+              this.metrics.pausedPartitions.inc();
+            }
+            this.log.warn({ partition, attempt, err: err.message }, 'sink write failed; partition paused, retrying');
+            await heartbeat?.().catch(() => {});
+          },
+        });
+      }
     } finally {
-      if (resume) {
-        resume();
+      if (paused) {
+        this.consumer?.resume([{ topic, partitions: [partition] }]);
         this.metrics.pausedPartitions.dec();
       }
     }
+    await task.commitTransaction(checkpoint, this.groupId);
+    // Idle-flush timers may have added work while the commit was under way.
+    task.pendingSince = task.hasPendingWork() ? Date.now() : undefined;
     this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  /** Interval timer: commits tasks whose pending work is due and that no batch is about to commit. */
+  private commitDueTasks(): void {
+    const now = Date.now();
+    for (const task of this.tasks.values()) {
+      if (!task.active || task.commitQueued || this.finished.has(task.partition)) continue;
+      if (task.pendingSince === undefined) {
+        if (task.hasPendingWork()) task.pendingSince = now;
+        continue;
+      }
+      if (!commitDue(this.policy, task.pendingSince, task.pending(), now)) continue;
+      task.commitQueued = true;
+      void this.commitIfPending(task, 'interval', true);
+    }
+  }
+
+  /** Commits a task's pending work under its lock; a failure discards the task (and seeks back). */
+  private commitIfPending(task: Task, reason: string, onlyIfDue = false): Promise<void> {
+    return task
+      .exclusive(async () => {
+        task.commitQueued = false;
+        if (!task.active || this.tasks.get(task.partition) !== task || this.finished.has(task.partition) || !task.hasPendingWork()) return;
+        if (onlyIfDue && !commitDue(this.policy, task.pendingSince, task.pending(), Date.now())) return; // a batch committed meanwhile
+        await this.commit(task);
+      })
+      .catch((err: Error) => this.fail(task, err, `${reason} commit failed`));
+  }
+
+  /** Commits every task's pending work (rebalance starting, stop). */
+  private async commitAll(reason: string): Promise<void> {
+    await Promise.all([...this.tasks.values()].map((task) => this.commitIfPending(task, reason)));
+  }
+
+  /**
+   * Drops a task whose memory can no longer be trusted, and seeks its partition back to the committed offset: the
+   * next task is restored there, and kafkajs' own position is already past it.
+   */
+  private fail(task: Task, err: Error, what: string): void {
+    const current = this.tasks.get(task.partition) === task;
+    this.log.warn({ partition: task.partition, err: err.message, committed: task.nextOffset.toString(), position: task.position.toString() }, `${what}; task discarded, will be restored`);
+    this.discard(task);
+    if (current && this.running && !this.stopping) this.seek(task.partition, task.nextOffset);
+  }
+
+  private seek(partition: number, offset: bigint): void {
+    try {
+      this.consumer?.seek({ topic: this.topology.source.topic, partition, offset: offset.toString() });
+    } catch (err) {
+      this.log.warn({ partition, offset: offset.toString(), err: (err as Error).message }, 'seek failed');
+    }
   }
 
   /** Backfill end reached through a batch of transaction markers only: flush and commit from outside eachBatch. */
@@ -290,10 +427,15 @@ export class Worker {
     const end = this.options.endOffsets?.get(partition);
     if (!task || end === undefined || this.finished.has(partition)) return;
     await this.ready.get(partition);
-    if (this.finished.has(partition)) return;
-    task.control(flushWindows);
-    await this.commit(task, end, async () => {});
-    this.markFinished(partition);
+    await task
+      .exclusive(async () => {
+        if (this.finished.has(partition) || !task.active || this.tasks.get(partition) !== task || task.position < end) return;
+        task.control(flushWindows);
+        task.pendingSince ??= Date.now();
+        await this.commit(task);
+        this.markFinished(partition);
+      })
+      .catch((err: Error) => this.fail(task, err, 'backfill end commit failed'));
   }
 
   /** Progress of a backfill: records committed so far, per partition, as offsets. */
@@ -311,11 +453,21 @@ export class Worker {
     if (ends && [...ends.keys()].every((p) => this.finished.has(p))) this.resolveFinished?.();
   }
 
-  /** Finishes in-flight batches, leaves the group, closes tasks, producers, sinks and the HTTP server. */
+  /** Finishes in-flight batches, commits pending work, leaves the group, closes tasks, producers, sinks and the HTTP server. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.log.info('stopping: finishing in-flight work and leaving the group');
+    this.stopping = true;
+    this.log.info('stopping: finishing in-flight work, committing and leaving the group');
+    if (this.timer) clearInterval(this.timer);
+    // Fetch nothing more, let the batches in flight finish, commit while the partitions are still ours, then leave.
+    try {
+      this.consumer?.pause([{ topic: this.topology.source.topic }]);
+    } catch {
+      // not running yet
+    }
+    await Promise.allSettled([...this.inFlight]);
+    await this.commitAll('stop');
     await this.consumer?.disconnect();
     await Promise.all([...this.tasks.values()].map((t) => t.close()));
     this.tasks.clear();

@@ -1,7 +1,7 @@
 // Crash test: a worker process counting and summing per key is killed with SIGKILL at random moments and
 // restarted; the output topic (read committed) and the Postgres table equal the oracle exactly.
 import { describe, expect, it } from 'vitest';
-import { countingInput, countingOracle } from '../fixtures/counting.ts';
+import { countingInput, countingOracle, describeDifference } from '../fixtures/counting.ts';
 import { tableCount, tableRows, topicRows, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
@@ -39,9 +39,13 @@ describe('exactly-once under SIGKILL', () => {
       if (last.output().includes('state restored from changelog')) restoredWithState++;
       expect(restoredWithState).toBeGreaterThan(0);
 
-      expect(await tableRows(pool)).toEqual(expected);
+      const table = await tableRows(pool);
+      if (JSON.stringify(table) !== JSON.stringify(expected)) console.log(`table: ${describeDifference(expected, table)}`);
+      expect(table).toEqual(expected);
       // Exactly once: every window once, none twice, with the oracle's values.
-      expect(await topicRows(client, output, expected.length)).toEqual(expected);
+      const topic = await topicRows(client, output, expected.length);
+      if (JSON.stringify(topic) !== JSON.stringify(expected)) console.log(`output topic (kafkajs reader, read committed): ${describeDifference(expected, topic)}`);
+      expect(topic).toEqual(expected);
     } finally {
       await drop();
     }
