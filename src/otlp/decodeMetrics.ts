@@ -1,4 +1,5 @@
 // ExportMetricsServiceRequest (protobuf) -> flat MetricPoint records.
+import { NO_ATTRIBUTES, readAttributeRun } from './attributeSets.ts';
 import { decodeRequest, int64Of, METRICS_ENVELOPE, pushAttribute, readId, readString } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';
 import type {
@@ -38,6 +39,24 @@ const DATA_TYPES: Record<number, MetricType> = { 5: 'gauge', 7: 'sum', 9: 'histo
 /** Decodes ExportMetricsServiceRequest bytes into data points; throws OtlpDecodeError naming the field and byte offset. */
 export function decodeMetrics(bytes: Uint8Array): MetricPoint[] {
   return decodeRequest(bytes, METRICS_ENVELOPE, decodeMetric);
+}
+
+// The attribute set (attributeSets.ts) of the point a point decoder returned last, and where decodeMetricsWithSets
+// wants them (null: nobody asked).
+let lastSet = NO_ATTRIBUTES;
+let pointSets: number[] | null = null;
+
+/**
+ * decodeMetrics, also writing each point's attribute set (attributeSets.ts: NO_ATTRIBUTES, a set number of the
+ * generation current when this returns, or NO_SET) to `sets` at the point's index.
+ */
+export function decodeMetricsWithSets(bytes: Uint8Array, sets: number[]): MetricPoint[] {
+  pointSets = sets;
+  try {
+    return decodeRequest(bytes, METRICS_ENVELOPE, decodeMetric);
+  } finally {
+    pointSets = null;
+  }
 }
 
 // A LeafDecoder: decodes one Metric and appends its data points.
@@ -102,6 +121,7 @@ function decodeData(r: ProtoReader, end: number, resource: Resource, scope: Scop
         else if (type === 'histogram') points.push(decodeHistogramPoint(r, e, resource, scope, metric));
         else if (type === 'exponentialHistogram') points.push(decodeExponentialPoint(r, e, resource, scope, metric));
         else points.push(decodeSummaryPoint(r, e, resource, scope, metric));
+        if (pointSets !== null) pointSets[points.length - 1] = lastSet;
       } catch (err) {
         rethrowWithin(err, `dataPoints[${index}]`);
       }
@@ -119,6 +139,7 @@ function decodeData(r: ProtoReader, end: number, resource: Resource, scope: Scop
 
 function decodeNumberPoint(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric): NumberPoint {
   const attributes: Attribute[] = [];
+  let set = NO_ATTRIBUTES;
   let startTimeMs = 0;
   let startTimeNanos = 0;
   let timeMs = 0;
@@ -132,7 +153,7 @@ function decodeNumberPoint(r: ProtoReader, end: number, resource: Resource, scop
     const tag = r.uint32();
     switch (tag) {
       case 58: // attributes = 7
-        pushAttribute(r, end, attributes, 'attributes');
+        set = readAttributeRun(r, tagAt, end, 58, attributes, 'attributes');
         break;
       case 17: // start_time_unix_nano = 2
         r.fixed64();
@@ -164,6 +185,7 @@ function decodeNumberPoint(r: ProtoReader, end: number, resource: Resource, scop
     }
   }
   expectEnd(r, end);
+  lastSet = set;
   return {
     type: metric.type as 'gauge' | 'sum', resource, scope, metric, attributes,
     startTimeMs, startTimeNanos, timeMs, timeNanos, flags, valueType, value, exemplars,
@@ -172,6 +194,7 @@ function decodeNumberPoint(r: ProtoReader, end: number, resource: Resource, scop
 
 function decodeHistogramPoint(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric): HistogramPoint {
   const attributes: Attribute[] = [];
+  let set = NO_ATTRIBUTES;
   let startTimeMs = 0;
   let startTimeNanos = 0;
   let timeMs = 0;
@@ -189,7 +212,7 @@ function decodeHistogramPoint(r: ProtoReader, end: number, resource: Resource, s
     const tag = r.uint32();
     switch (tag) {
       case 74:
-        pushAttribute(r, end, attributes, 'attributes');
+        set = readAttributeRun(r, tagAt, end, 74, attributes, 'attributes');
         break;
       case 17:
         r.fixed64();
@@ -249,6 +272,7 @@ function decodeHistogramPoint(r: ProtoReader, end: number, resource: Resource, s
     }
   }
   expectEnd(r, end);
+  lastSet = set;
   return {
     type: 'histogram', resource, scope, metric, attributes, startTimeMs, startTimeNanos, timeMs, timeNanos, flags,
     count, sum, bucketCounts, explicitBounds, exemplars, min, max,
@@ -257,6 +281,7 @@ function decodeHistogramPoint(r: ProtoReader, end: number, resource: Resource, s
 
 function decodeExponentialPoint(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric): ExponentialHistogramPoint {
   const attributes: Attribute[] = [];
+  let set = NO_ATTRIBUTES;
   let startTimeMs = 0;
   let startTimeNanos = 0;
   let timeMs = 0;
@@ -277,7 +302,7 @@ function decodeExponentialPoint(r: ProtoReader, end: number, resource: Resource,
     const tag = r.uint32();
     switch (tag) {
       case 10:
-        pushAttribute(r, end, attributes, 'attributes');
+        set = readAttributeRun(r, tagAt, end, 10, attributes, 'attributes');
         break;
       case 17:
         r.fixed64();
@@ -341,6 +366,7 @@ function decodeExponentialPoint(r: ProtoReader, end: number, resource: Resource,
     }
   }
   expectEnd(r, end);
+  lastSet = set;
   return {
     type: 'exponentialHistogram', resource, scope, metric, attributes, startTimeMs, startTimeNanos, timeMs, timeNanos, flags,
     count, sum, scale, zeroCount, positive, negative, exemplars, min, max, zeroThreshold,
@@ -372,6 +398,7 @@ function decodeBuckets(r: ProtoReader, end: number): ExponentialBuckets {
 
 function decodeSummaryPoint(r: ProtoReader, end: number, resource: Resource, scope: Scope, metric: Metric): SummaryPoint {
   const attributes: Attribute[] = [];
+  let set = NO_ATTRIBUTES;
   let startTimeMs = 0;
   let startTimeNanos = 0;
   let timeMs = 0;
@@ -385,7 +412,7 @@ function decodeSummaryPoint(r: ProtoReader, end: number, resource: Resource, sco
     const tag = r.uint32();
     switch (tag) {
       case 58:
-        pushAttribute(r, end, attributes, 'attributes');
+        set = readAttributeRun(r, tagAt, end, 58, attributes, 'attributes');
         break;
       case 17:
         r.fixed64();
@@ -432,6 +459,7 @@ function decodeSummaryPoint(r: ProtoReader, end: number, resource: Resource, sco
     }
   }
   expectEnd(r, end);
+  lastSet = set;
   return {
     type: 'summary', resource, scope, metric, attributes, startTimeMs, startTimeNanos, timeMs, timeNanos, flags,
     count, sum, quantileValues,

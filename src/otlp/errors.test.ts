@@ -13,6 +13,7 @@ import { decodeLogsJson, decodeMetricsJson, decodeTracesJson } from './jsonDecod
 import { encodeTracesJson } from './jsonEncode.ts';
 import type { Span } from './model.ts';
 import { ProtoWriter } from './protoWriter.ts';
+import { decodeMetricPointsWithIds } from './seriesId.ts';
 import { splitLogs, splitMetrics, splitTraces } from './split.ts';
 import { splitBySize } from './splitBySize.ts';
 import { logRecords, metricPoints, spans } from './testing/arbitraries.ts';
@@ -20,6 +21,7 @@ import { logRecords, metricPoints, spans } from './testing/arbitraries.ts';
 const consumers: Array<[string, (b: Uint8Array) => unknown]> = [
   ['decodeTraces', decodeTraces],
   ['decodeMetrics', decodeMetrics],
+  ['decodeMetricPointsWithIds', decodeMetricPointsWithIds],
   ['decodeLogs', decodeLogs],
   ['splitTraces', splitTraces],
   ['splitMetrics', splitMetrics],

@@ -13,6 +13,12 @@
 // This runs once per point on the rollup's hot path, so it allocates almost nothing: the bytes up to the point
 // attributes are cached per (metric, resource) — a decoded request shares those objects among its points — and the
 // canonical bytes are built in one reused sink and hashed in place.
+//
+// Sources decoding protobuf go further (decodeMetricPointsWithIds): a series id is computed once per (canonical bytes
+// before the point attributes, attribute set) and looked up from then on, where the attribute set numbers a point's
+// raw attribute bytes (attributeSets.ts). Equal raw bytes decode to equal attributes, so the pair determines the id.
+import { attributeSetGeneration, NO_SET } from './attributeSets.ts';
+import { decodeMetricsWithSets } from './decodeMetrics.ts';
 import { bytesToHex } from './hex.ts';
 import type { Metric, MetricPoint, MetricType, Resource } from './model.ts';
 import { ByteSink, canonicalAttributes, hashSinkInto, writeCanonicalAttributes } from './resourceKey.ts';
@@ -125,4 +131,81 @@ export function seriesId(point: MetricPoint): string {
   writeSeries(point);
   hashSinkInto(sink, id);
   return bytesToHex(id, 0, 16);
+}
+
+// Series ids by prefix bytes (as a latin1 string), then by attribute set; all of one attribute set generation.
+const idsByPrefix = new Map<string, Map<number, string>>();
+let idsGeneration = -1;
+let cachedIds = 0;
+const DEFAULT_MAX_IDS = 1 << 18;
+let maxIds = DEFAULT_MAX_IDS;
+const setsScratch: number[] = [];
+
+/** Empties the series id cache; tests pass a smaller limit to exercise the starting over. */
+export function resetSeriesIds(limit = DEFAULT_MAX_IDS): void {
+  maxIds = limit;
+  idsByPrefix.clear();
+  cachedIds = 0;
+}
+
+/** Points of a decoded request with their series ids. */
+export interface PointsWithIds {
+  points: MetricPoint[];
+  /** `seriesIds[i]` is `seriesId(points[i])`. */
+  seriesIds: string[];
+}
+
+/**
+ * decodeMetrics and the series id of every point, reusing ids computed for earlier points (of this request or an
+ * earlier one) with the same prefix and the same attribute bytes. The cache is bounded (it starts over when full).
+ */
+export function decodeMetricPointsWithIds(bytes: Uint8Array): PointsWithIds {
+  const sets = setsScratch;
+  const before = attributeSetGeneration();
+  const points = decodeMetricsWithSets(bytes, sets);
+  const seriesIds = new Array<string>(points.length);
+  // Set numbers are only comparable within one generation: when one ended during this request (the attribute set
+  // cache filled up), the request's numbers are mixed and its points take the uncached path.
+  const generation = attributeSetGeneration();
+  const mixed = generation !== before;
+  if (generation !== idsGeneration) {
+    idsByPrefix.clear();
+    cachedIds = 0;
+    idsGeneration = generation;
+  }
+  let metric: Metric | undefined;
+  let resource: Resource | undefined;
+  let ids: Map<number, string> | undefined;
+  for (let i = 0; i < points.length; i++) {
+    const point = points[i];
+    const set = sets[i];
+    if (set === NO_SET || mixed) {
+      seriesIds[i] = seriesId(point);
+      continue;
+    }
+    if (point.metric !== metric || point.resource !== resource || ids === undefined) {
+      metric = point.metric;
+      resource = point.resource;
+      const key = prefixOf(point).toString('latin1');
+      ids = idsByPrefix.get(key);
+      if (ids === undefined) {
+        ids = new Map();
+        idsByPrefix.set(key, ids);
+      }
+    }
+    let id = ids.get(set);
+    if (id === undefined) {
+      id = seriesId(point);
+      if (cachedIds >= maxIds) {
+        idsByPrefix.clear();
+        cachedIds = 0;
+        ids = new Map();
+        idsByPrefix.set(prefixOf(point).toString('latin1'), ids);
+      }
+      ids.set(set, id);
+      cachedIds++;
+    }
+    seriesIds[i] = id;
+  }
+  return { points, seriesIds };
 }

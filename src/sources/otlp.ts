@@ -1,6 +1,7 @@
 // Sources over the OTLP input topics: one Kafka record (an Export*ServiceRequest, protobuf or JSON) becomes
 // its points, spans or log records, keyed by series id (metrics) or trace id (spans), timed by event time.
-import { decodeLogs, decodeLogsJson, decodeMetrics, decodeMetricsJson, decodeTraces, decodeTracesJson, seriesId, type LogRecord, type MetricPoint, type Span } from '../otlp/index.ts';
+import { decodeLogs, decodeLogsJson, decodeMetricsJson, decodeTraces, decodeTracesJson, seriesId, type LogRecord, type MetricPoint, type Span } from '../otlp/index.ts';
+import { decodeMetricPointsWithIds } from '../otlp/seriesId.ts';
 import type { SourceItem, SourceMessage, SourceSpec } from '../runtime/topology.ts';
 
 export type OtlpEncoding = 'otlp_proto' | 'otlp_json';
@@ -23,11 +24,21 @@ export function otlpMetricPoints(topic = 'otlp_metrics', encoding: OtlpEncoding 
     decode(m) {
       const value = body(m);
       // An array, not a generator: a record holds ~1,000 points and this is the rollup's hot path.
-      const points = isJson(value, encoding) ? decodeMetricsJson(value) : decodeMetrics(value);
+      if (isJson(value, encoding)) {
+        const points = decodeMetricsJson(value);
+        const items = new Array<SourceItem<MetricPoint>>(points.length);
+        for (let i = 0; i < points.length; i++) {
+          const point = points[i];
+          items[i] = { key: seriesId(point), timestamp: point.timeMs, value: point };
+        }
+        return items;
+      }
+      // Protobuf: series ids come from a cache keyed by the points' raw attribute bytes (seriesId.ts).
+      const { points, seriesIds } = decodeMetricPointsWithIds(value);
       const items = new Array<SourceItem<MetricPoint>>(points.length);
       for (let i = 0; i < points.length; i++) {
         const point = points[i];
-        items[i] = { key: seriesId(point), timestamp: point.timeMs, value: point };
+        items[i] = { key: seriesIds[i], timestamp: point.timeMs, value: point };
       }
       return items;
     },
