@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { count, last, lastValueSerde, max, min, sum, summary, summarySerde } from './aggregators.ts';
 import type { Aggregator } from './aggregators.ts';
+import type { Float64Layout } from '../state/index.ts';
 
 const id = (x: number) => x;
 
@@ -62,5 +63,30 @@ describe('aggregators', () => {
     });
     expect(lastValueSerde.deserialize(lastValueSerde.serialize({ timestamp: 5, value: 0.25 }))).toEqual({ timestamp: 5, value: 0.25 });
     expect(count().serde?.serialize(5).length).toBe(1);
+  });
+
+  it('keeps every aggregate exactly through its Float64 layout (what a window store packs)', () => {
+    const roundTrip = <A>(layout: Float64Layout<A> | undefined, value: A, at: number): A => {
+      const lanes = new Float64Array(at + layout!.lanes + 1);
+      layout!.write(value, lanes, at);
+      return layout!.read(lanes, at);
+    };
+    const at = fc.nat(5);
+    fc.assert(
+      fc.property(fc.maxSafeNat(), fc.double(), fc.double(), fc.double(), at, (n, sum, min, max, i) => {
+        expect(roundTrip(summarySerde.float64Layout, { count: n, sum, min, max }, i)).toEqual({ count: n, sum, min, max });
+      }),
+    );
+    fc.assert(
+      fc.property(fc.double(), fc.double(), at, (timestamp, value, i) => {
+        expect(roundTrip(lastValueSerde.float64Layout, { timestamp, value }, i)).toEqual({ timestamp, value });
+      }),
+    );
+    fc.assert(
+      fc.property(fc.double(), fc.maxSafeNat(), at, (x, n, i) => {
+        for (const aggregator of [sum(id), min(id), max(id)]) expect(roundTrip(aggregator.serde?.float64Layout, x, i)).toBe(x);
+        expect(roundTrip(count().serde?.float64Layout, n, i)).toBe(n);
+      }),
+    );
   });
 });

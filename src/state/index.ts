@@ -9,6 +9,7 @@ export {
   encodeWindowKey,
   float64Serde,
   jsonSerde,
+  numberLayout,
   readInt64,
   readUvarint,
   stringSerde,
@@ -17,4 +18,4 @@ export {
   writeInt64,
   writeUvarint,
 } from './serde.ts';
-export type { Serde } from './serde.ts';
+export type { Float64Layout, Serde } from './serde.ts';

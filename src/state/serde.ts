@@ -5,7 +5,28 @@
 export interface Serde<T> {
   serialize(value: T): Uint8Array;
   deserialize(bytes: Uint8Array): T;
+  /**
+   * Optional: the value as a fixed number of doubles. A store that has it keeps its values in one Float64Array
+   * instead of an object (or boxed number) per value; `read(write(v))` must equal `v` for every value.
+   */
+  readonly float64Layout?: Float64Layout<T>;
 }
+
+/** A value stored as `lanes` doubles at `to[at…at + lanes)`. */
+export interface Float64Layout<T> {
+  readonly lanes: number;
+  write(value: T, to: Float64Array, at: number): void;
+  read(from: Float64Array, at: number): T;
+}
+
+/** One number as one double: exact for every number, -0 and NaN included. */
+export const numberLayout: Float64Layout<number> = {
+  lanes: 1,
+  write: (value, to, at) => {
+    to[at] = value;
+  },
+  read: (from, at) => from[at],
+};
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -28,6 +49,7 @@ export const float64Serde: Serde<number> = {
     expectLength(bytes, 8, 'float64');
     return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(0);
   },
+  float64Layout: numberLayout,
 };
 
 /** Non-negative safe integers as unsigned LEB128 varints (1 byte below 128). */
@@ -42,6 +64,8 @@ export const uvarintSerde: Serde<number> = {
     if (next !== bytes.length) throw new RangeError(`uvarint: ${bytes.length - next} trailing bytes`);
     return value;
   },
+  // Safe integers are exact as doubles.
+  float64Layout: numberLayout,
 };
 
 /** JSON text as UTF-8; a fallback for values without a compact encoding. */

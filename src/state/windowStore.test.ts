@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChangelogRecord } from './changelog.ts';
-import { float64Serde } from './serde.ts';
+import { float64Serde, jsonSerde } from './serde.ts';
 import { inMemoryWindowStore } from './windowStore.ts';
 import type { WindowEntry } from './windowStore.ts';
 
@@ -130,6 +130,66 @@ describe('inMemoryWindowStore', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('behaves the same with aggregates packed in a Float64Array and kept as objects (property)', () => {
+    // float64Serde has a float64Layout (packed); the JSON serde has none (one reference per window).
+    const key = fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `k${i}`), 'séries');
+    const start = fc.integer({ min: -3, max: 8 }).map((n) => n * 10);
+    const op = fc.oneof(
+      { weight: 5, arbitrary: fc.record({ op: fc.constant('put' as const), key, start, length: fc.integer({ min: 0, max: 40 }), value: fc.double() }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), key, start }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('take' as const), maxEnd: fc.integer({ min: -30, max: 130 }) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('checkpoint' as const) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('read' as const), key, start }) },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const packed = inMemoryWindowStore<string, number>(options);
+        const objects = inMemoryWindowStore<string, number>({ name: 'sums', aggregateSerde: jsonSerde<number>() });
+        for (const step of ops) {
+          if (step.op === 'put') for (const s of [packed, objects]) s.put(step.key, step.start, step.start + step.length, step.value);
+          else if (step.op === 'delete') expect(packed.delete(step.key, step.start)).toBe(objects.delete(step.key, step.start));
+          else if (step.op === 'take') expect(packed.takeEndedBy(step.maxEnd)).toEqual(objects.takeEndedBy(step.maxEnd));
+          else if (step.op === 'checkpoint') expect(packed.drainChanges()).toEqual(objects.drainChanges());
+          else {
+            expect(packed.get(step.key, step.start)).toEqual(objects.get(step.key, step.start));
+            expect(packed.windowsOf(step.key)).toEqual(objects.windowsOf(step.key));
+          }
+          expect(packed.size).toBe(objects.size);
+          expect(packed.pendingChanges).toBe(objects.pendingChanges);
+          expect(packed.earliestEnd()).toBe(objects.earliestEnd());
+        }
+        expect(packed.entries()).toEqual(objects.entries());
+        expect(packed.drainChanges()).toEqual(objects.drainChanges());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reuses the slots of removed windows only once their tombstones are drained', () => {
+    const store = inMemoryWindowStore<string, number>(options);
+    for (let i = 0; i < 100; i++) store.put(`k${i}`, 0, 10, i);
+    store.drainChanges();
+    expect(store.takeEndedBy(10)).toHaveLength(100);
+    // The tombstones are pending: new windows must not overwrite what they will drain as.
+    for (let i = 0; i < 100; i++) store.put(`n${i}`, 10, 20, -i);
+    store.put('k0', 0, 10, 7);
+    const changes = store.drainChanges();
+    expect(changes).toHaveLength(201);
+    // Tombstones come in heap order (ties broken arbitrarily), so compare them as a set.
+    const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+    expect(changes.slice(0, 100).sort(byKey)).toEqual(Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, start: 0, value: null })).sort(byKey));
+    expect(changes.slice(100, 200)).toEqual(Array.from({ length: 100 }, (_, i) => ({ key: `n${i}`, start: 10, value: { end: 20, aggregate: -i } })));
+    expect(changes[200]).toEqual({ key: 'k0', start: 0, value: { end: 10, aggregate: 7 } });
+    // Now released: the next windows reuse them and everything reads back.
+    for (let i = 0; i < 99; i++) store.put(`r${i}`, 20, 30, i);
+    expect(store.size).toBe(200);
+    expect(store.get('n5', 10)).toEqual({ key: 'n5', start: 10, end: 20, aggregate: -5 });
+    expect(store.get('r98', 20)).toEqual({ key: 'r98', start: 20, end: 30, aggregate: 98 });
+    expect(store.takeEndedBy(10)).toEqual([{ key: 'k0', start: 0, end: 10, aggregate: 7 }]);
+    expect(store.takeEndedBy(20).map((w) => w.key)).toEqual(Array.from({ length: 100 }, (_, i) => `n${i}`).sort());
+    expect(store.earliestEnd()).toBe(30);
   });
 });
 

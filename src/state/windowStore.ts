@@ -1,8 +1,8 @@
 import { changelogKeyHash } from './changelog.ts';
 import type { ChangeCapture, ChangelogRecord } from './changelog.ts';
 import { decodeWindowKey, encodeWindowKey, readUvarint, uvarintLength, writeUvarint } from './serde.ts';
-import type { Serde } from './serde.ts';
-import { DIRTY, EndHeap, LIVE, WindowSlot, compareSlots } from './windowStoreInternals.ts';
+import type { Float64Layout, Serde } from './serde.ts';
+import { DIRTY, LIVE, NONE, SlotColumns, compareEntries, grown } from './windowStoreInternals.ts';
 
 /** One open window of one group key: `[start, end)` in ms and its aggregate. */
 export interface WindowEntry<K extends string, A> {
@@ -22,7 +22,7 @@ export interface WindowChange<K extends string, A> {
 /**
  * A named store of windows keyed by (group key, window start). Windows are found by key for
  * updates and by end for closing, so closing costs O(log n) per closed window, not a scan.
- * Entries returned by `get` and `windowsOf` are live views: read them before the next write.
+ * Entries returned by `get`, `windowsOf`, `entries` and `takeEndedBy` are copies, not views of the store.
  */
 export interface WindowStore<K extends string, A> extends ChangeCapture<WindowChange<K, A>> {
   readonly name: string;
@@ -58,26 +58,36 @@ export function inMemoryWindowStore<K extends string, A>(options: WindowStoreOpt
   return new InMemoryWindowStore<K, A>(options);
 }
 
-type Slots<K extends string, A> = WindowSlot<K, A> | WindowSlot<K, A>[];
-
 class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
   readonly name: string;
   readonly logged: boolean;
   private readonly aggregateSerde: Serde<A> | undefined;
-  // Most keys have one open window, so a key maps to a bare slot and only to an array (sorted
-  // by start) when it has several; this saves an array per key.
-  private readonly byKey = new Map<K, Slots<K, A>>();
-  private readonly byEnd = new EndHeap<K, A>();
-  // Slots changed since the last drain, in order of first change; removed slots stay as tombstones.
-  private changed: WindowSlot<K, A>[] = [];
+  // Windows live in columns indexed by slot (see SlotColumns); a key maps to its first slot (smallest start),
+  // and further windows of the key chain on through `next`. A Map value that is a slot number costs no object.
+  private readonly byKey = new Map<K, number>();
+  private readonly slots: SlotColumns<K>;
+  // Aggregates: `lanes` doubles per slot when the serde has a Float64 layout, else one reference per slot.
+  private readonly layout: Float64Layout<A> | undefined;
+  private readonly lanes: number;
+  private packed: Float64Array;
+  private readonly objects: (A | undefined)[] = [];
+  // Slots changed since the last drain, in order of first change. A removed slot stays as a tombstone and is
+  // released for reuse only when drained.
+  private changed: number[] = [];
   private count = 0;
-  // The slot `find` returned last (checked to be live before it is used again).
-  private lastFound: WindowSlot<K, A> | undefined;
+  // The slot `find` returned last (checked to be the same live window before it is used again).
+  private lastFound = NONE;
 
   constructor(options: WindowStoreOptions<A>) {
     this.name = options.name;
     this.aggregateSerde = options.aggregateSerde;
     this.logged = options.logged ?? true;
+    this.layout = options.aggregateSerde?.float64Layout;
+    this.lanes = this.layout?.lanes ?? 0;
+    this.slots = new SlotColumns<K>((capacity) => {
+      if (this.layout !== undefined) this.packed = grown(this.packed, new Float64Array(capacity * this.lanes));
+    });
+    this.packed = new Float64Array(this.slots.starts.length * this.lanes);
   }
 
   get size(): number {
@@ -89,13 +99,17 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
   }
 
   get(key: K, start: number): WindowEntry<K, A> | undefined {
-    return this.find(key, start);
+    const slot = this.find(key, start);
+    return slot === NONE ? undefined : this.entryAt(slot);
   }
 
   windowsOf(key: K): WindowEntry<K, A>[] {
-    const slots = this.byKey.get(key);
-    if (slots === undefined) return [];
-    return Array.isArray(slots) ? slots.slice() : [slots];
+    const out: WindowEntry<K, A>[] = [];
+    const head = this.byKey.get(key);
+    if (head === undefined) return out;
+    const next = this.slots.next;
+    for (let slot = head; slot !== NONE; slot = next[slot]) out.push(this.entryAt(slot));
+    return out;
   }
 
   put(key: K, start: number, end: number, aggregate: A): void {
@@ -104,30 +118,35 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
 
   delete(key: K, start: number): boolean {
     const slot = this.find(key, start);
-    if (slot === undefined) return false;
+    if (slot === NONE) return false;
     this.remove(slot);
     this.markChanged(slot);
-    this.compactHeapIfStale();
+    this.releaseIfClean(slot);
     return true;
   }
 
   earliestEnd(): number {
-    return this.byEnd.peekEnd();
+    const top = this.slots.heapTop();
+    return top === NONE ? Infinity : this.slots.ends[top];
   }
 
   takeEndedBy(maxEnd: number): WindowEntry<K, A>[] {
-    const ended: WindowSlot<K, A>[] = [];
-    for (let slot = this.byEnd.popIfEndedBy(maxEnd); slot; slot = this.byEnd.popIfEndedBy(maxEnd)) {
+    const ended: WindowEntry<K, A>[] = [];
+    for (let slot = this.slots.heapTop(); slot !== NONE && this.slots.ends[slot] <= maxEnd; slot = this.slots.heapTop()) {
+      ended.push(this.entryAt(slot));
       this.remove(slot);
       this.markChanged(slot);
-      ended.push(slot);
+      this.releaseIfClean(slot);
     }
     // The heap breaks ties arbitrarily; sort so equal inputs close in the same order after a restore.
-    return ended.sort(compareSlots);
+    return ended.sort(compareEntries);
   }
 
   entries(): WindowEntry<K, A>[] {
-    return [...this.liveSlots()].sort(compareSlots);
+    const out: WindowEntry<K, A>[] = [];
+    const next = this.slots.next;
+    for (const head of this.byKey.values()) for (let slot = head; slot !== NONE; slot = next[slot]) out.push(this.entryAt(slot));
+    return out.sort(compareEntries);
   }
 
   restore(change: WindowChange<K, A>): void {
@@ -136,23 +155,30 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
       return;
     }
     const slot = this.find(change.key, change.start);
-    if (slot !== undefined) this.remove(slot);
+    if (slot === NONE) return;
+    this.remove(slot);
+    this.releaseIfClean(slot);
   }
 
   drainChanges(): WindowChange<K, A>[] {
+    const { keys, starts, ends, flags } = this.slots;
     const changes = this.changed.map((slot): WindowChange<K, A> => {
-      slot.flags &= ~DIRTY;
-      const value = (slot.flags & LIVE) !== 0 ? { end: slot.end, aggregate: slot.aggregate } : null;
-      return { key: slot.key, start: slot.start, value };
+      const value = (flags[slot] & LIVE) !== 0 ? { end: ends[slot], aggregate: this.aggregateAt(slot) } : null;
+      return { key: keys[slot] as K, start: starts[slot], value };
     });
-    this.changed = [];
+    this.releaseChanged();
     return changes;
   }
 
   snapshotChangelog(): ChangelogRecord[] {
     const serde = this.serde();
     const out: ChangelogRecord[] = [];
-    for (const slot of this.liveSlots()) out.push({ key: encodeWindowKey(slot.key, slot.start), value: encodeWindowValue(slot.start, slot, serde) });
+    const { keys, starts, ends, next } = this.slots;
+    for (const head of this.byKey.values()) {
+      for (let slot = head; slot !== NONE; slot = next[slot]) {
+        out.push({ key: encodeWindowKey(keys[slot] as K, starts[slot]), value: encodeWindowValue(starts[slot], ends[slot], this.aggregateAt(slot), serde) });
+      }
+    }
     return out;
   }
 
@@ -160,129 +186,179 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
     const serde = this.serde();
     return this.drainChanges().map((change) => ({
       key: encodeWindowKey(change.key, change.start),
-      value: change.value === null ? null : encodeWindowValue(change.start, change.value, serde),
+      value: change.value === null ? null : encodeWindowValue(change.start, change.value.end, change.value.aggregate, serde),
     }));
   }
 
   drainChangedKeyHashes(): number[] {
-    const hashes = new Array<number>(this.changed.length);
-    for (let i = 0; i < this.changed.length; i++) {
-      const slot = this.changed[i];
-      slot.flags &= ~DIRTY;
-      hashes[i] = windowKeyHash(slot.key, slot.start);
-    }
-    this.changed = [];
+    const { keys, starts } = this.slots;
+    const changed = this.changed;
+    const hashes = new Array<number>(changed.length);
+    for (let i = 0; i < changed.length; i++) hashes[i] = windowKeyHash(keys[changed[i]] as K, starts[changed[i]]);
+    this.releaseChanged();
     return hashes;
   }
 
   forEachLiveRecord(wanted: (keyHash: number) => boolean, visit: (bytes: Uint8Array, keyLength: number, valueLength: number) => void): void {
     const serde = this.serde();
-    for (const slot of this.liveSlots()) {
-      if (!wanted(windowKeyHash(slot.key, slot.start))) continue;
-      const aggregate = serde.serialize(slot.aggregate);
-      const length = slot.end - slot.start;
-      let bytes = scratch;
-      const keyLength = writeWindowKey(bytes, slot.key, slot.start);
-      const valueLength = uvarintLength(length) + aggregate.length;
-      if (bytes.length < keyLength + valueLength) {
-        scratch = bytes = growScratch(keyLength + valueLength);
-        writeWindowKey(bytes, slot.key, slot.start);
+    // visit may not write to the store, so the columns stay in place during the loop.
+    const { keys, starts, ends, next } = this.slots;
+    for (const head of this.byKey.values()) {
+      for (let slot = head; slot !== NONE; slot = next[slot]) {
+        const key = keys[slot] as K;
+        const start = starts[slot];
+        if (!wanted(windowKeyHash(key, start))) continue;
+        const aggregate = serde.serialize(this.aggregateAt(slot));
+        const length = ends[slot] - start;
+        let bytes = scratch;
+        const keyLength = writeWindowKey(bytes, key, start);
+        const valueLength = uvarintLength(length) + aggregate.length;
+        if (bytes.length < keyLength + valueLength) {
+          scratch = bytes = growScratch(keyLength + valueLength);
+          writeWindowKey(bytes, key, start);
+        }
+        bytes.set(aggregate, writeUvarint(bytes, keyLength, length));
+        visit(bytes, keyLength, valueLength);
       }
-      bytes.set(aggregate, writeUvarint(bytes, keyLength, length));
-      visit(bytes, keyLength, valueLength);
     }
   }
 
   restoreRecord(record: ChangelogRecord): void {
     const serde = this.serde();
     const { key, start } = decodeWindowKey(record.key);
-    const value = record.value === null ? null : decodeWindowValue(start, record.value, serde);
-    this.restore({ key: key as K, start, value });
-  }
-
-  private *liveSlots(): IterableIterator<WindowSlot<K, A>> {
-    for (const slots of this.byKey.values()) {
-      if (Array.isArray(slots)) yield* slots;
-      else yield slots;
+    if (record.value === null) {
+      this.restore({ key: key as K, start, value: null });
+      return;
     }
+    const [length, offset] = readUvarint(record.value, 0);
+    this.write(key as K, start, start + length, serde.deserialize(record.value.subarray(offset)));
   }
 
-  private find(key: K, start: number): WindowSlot<K, A> | undefined {
+  private entryAt(slot: number): WindowEntry<K, A> {
+    const { keys, starts, ends } = this.slots;
+    return { key: keys[slot] as K, start: starts[slot], end: ends[slot], aggregate: this.aggregateAt(slot) };
+  }
+
+  private aggregateAt(slot: number): A {
+    return this.layout !== undefined ? this.layout.read(this.packed, slot * this.lanes) : (this.objects[slot] as A);
+  }
+
+  private setAggregate(slot: number, aggregate: A): void {
+    if (this.layout !== undefined) this.layout.write(aggregate, this.packed, slot * this.lanes);
+    else this.objects[slot] = aggregate;
+  }
+
+  private find(key: K, start: number): number {
+    const { keys, starts, flags, next } = this.slots;
     // An aggregation reads a window and then writes it back: the second lookup is the same slot.
     const last = this.lastFound;
-    if (last !== undefined && last.start === start && last.key === key && (last.flags & LIVE) !== 0) return last;
-    const slots = this.byKey.get(key);
-    if (slots === undefined) return undefined;
-    if (!Array.isArray(slots)) {
-      if (slots.start !== start) return undefined;
-      this.lastFound = slots;
-      return slots;
-    }
-    for (const slot of slots) {
-      if (slot.start === start) {
+    if (last !== NONE && starts[last] === start && keys[last] === key && (flags[last] & LIVE) !== 0) return last;
+    const head = this.byKey.get(key);
+    if (head === undefined) return NONE;
+    for (let slot = head; slot !== NONE; slot = next[slot]) {
+      const at = starts[slot];
+      if (at === start) {
         this.lastFound = slot;
         return slot;
       }
+      if (at > start) break;
     }
-    return undefined;
+    return NONE;
   }
 
-  private write(key: K, start: number, end: number, aggregate: A): WindowSlot<K, A> {
+  private write(key: K, start: number, end: number, aggregate: A): number {
     if (!(end >= start)) throw new RangeError(`store ${this.name}: window [${start},${end}) ends before it starts`);
     const existing = this.find(key, start);
-    if (existing !== undefined) {
-      existing.aggregate = aggregate;
-      if (existing.end !== end) {
-        existing.end = end;
-        this.byEnd.push(existing);
-        this.compactHeapIfStale();
+    if (existing !== NONE) {
+      this.setAggregate(existing, aggregate);
+      if (this.slots.ends[existing] !== end) {
+        this.slots.ends[existing] = end;
+        this.slots.heapUpdate(existing);
       }
       return existing;
     }
-    const slot = new WindowSlot(key, start, end, aggregate);
-    this.lastFound = slot;
-    const slots = this.byKey.get(key);
-    if (slots === undefined) this.byKey.set(key, slot);
-    else if (!Array.isArray(slots)) this.byKey.set(key, slots.start < start ? [slots, slot] : [slot, slots]);
-    else insertByStart(slots, slot);
-    this.byEnd.push(slot);
+    const slot = this.slots.allocate();
+    // allocate may have replaced the columns: read them after it.
+    const { keys, starts, ends, flags, next } = this.slots;
+    try {
+      this.setAggregate(slot, aggregate);
+    } catch (error) {
+      // A value the layout cannot take (not of the store's type): leave the store as it was.
+      this.slots.release(slot);
+      throw error;
+    }
+    starts[slot] = start;
+    ends[slot] = end;
+    flags[slot] = LIVE;
+    const head = this.byKey.get(key);
+    if (head === undefined) {
+      keys[slot] = key;
+      next[slot] = NONE;
+      this.byKey.set(key, slot);
+    } else {
+      // Windows of one key share one key string.
+      keys[slot] = keys[head];
+      if (starts[head] > start) {
+        next[slot] = head;
+        this.byKey.set(key, slot);
+      } else {
+        let before = head;
+        while (next[before] !== NONE && starts[next[before]] < start) before = next[before];
+        next[slot] = next[before];
+        next[before] = slot;
+      }
+    }
+    this.slots.heapInsert(slot);
     this.count++;
+    this.lastFound = slot;
     return slot;
   }
 
-  private remove(slot: WindowSlot<K, A>): void {
-    slot.flags &= ~LIVE;
+  /** Takes a live slot out of the key index and the heap; its columns stay readable until it is released. */
+  private remove(slot: number): void {
+    const { keys, flags, next } = this.slots;
+    flags[slot] &= ~LIVE;
     this.count--;
-    const slots = this.byKey.get(slot.key);
-    if (slots === slot) {
-      this.byKey.delete(slot.key);
-    } else if (Array.isArray(slots)) {
-      slots.splice(slots.indexOf(slot), 1);
-      if (slots.length === 1) this.byKey.set(slot.key, slots[0]);
+    this.slots.heapRemove(slot);
+    const key = keys[slot] as K;
+    const head = this.byKey.get(key) as number;
+    if (head === slot) {
+      if (next[slot] === NONE) this.byKey.delete(key);
+      else this.byKey.set(key, next[slot]);
+    } else {
+      let before = head;
+      while (next[before] !== slot) before = next[before];
+      next[before] = next[slot];
     }
   }
 
-  private markChanged(slot: WindowSlot<K, A>): void {
-    if (!this.logged || (slot.flags & DIRTY) !== 0) return;
-    slot.flags |= DIRTY;
-    this.changed.push(slot);
+  private releaseIfClean(slot: number): void {
+    if ((this.slots.flags[slot] & DIRTY) !== 0) return;
+    if (this.layout === undefined) this.objects[slot] = undefined;
+    this.slots.release(slot);
   }
 
-  // Sessions that keep growing leave one stale heap item per growth; rebuild before they pile up.
-  private compactHeapIfStale(): void {
-    if (this.byEnd.length > 2 * this.count + 64) this.byEnd.rebuild(this.liveSlots());
+  /** Forgets the change list: clears DIRTY, and releases the removed slots it kept as tombstones. */
+  private releaseChanged(): void {
+    const flags = this.slots.flags;
+    for (const slot of this.changed) {
+      flags[slot] &= ~DIRTY;
+      if ((flags[slot] & LIVE) === 0) this.releaseIfClean(slot);
+    }
+    this.changed = [];
+  }
+
+  private markChanged(slot: number): void {
+    const flags = this.slots.flags;
+    if (!this.logged || (flags[slot] & DIRTY) !== 0) return;
+    flags[slot] |= DIRTY;
+    this.changed.push(slot);
   }
 
   private serde(): Serde<A> {
     if (!this.aggregateSerde) throw new Error(`store ${this.name}: aggregateSerde is needed for changelog records`);
     return this.aggregateSerde;
   }
-}
-
-function insertByStart<K, A>(slots: WindowSlot<K, A>[], slot: WindowSlot<K, A>): void {
-  let index = slots.length;
-  while (index > 0 && slots[index - 1].start > slot.start) index--;
-  slots.splice(index, 0, slot);
 }
 
 // Scratch bytes of forEachLiveRecord: one serialized entry at a time.
@@ -345,15 +421,10 @@ function writeWindowKey(bytes: Uint8Array, key: string, start: number): number {
 }
 
 // Changelog value: window length (end - start) as a varint, then the aggregate's bytes.
-function encodeWindowValue<A>(start: number, value: { end: number; aggregate: A }, serde: Serde<A>): Uint8Array {
-  const aggregate = serde.serialize(value.aggregate);
-  const length = value.end - start;
-  const bytes = new Uint8Array(uvarintLength(length) + aggregate.length);
-  bytes.set(aggregate, writeUvarint(bytes, 0, length));
-  return bytes;
-}
-
-function decodeWindowValue<A>(start: number, bytes: Uint8Array, serde: Serde<A>): { end: number; aggregate: A } {
-  const [length, offset] = readUvarint(bytes, 0);
-  return { end: start + length, aggregate: serde.deserialize(bytes.subarray(offset)) };
+function encodeWindowValue<A>(start: number, end: number, aggregate: A, serde: Serde<A>): Uint8Array {
+  const bytes = serde.serialize(aggregate);
+  const length = end - start;
+  const out = new Uint8Array(uvarintLength(length) + bytes.length);
+  out.set(bytes, writeUvarint(out, 0, length));
+  return out;
 }

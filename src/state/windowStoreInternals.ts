@@ -1,121 +1,154 @@
-// Internals of the window store: the mutable slot behind each window and a min-heap on window end.
+// Internals of the window store: its windows as columns indexed by slot number (no object per window), and a
+// min-heap of slots on window end.
 
 /** Slot flag: the window is in the store. */
 export const LIVE = 1;
 /** Slot flag: the slot is queued in the store's change list. */
 export const DIRTY = 2;
+/** No slot: the end of a chain, an empty free list, a slot outside the heap. */
+export const NONE = -1;
 
-/** The store's record of one window. One object per window keeps an entry near 200 bytes. */
-export class WindowSlot<K, A> {
-  key: K;
-  start: number;
-  end: number;
-  aggregate: A;
-  flags: number;
-
-  constructor(key: K, start: number, end: number, aggregate: A) {
-    this.key = key;
-    this.start = start;
-    this.end = end;
-    this.aggregate = aggregate;
-    this.flags = LIVE;
-  }
-}
+const INITIAL_CAPACITY = 16;
 
 /**
- * Min-heap of slots ordered by window end, with lazy removal: a slot whose end changed is pushed
- * again, and a popped item counts only if the slot is still live with that same end. This finds
- * the windows to close in O(log n) each instead of scanning every key.
+ * The store's windows as parallel columns: slot `i` is the window `[starts[i], ends[i])` of `keys[i]`. Per slot
+ * that is a key reference, two doubles, a flag byte and three int32s (next slot of the same key, heap position,
+ * heap item), about 37 bytes, where an object per window with boxed start and end cost about 100. Free slots are
+ * chained through `next` and reused. Columns grow by half when full and are replaced then: read them through
+ * the fields after every `allocate`.
+ *
+ * The heap orders live slots by end. It is indexed (`heapPos`), so a slot whose end changes moves in place and
+ * a removed slot leaves at once: no stale items, and a reused slot number cannot be confused with its past.
  */
-export class EndHeap<K, A> {
-  private slots: WindowSlot<K, A>[] = [];
-  // Parallel array of plain doubles: no object per heap item.
-  private ends: number[] = [];
+export class SlotColumns<K> {
+  keys: (K | undefined)[] = [];
+  starts = new Float64Array(INITIAL_CAPACITY);
+  ends = new Float64Array(INITIAL_CAPACITY);
+  flags = new Uint8Array(INITIAL_CAPACITY);
+  /** Next slot of the same key (ordered by start), or the next free slot; NONE at the end. */
+  next = new Int32Array(INITIAL_CAPACITY);
+  private heapPos = new Int32Array(INITIAL_CAPACITY);
+  private heap = new Int32Array(INITIAL_CAPACITY);
+  private heapLength = 0;
+  private capacity = INITIAL_CAPACITY;
+  /** Slot numbers handed out so far (free or not). */
+  private used = 0;
+  private freeHead = NONE;
+  private readonly onGrow: (capacity: number) => void;
 
-  get length(): number {
-    return this.slots.length;
+  /** `onGrow(capacity)` lets the owner grow its own per-slot columns (aggregates) along. */
+  constructor(onGrow: (capacity: number) => void) {
+    this.onGrow = onGrow;
   }
 
-  push(slot: WindowSlot<K, A>): void {
-    this.slots.push(slot);
-    this.ends.push(slot.end);
-    this.siftUp(this.slots.length - 1);
-  }
-
-  /** Smallest end of a live slot, dropping stale items on the way; Infinity when empty. */
-  peekEnd(): number {
-    while (this.slots.length > 0 && !this.isCurrent(0)) this.popTop();
-    return this.slots.length > 0 ? this.ends[0] : Infinity;
-  }
-
-  /** Removes and returns the live slot with the smallest end if that end ≤ maxEnd. */
-  popIfEndedBy(maxEnd: number): WindowSlot<K, A> | undefined {
-    if (this.peekEnd() > maxEnd) return undefined;
-    return this.popTop();
-  }
-
-  /** Rebuilds the heap from the live slots, dropping stale items. */
-  rebuild(live: Iterable<WindowSlot<K, A>>): void {
-    this.slots = [];
-    this.ends = [];
-    for (const slot of live) {
-      this.slots.push(slot);
-      this.ends.push(slot.end);
+  /** A slot number for a new window: a free one, else the next unused one (growing the columns). */
+  allocate(): number {
+    const free = this.freeHead;
+    if (free !== NONE) {
+      this.freeHead = this.next[free];
+      return free;
     }
-    for (let i = (this.slots.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    if (this.used === this.capacity) this.grow();
+    return this.used++;
   }
 
-  private isCurrent(index: number): boolean {
-    const slot = this.slots[index];
-    return (slot.flags & LIVE) !== 0 && slot.end === this.ends[index];
+  /** Makes a slot free for reuse; it must not be live, queued as a change, or in the heap. */
+  release(slot: number): void {
+    this.keys[slot] = undefined;
+    this.flags[slot] = 0;
+    this.next[slot] = this.freeHead;
+    this.freeHead = slot;
   }
 
-  private popTop(): WindowSlot<K, A> {
-    const top = this.slots[0];
-    const lastSlot = this.slots.pop() as WindowSlot<K, A>;
-    const lastEnd = this.ends.pop() as number;
-    if (this.slots.length > 0) {
-      this.slots[0] = lastSlot;
-      this.ends[0] = lastEnd;
-      this.siftDown(0);
-    }
-    return top;
+  get heapSize(): number {
+    return this.heapLength;
+  }
+
+  /** The slot with the smallest end, NONE when the heap is empty. */
+  heapTop(): number {
+    return this.heapLength > 0 ? this.heap[0] : NONE;
+  }
+
+  heapInsert(slot: number): void {
+    const at = this.heapLength++;
+    this.heap[at] = slot;
+    this.heapPos[slot] = at;
+    this.siftUp(at);
+  }
+
+  heapRemove(slot: number): void {
+    const at = this.heapPos[slot];
+    this.heapPos[slot] = NONE;
+    const last = this.heap[--this.heapLength];
+    if (at === this.heapLength) return;
+    this.heap[at] = last;
+    this.heapPos[last] = at;
+    this.siftDown(at);
+    this.siftUp(this.heapPos[last]);
+  }
+
+  /** Restores the heap order after `ends[slot]` changed. */
+  heapUpdate(slot: number): void {
+    this.siftDown(this.heapPos[slot]);
+    this.siftUp(this.heapPos[slot]);
   }
 
   private siftUp(index: number): void {
-    const slot = this.slots[index];
-    const end = this.ends[index];
+    const { heap, heapPos, ends } = this;
+    const slot = heap[index];
+    const end = ends[slot];
     while (index > 0) {
       const parent = (index - 1) >> 1;
-      if (this.ends[parent] <= end) break;
-      this.slots[index] = this.slots[parent];
-      this.ends[index] = this.ends[parent];
+      const above = heap[parent];
+      if (ends[above] <= end) break;
+      heap[index] = above;
+      heapPos[above] = index;
       index = parent;
     }
-    this.slots[index] = slot;
-    this.ends[index] = end;
+    heap[index] = slot;
+    heapPos[slot] = index;
   }
 
   private siftDown(index: number): void {
-    const length = this.slots.length;
-    const slot = this.slots[index];
-    const end = this.ends[index];
+    const { heap, heapPos, ends } = this;
+    const length = this.heapLength;
+    const slot = heap[index];
+    const end = ends[slot];
     while (true) {
       let child = 2 * index + 1;
       if (child >= length) break;
-      if (child + 1 < length && this.ends[child + 1] < this.ends[child]) child++;
-      if (this.ends[child] >= end) break;
-      this.slots[index] = this.slots[child];
-      this.ends[index] = this.ends[child];
+      if (child + 1 < length && ends[heap[child + 1]] < ends[heap[child]]) child++;
+      const below = heap[child];
+      if (ends[below] >= end) break;
+      heap[index] = below;
+      heapPos[below] = index;
       index = child;
     }
-    this.slots[index] = slot;
-    this.ends[index] = end;
+    heap[index] = slot;
+    heapPos[slot] = index;
+  }
+
+  private grow(): void {
+    const capacity = this.capacity + (this.capacity >> 1);
+    this.starts = grown(this.starts, new Float64Array(capacity));
+    this.ends = grown(this.ends, new Float64Array(capacity));
+    this.flags = grown(this.flags, new Uint8Array(capacity));
+    this.next = grown(this.next, new Int32Array(capacity));
+    this.heapPos = grown(this.heapPos, new Int32Array(capacity));
+    this.heap = grown(this.heap, new Int32Array(capacity));
+    this.capacity = capacity;
+    this.onGrow(capacity);
   }
 }
 
+/** Copies `from` into the larger `to` and returns `to`. */
+export function grown<T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from as never);
+  return to;
+}
+
 /** Deterministic order of windows closing together: by end, then key, then start. */
-export function compareSlots<K extends string, A>(a: WindowSlot<K, A>, b: WindowSlot<K, A>): number {
+export function compareEntries<K extends string>(a: { key: K; start: number; end: number }, b: { key: K; start: number; end: number }): number {
   if (a.end !== b.end) return a.end - b.end;
   if (a.key !== b.key) return a.key < b.key ? -1 : 1;
   return a.start - b.start;
