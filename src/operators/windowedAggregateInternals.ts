@@ -105,8 +105,8 @@ export class WindowAggregation<V, K extends string, A> {
         this.emitLate(record, key, eventTime, [window]);
         return;
       }
-      const current = store.get(key, start);
-      const aggregate = aggregator.add(current === undefined ? aggregator.init() : current.aggregate, record.value, eventTime);
+      const current = store.aggregateOf(key, start);
+      const aggregate = aggregator.add(current === undefined ? aggregator.init() : current, record.value, eventTime);
       store.put(key, start, window.end, aggregate);
       this.emitUpdate(key, window, aggregate);
       return;
@@ -116,8 +116,8 @@ export class WindowAggregation<V, K extends string, A> {
     for (const window of assignWindows(spec, eventTime)) (this.isClosed(window) ? missed : open).push(window);
     if (missed.length > 0) this.emitLate(record, key, eventTime, missed);
     for (const window of open) {
-      const current = store.get(key, window.start);
-      const aggregate = aggregator.add(current === undefined ? aggregator.init() : current.aggregate, record.value, eventTime);
+      const current = store.aggregateOf(key, window.start);
+      const aggregate = aggregator.add(current === undefined ? aggregator.init() : current, record.value, eventTime);
       store.put(key, window.start, window.end, aggregate);
       this.emitUpdate(key, window, aggregate);
     }

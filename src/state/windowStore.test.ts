@@ -154,6 +154,7 @@ describe('inMemoryWindowStore', () => {
           else if (step.op === 'checkpoint') expect(packed.drainChanges()).toEqual(objects.drainChanges());
           else {
             expect(packed.get(step.key, step.start)).toEqual(objects.get(step.key, step.start));
+            expect(packed.aggregateOf(step.key, step.start)).toEqual(objects.get(step.key, step.start)?.aggregate);
             expect(packed.windowsOf(step.key)).toEqual(objects.windowsOf(step.key));
           }
           expect(packed.size).toBe(objects.size);

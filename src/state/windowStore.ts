@@ -29,6 +29,8 @@ export interface WindowStore<K extends string, A> extends ChangeCapture<WindowCh
   /** Number of windows in the store. */
   readonly size: number;
   get(key: K, start: number): WindowEntry<K, A> | undefined;
+  /** The aggregate of `get(key, start)`, without building the entry (an aggregation's read per record). */
+  aggregateOf(key: K, start: number): A | undefined;
   /** The key's windows ordered by start. */
   windowsOf(key: K): WindowEntry<K, A>[];
   /** Inserts or replaces the window of `key` starting at `start`; its end may change (sessions). */
@@ -101,6 +103,11 @@ class InMemoryWindowStore<K extends string, A> implements WindowStore<K, A> {
   get(key: K, start: number): WindowEntry<K, A> | undefined {
     const slot = this.find(key, start);
     return slot === NONE ? undefined : this.entryAt(slot);
+  }
+
+  aggregateOf(key: K, start: number): A | undefined {
+    const slot = this.find(key, start);
+    return slot === NONE ? undefined : this.aggregateAt(slot);
   }
 
   windowsOf(key: K): WindowEntry<K, A>[] {
