@@ -83,15 +83,16 @@ describe('cached attribute sets and series ids', () => {
   });
 
   it('points own their attributes: changing one changes no other point and not the cache', () => {
-    const points = decodeMetrics(encodeMetrics(gauges([[pool[0], pool[2]], [pool[0], pool[2]]])));
-    const again = decodeMetrics(encodeMetrics(gauges([[pool[0], pool[2]]])));
+    const decode = (points: MetricPoint[]) => decodeMetricPointsWithIds(encodeMetrics(points)).points;
+    const points = decode(gauges([[pool[0], pool[2]], [pool[0], pool[2]]]));
+    const again = decode(gauges([[pool[0], pool[2]]]));
     expect(points[0].attributes).not.toBe(points[1].attributes);
     expect(points[0].attributes[0]).not.toBe(points[1].attributes[0]);
     expect(again[0].attributes[0]).not.toBe(points[0].attributes[0]);
     (points[0].attributes[0] as { value: string }).value = 'changed';
     points[0].attributes.push(pool[3]);
     expect(points[1].attributes).toEqual([pool[0], pool[2]]);
-    expect(decodeMetrics(encodeMetrics(gauges([[pool[0], pool[2]]])))[0].attributes).toEqual([pool[0], pool[2]]);
+    expect(decode(gauges([[pool[0], pool[2]]]))[0].attributes).toEqual([pool[0], pool[2]]);
   });
 
   it('points that share attribute bytes but not the metric or resource get their own series ids', () => {

@@ -1,6 +1,7 @@
 // Attribute sets by their raw bytes: the data points of a metrics request repeat a small number of attribute sets
 // (the same few KeyValue messages, byte for byte, in every request of a source), so a point's attributes are
-// decoded once per distinct run of bytes and copied from then on.
+// decoded once per distinct run of bytes and copied from then on. Used by decodeMetricPointsWithIds (seriesId.ts),
+// whose series id cache needs the set numbers; plain decodeMetrics decodes attributes as before.
 //
 // A run is a point's consecutive attributes fields (the usual wire layout: encoders write a repeated field's
 // elements together). A known run is found by an FNV-style hash of its bytes and a byte compare, and its

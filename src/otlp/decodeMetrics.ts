@@ -42,7 +42,9 @@ export function decodeMetrics(bytes: Uint8Array): MetricPoint[] {
 }
 
 // The attribute set (attributeSets.ts) of the point a point decoder returned last, and where decodeMetricsWithSets
-// wants them (null: nobody asked).
+// wants them (null: nobody asked). Only decodeMetricsWithSets goes through the attribute set cache: for plain
+// decoding, hashing and comparing a run's bytes costs about what decoding it does (strings come from utf8.ts's
+// cache), so the cache pays only when the set numbers are used (series ids).
 let lastSet = NO_ATTRIBUTES;
 let pointSets: number[] | null = null;
 
@@ -153,7 +155,8 @@ function decodeNumberPoint(r: ProtoReader, end: number, resource: Resource, scop
     const tag = r.uint32();
     switch (tag) {
       case 58: // attributes = 7
-        set = readAttributeRun(r, tagAt, end, 58, attributes, 'attributes');
+        if (pointSets === null) pushAttribute(r, end, attributes, 'attributes');
+        else set = readAttributeRun(r, tagAt, end, 58, attributes, 'attributes');
         break;
       case 17: // start_time_unix_nano = 2
         r.fixed64();
@@ -212,7 +215,8 @@ function decodeHistogramPoint(r: ProtoReader, end: number, resource: Resource, s
     const tag = r.uint32();
     switch (tag) {
       case 74:
-        set = readAttributeRun(r, tagAt, end, 74, attributes, 'attributes');
+        if (pointSets === null) pushAttribute(r, end, attributes, 'attributes');
+        else set = readAttributeRun(r, tagAt, end, 74, attributes, 'attributes');
         break;
       case 17:
         r.fixed64();
@@ -302,7 +306,8 @@ function decodeExponentialPoint(r: ProtoReader, end: number, resource: Resource,
     const tag = r.uint32();
     switch (tag) {
       case 10:
-        set = readAttributeRun(r, tagAt, end, 10, attributes, 'attributes');
+        if (pointSets === null) pushAttribute(r, end, attributes, 'attributes');
+        else set = readAttributeRun(r, tagAt, end, 10, attributes, 'attributes');
         break;
       case 17:
         r.fixed64();
@@ -412,7 +417,8 @@ function decodeSummaryPoint(r: ProtoReader, end: number, resource: Resource, sco
     const tag = r.uint32();
     switch (tag) {
       case 58:
-        set = readAttributeRun(r, tagAt, end, 58, attributes, 'attributes');
+        if (pointSets === null) pushAttribute(r, end, attributes, 'attributes');
+        else set = readAttributeRun(r, tagAt, end, 58, attributes, 'attributes');
         break;
       case 17:
         r.fixed64();
