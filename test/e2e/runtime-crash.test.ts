@@ -1,7 +1,7 @@
 // Crash test: a worker process counting and summing per key is killed with SIGKILL at random moments and
 // restarted; the output topic (read committed) and the Postgres table equal the oracle exactly.
 import { describe, expect, it } from 'vitest';
-import { countingInput, countingOracle, describeDifference } from '../fixtures/counting.ts';
+import { countingInput, countingOracle, describeDifference, KEEP_RECORDS } from '../fixtures/counting.ts';
 import { tableCount, tableRows, topicRows, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
@@ -10,8 +10,8 @@ import { seededRandom, startWorker } from '../helpers/workers.ts';
 describe('exactly-once under SIGKILL', () => {
   it('survives 5 kills at random moments with nothing missing and nothing counted twice', async () => {
     const client = kafka();
-    const input = await createTopic('crash-in', 6);
-    const output = unique('crash-out');
+    const input = await createTopic('crash-in', 6, KEEP_RECORDS);
+    const output = await createTopic('crash-out', 6, KEEP_RECORDS);
     const { pool, schema, drop } = await pgSchema();
     try {
       const records = countingInput({ records: 60_000, keys: 60, partitions: 6, base: Date.UTC(2026, 0, 1), stepMs: 20, seed: 2026 });

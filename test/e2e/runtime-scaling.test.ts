@@ -1,7 +1,7 @@
 // Scaling test: three worker processes share six partitions; one is killed and another joins mid-run.
 // Results equal the oracle exactly, and the log shows state restored from the changelog by a worker taking over.
 import { describe, expect, it } from 'vitest';
-import { countingInput, countingOracle, describeDifference } from '../fixtures/counting.ts';
+import { countingInput, countingOracle, describeDifference, KEEP_RECORDS } from '../fixtures/counting.ts';
 import { tableCount, tableRows, topicRows, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
@@ -10,8 +10,8 @@ import { startWorker, type WorkerProcess } from '../helpers/workers.ts';
 describe('consumer-group scaling', () => {
   it('3 workers, one killed, one joining: nothing lost or doubled, state restored on takeover', async () => {
     const client = kafka();
-    const input = await createTopic('scale-in', 6);
-    const output = unique('scale-out');
+    const input = await createTopic('scale-in', 6, KEEP_RECORDS);
+    const output = await createTopic('scale-out', 6, KEEP_RECORDS);
     const { pool, schema, drop } = await pgSchema();
     const workers: WorkerProcess[] = [];
     try {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { envLayer, resolveConfig } from '../../src/config/index.ts';
 import { backfill, Worker, type BackfillProgress } from '../../src/runtime/index.ts';
-import { countingInput, countingOracle, countingTopology } from '../fixtures/counting.ts';
+import { countingInput, countingOracle, countingTopology, KEEP_RECORDS } from '../fixtures/counting.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
 
@@ -14,7 +14,7 @@ async function waitForRows(query: () => Promise<number>, want: number, timeoutMs
 describe('backfill', () => {
   it('replays a time range into another table with exactly the rows of the live run', async () => {
     const client = kafka();
-    const input = await createTopic('bf-in', 3);
+    const input = await createTopic('bf-in', 3, KEEP_RECORDS);
     const { pool, schema, drop } = await pgSchema();
     try {
       const base = Date.UTC(2026, 0, 1);

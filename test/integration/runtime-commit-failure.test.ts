@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { envLayer, resolveConfig } from '../../src/config/index.ts';
 import { Worker } from '../../src/runtime/index.ts';
-import { countingInput, countingOracle, countingTopology } from '../fixtures/counting.ts';
+import { countingInput, countingOracle, countingTopology, KEEP_RECORDS } from '../fixtures/counting.ts';
 import { tableRows, topicRows, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
@@ -36,8 +36,8 @@ describe('runtime: a commit fails mid-interval', () => {
   it('discards the task, fetches the uncommitted records again and still equals the oracle', async () => {
     const client = kafka();
     const partitions = 3;
-    const input = await createTopic('fence-in', partitions);
-    const output = unique('fence-out');
+    const input = await createTopic('fence-in', partitions, KEEP_RECORDS);
+    const output = await createTopic('fence-out', partitions, KEEP_RECORDS);
     const application = unique('fence');
     const { pool, schema, drop } = await pgSchema();
     cleanups.push(drop);

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { envLayer, resolveConfig } from '../../src/config/index.ts';
 import { Worker } from '../../src/runtime/index.ts';
-import { countingInput, countingOracle, countingTopology } from '../fixtures/counting.ts';
+import { countingInput, countingOracle, countingTopology, KEEP_RECORDS } from '../fixtures/counting.ts';
 import { readTopic } from '../helpers/consume.ts';
 import { tableRows, topicRows, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
@@ -17,8 +17,8 @@ describe('runtime: counting topology', () => {
 
   it('produces exactly the oracle windows to the output topic and the Postgres table, and dead-letters a poison record', async () => {
     const client = kafka();
-    const input = await createTopic('count-in', 3);
-    const output = unique('count-out');
+    const input = await createTopic('count-in', 3, KEEP_RECORDS);
+    const output = await createTopic('count-out', 3, KEEP_RECORDS);
     const { pool, schema, drop } = await pgSchema();
     cleanups.push(drop);
     const records = countingInput({ records: 3000, keys: 30, partitions: 3, base: Date.UTC(2026, 0, 1), stepMs: 50, seed: 7 });
