@@ -22,6 +22,7 @@ import { median, report, type BenchResult } from './report.ts';
 
 import { benchStack } from './lib/stack.ts';
 import { Worker, topology } from '../src/runtime/index.ts';
+import { DEFAULT_COMMIT_INTERVAL_MS } from '../src/runtime/worker.ts';
 import { logger } from '../src/log.ts';
 
 // Benchmarks print tables, not the runtime's info logs (LOG_LEVEL overrides).
@@ -30,6 +31,10 @@ logger.level = process.env.LOG_LEVEL ?? 'warn';
 const RECORDS = Math.round(envNumber('BENCH_RECORDS', 200_000));
 const VALUE_BYTES = Math.round(envNumber('BENCH_VALUE_BYTES', 200));
 const RUNS = Math.round(envNumber('BENCH_RUNS', 5));
+// The worker's commit interval (unset: the runtime's default; 0: a transaction per batch).
+const COMMIT_INTERVAL_MS = process.env.BENCH_COMMIT_INTERVAL_MS === undefined ? undefined : envNumber('BENCH_COMMIT_INTERVAL_MS', 100);
+/** Transactions the worker's tasks committed, per topology run. */
+const commits: number[] = [];
 const PARTITIONS = 6;
 const MAX_BYTES_PER_PARTITION = 4 << 20; // the worker's default
 
@@ -89,7 +94,7 @@ async function runTopology(ends: Map<number, bigint>, run: number): Promise<Samp
     .to(output, { value: (v) => v })
     .build();
   const log = watchLog({ bench: 'runtime' });
-  const worker = new Worker({ topology: identity, config, groupId: app, maxBytesPerPartition: MAX_BYTES_PER_PARTITION, logger: log.logger });
+  const worker = new Worker({ topology: identity, config, groupId: app, commitIntervalMs: COMMIT_INTERVAL_MS, maxBytesPerPartition: MAX_BYTES_PER_PARTITION, logger: log.logger });
   const profiling = process.env.BENCH_PROFILE && run === RUNS ? await startProfile('bench/results/runtime.cpuprofile') : undefined;
   const t0 = performance.now();
   let done: number;
@@ -99,6 +104,7 @@ async function runTopology(ends: Map<number, bigint>, run: number): Promise<Samp
   } finally {
     const profile = await profiling?.();
     if (profile) printProfile(profile);
+    commits.push([...worker.tasks.values()].reduce((n, t) => n + t.stats.commits, 0));
     await worker.stop();
   }
   const joined = log.firstAt('partitions assigned');
@@ -138,6 +144,8 @@ try {
     { metric: 'topology startup (start → assigned)', value: round(median(topo.map((t) => t.startupMs))), unit: 'ms' },
     { metric: 'plain startup (run → joined)', value: round(median(plain.map((t) => t.startupMs))), unit: 'ms' },
     { metric: 'records per run', value: RECORDS, unit: `records of ${VALUE_BYTES} B, ${PARTITIONS} partitions` },
+    { metric: 'commit interval', value: COMMIT_INTERVAL_MS ?? DEFAULT_COMMIT_INTERVAL_MS, unit: 'ms (BENCH_COMMIT_INTERVAL_MS; 0: a transaction per batch)' },
+    { metric: 'task commits per run', value: median(commits), unit: 'transactions, all tasks (median of runs)' },
     { metric: 'runs', value: RUNS, unit: 'interleaved triples' },
   ];
   report('runtime', results);

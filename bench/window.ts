@@ -21,6 +21,7 @@ import { median, report, type BenchResult } from './report.ts';
 
 import { benchStack } from './lib/stack.ts';
 import { Worker, topology } from '../src/runtime/index.ts';
+import { DEFAULT_COMMIT_INTERVAL_MS } from '../src/runtime/worker.ts';
 import { otlpMetricPoints, pointValue } from '../src/sources/index.ts';
 import { sum, tumblingWindows } from '../src/operators/index.ts';
 import { float64Serde } from '../src/state/index.ts';
@@ -32,6 +33,10 @@ logger.level = process.env.LOG_LEVEL ?? 'warn';
 
 const SCALE = envNumber('BENCH_SCALE', 1);
 const RUNS = Math.round(envNumber('BENCH_RUNS', 3));
+// The worker's commit interval (unset: the runtime's default; 0: a transaction per batch).
+const COMMIT_INTERVAL_MS = process.env.BENCH_COMMIT_INTERVAL_MS === undefined ? undefined : envNumber('BENCH_COMMIT_INTERVAL_MS', 100);
+/** Transactions the worker's tasks committed, per topology run. */
+const commits: number[] = [];
 const INTERVAL_MS = Math.round(envNumber('BENCH_INTERVAL_MS', 10_000));
 const WINDOW_MS = 60_000;
 const PARTITIONS = 6;
@@ -100,7 +105,7 @@ async function runTopology(ends: Map<number, bigint>, run: number): Promise<Run>
     })
     .build();
   const log = watchLog({ bench: 'window' });
-  const worker = new Worker({ topology: rollup, config, groupId: app, logger: log.logger });
+  const worker = new Worker({ topology: rollup, config, groupId: app, commitIntervalMs: COMMIT_INTERVAL_MS, logger: log.logger });
   const profiling = process.env.BENCH_PROFILE && run === RUNS ? await startProfile('bench/results/window.cpuprofile') : undefined;
   const t0 = performance.now();
   let done: number;
@@ -110,6 +115,7 @@ async function runTopology(ends: Map<number, bigint>, run: number): Promise<Run>
   } finally {
     const profile = await profiling?.();
     if (profile) printProfile(profile);
+    commits.push([...worker.tasks.values()].reduce((n, t) => n + t.stats.commits, 0));
     await worker.stop();
   }
   const joined = log.firstAt('partitions assigned') ?? t0;
@@ -160,6 +166,8 @@ try {
     { metric: 'window results per run', value: EXPECTED_RESULTS, unit: `results (${WINDOWS} windows × series)` },
     { metric: 'input size', value: round(seeded.bytes / 2 ** 20, 1), unit: 'MiB' },
     { metric: 'scale', value: SCALE, unit: 'BENCH_SCALE' },
+    { metric: 'commit interval', value: COMMIT_INTERVAL_MS ?? DEFAULT_COMMIT_INTERVAL_MS, unit: 'ms (BENCH_COMMIT_INTERVAL_MS; 0: a transaction per batch)' },
+    { metric: 'task commits per run', value: median(commits), unit: 'transactions, all tasks (median of runs)' },
     { metric: 'runs', value: RUNS, unit: 'interleaved' },
   ];
   report('window', results);
