@@ -32,7 +32,8 @@ const RECORDS = Math.round(envNumber('BENCH_RECORDS', 200_000));
 const VALUE_BYTES = Math.round(envNumber('BENCH_VALUE_BYTES', 200));
 const RUNS = Math.round(envNumber('BENCH_RUNS', 5));
 // The worker's commit interval (unset: the runtime's default; 0: a transaction per batch).
-const COMMIT_INTERVAL_MS = process.env.BENCH_COMMIT_INTERVAL_MS === undefined ? undefined : envNumber('BENCH_COMMIT_INTERVAL_MS', 100);
+const COMMIT_INTERVAL_MS = process.env.BENCH_COMMIT_INTERVAL_MS === undefined ? undefined : Number(process.env.BENCH_COMMIT_INTERVAL_MS);
+if (COMMIT_INTERVAL_MS !== undefined && !(COMMIT_INTERVAL_MS >= 0)) throw new Error(`BENCH_COMMIT_INTERVAL_MS=${process.env.BENCH_COMMIT_INTERVAL_MS}: expected ms ≥ 0`);
 /** Transactions the worker's tasks committed, per topology run. */
 const commits: number[] = [];
 const PARTITIONS = 6;

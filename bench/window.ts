@@ -34,7 +34,8 @@ logger.level = process.env.LOG_LEVEL ?? 'warn';
 const SCALE = envNumber('BENCH_SCALE', 1);
 const RUNS = Math.round(envNumber('BENCH_RUNS', 3));
 // The worker's commit interval (unset: the runtime's default; 0: a transaction per batch).
-const COMMIT_INTERVAL_MS = process.env.BENCH_COMMIT_INTERVAL_MS === undefined ? undefined : envNumber('BENCH_COMMIT_INTERVAL_MS', 100);
+const COMMIT_INTERVAL_MS = process.env.BENCH_COMMIT_INTERVAL_MS === undefined ? undefined : Number(process.env.BENCH_COMMIT_INTERVAL_MS);
+if (COMMIT_INTERVAL_MS !== undefined && !(COMMIT_INTERVAL_MS >= 0)) throw new Error(`BENCH_COMMIT_INTERVAL_MS=${process.env.BENCH_COMMIT_INTERVAL_MS}: expected ms ≥ 0`);
 /** Transactions the worker's tasks committed, per topology run. */
 const commits: number[] = [];
 const INTERVAL_MS = Math.round(envNumber('BENCH_INTERVAL_MS', 10_000));
