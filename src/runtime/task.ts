@@ -47,6 +47,8 @@ export class Task {
   pendingSince?: number;
   /** A commit by the interval timer is queued on this task. */
   commitQueued = false;
+  /** Wall-clock ms when the task last processed a batch. */
+  lastBatchAt = 0;
   /** Consecutive batches that started past `position` at the same position (see `placeBatch`). */
   gap = { at: -1n, count: 0 };
   closed = false;

@@ -321,6 +321,7 @@ export class Worker {
       task.process(messages, next);
       if (reachedEnd) task.control(flushWindows);
       const now = Date.now();
+      task.lastBatchAt = now;
       if (task.pendingSince === undefined && task.hasPendingWork()) task.pendingSince = now;
       if (reachedEnd || commitDue(this.policy, task.pendingSince, task.pending(), now)) await this.commit(task, heartbeat);
       if (reachedEnd) this.markFinished(partition);
@@ -370,11 +371,17 @@ export class Worker {
     this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
   }
 
-  /** Interval timer: commits tasks whose pending work is due and that no batch is about to commit. */
+  /**
+   * Interval timer: commits tasks whose pending work is due and that get no batches. A task that had a batch within
+   * the interval commits from its next batch instead: a commit started here would run between other tasks' batches,
+   * whose processing holds the event loop, so each of its round trips waits, and the task's next batch (and with it
+   * kafkajs' next fetch) waits for the commit.
+   */
   private commitDueTasks(): void {
     const now = Date.now();
     for (const task of this.tasks.values()) {
       if (!task.active || task.commitQueued || this.finished.has(task.partition)) continue;
+      if (now - task.lastBatchAt < this.policy.intervalMs) continue;
       if (task.pendingSince === undefined) {
         if (task.hasPendingWork()) task.pendingSince = now;
         continue;
