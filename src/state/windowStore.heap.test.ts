@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonSerde } from './serde.ts';
 import type { Serde } from './serde.ts';
 import { inMemoryWindowStore } from './windowStore.ts';
+import { summarySerde } from '../operators/aggregators.ts';
 
 interface NumericSummary {
   count: number;
@@ -17,20 +18,8 @@ interface NumericSummary {
   max: number;
 }
 
-// What summarySerde (src/operators) has; the bytes are not used here.
-const packedSummarySerde: Serde<NumericSummary> = {
-  ...jsonSerde<NumericSummary>(),
-  float64Layout: {
-    lanes: 4,
-    write(value, to, at) {
-      to[at] = value.count;
-      to[at + 1] = value.sum;
-      to[at + 2] = value.min;
-      to[at + 3] = value.max;
-    },
-    read: (from, at) => ({ count: from[at], sum: from[at + 1], min: from[at + 2], max: from[at + 3] }),
-  },
-};
+// The layout summarySerde (src/operators) has; the bytes are not used here.
+const packedSummarySerde: Serde<NumericSummary> = { ...jsonSerde<NumericSummary>(), float64Layout: summarySerde.float64Layout };
 
 const utf8 = new TextDecoder();
 

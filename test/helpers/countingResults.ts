@@ -1,7 +1,8 @@
 // Reading back what the counting topology wrote: its Postgres table and its output topic (read committed).
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
-import type { WindowRow } from '../fixtures/counting.ts';
+import { expect } from 'vitest';
+import { describeDifference, type WindowRow } from '../fixtures/counting.ts';
 import { readTopic } from './consume.ts';
 
 /** Rows ordered by key, then window start, as the oracle orders them. */
@@ -42,4 +43,15 @@ export async function topicRows(client: Kafka, topic: string, expected: number):
       return { key, window_start: Number(start), count: v.count, sum: v.sum };
     }),
   );
+}
+
+/** Asserts that the sink table and the output topic (read committed) both equal the oracle; logs what differs first. */
+export async function expectOracleResults(pool: pg.Pool, client: Kafka, topic: string, expected: WindowRow[]): Promise<void> {
+  const table = await tableRows(pool);
+  if (JSON.stringify(table) !== JSON.stringify(expected)) console.log(`table: ${describeDifference(expected, table)}`);
+  expect(table).toEqual(expected);
+  // Exactly once: every window once, none twice, with the oracle's values.
+  const rows = await topicRows(client, topic, expected.length);
+  if (JSON.stringify(rows) !== JSON.stringify(expected)) console.log(`output topic (kafkajs reader, read committed): ${describeDifference(expected, rows)}`);
+  expect(rows).toEqual(expected);
 }
