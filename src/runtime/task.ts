@@ -142,9 +142,13 @@ export class Task {
    */
   process(messages: KafkaMessage[], next?: bigint): void {
     if (this.pipelineError) throw this.pipelineError;
+    // Offsets ascend within a batch: compare them with the position only until one reaches it.
+    let below = messages.length > 0 && BigInt(messages[0].offset) < this.position;
     for (const message of messages) {
-      const offset = BigInt(message.offset);
-      if (offset < this.position) continue;
+      if (below) {
+        if (BigInt(message.offset) < this.position) continue;
+        below = false;
+      }
       this.stats.recordsIn++;
       const source: SourceMessage = {
         topic: this.topic,
@@ -350,8 +354,17 @@ export function* chunks(messages: Map<string, Outgoing>): Generator<Array<{ topi
   if (rest.length > 0) yield rest;
 }
 
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 function headersOf(message: KafkaMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
-  return out;
+  const headers = message.headers;
+  if (!headers) return NO_HEADERS;
+  let out: Record<string, string> | undefined;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined) continue;
+    out ??= {};
+    out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  }
+  return out ?? NO_HEADERS;
 }
