@@ -9,6 +9,7 @@ import { parseDocument } from 'yaml';
 import { encodeMetrics, seriesId } from '../../src/otlp/index.ts';
 import { gaugePoint, rollupInput } from '../../src/topology/testdata/metricPoints.ts';
 import { readTopic } from '../helpers/consume.ts';
+import { KEEP_RECORDS } from '../fixtures/counting.ts';
 import { createTopic, kafka, stackSettings, unique } from '../helpers/stack.ts';
 
 const BASE = Date.UTC(2026, 0, 1);
@@ -49,8 +50,9 @@ describe('otlp-streams run <topology file>', () => {
 
   it('rolls OTLP gauge points up into 10-second summaries per series', async () => {
     const client = kafka();
-    const input = await createTopic('otlp-metrics-in', 1);
-    const output = unique('rollup-out');
+    // Records carry 2026-01-01 times: keep them past the broker's 7-day time retention (see KEEP_RECORDS).
+    const input = await createTopic('otlp-metrics-in', 1, KEEP_RECORDS);
+    const output = await createTopic('rollup-out', 1, KEEP_RECORDS);
     const file = topologyFile(dir, unique('rollup'), input, output);
 
     const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
