@@ -55,9 +55,10 @@ describe('fetched records without Long arithmetic', () => {
   });
 
   it('keeps a header named like an Object.prototype member as data', async () => {
-    const [bytes] = await records([{ key: null, value: null, headers: { constructor: 'a', __proto__x: 'b' }, timestamp: String(NOW) } as never]);
+    const [bytes] = await records([{ key: null, value: null, headers: { constructor: 'a', ['__proto__']: 'c', __proto__x: 'b' }, timestamp: String(NOW) } as never]);
     const record = decodeRecord(new Decoder(bytes), { producerId: '1', inTransaction: false, firstOffset: '0', firstTimestamp: String(NOW) });
-    expect(Object.keys(record.headers)).toEqual(['constructor', '__proto__x']);
+    expect(Object.keys(record.headers)).toEqual(['constructor', '__proto__', '__proto__x']);
+    expect(Object.getPrototypeOf(record.headers)).toBe(Object.prototype);
     expect(record.headers.constructor).toEqual(Buffer.from('a'));
   });
 

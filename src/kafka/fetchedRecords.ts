@@ -96,8 +96,11 @@ function readHeaders(d: Decoder): Headers {
     const key = d.readVarIntString() ?? 'null';
     const value = d.readVarIntBytes();
     // Own properties only: a header named like an Object.prototype member ("constructor", "__proto__") is data.
-    if (!Object.hasOwn(headers, key)) Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
-    else {
+    if (!Object.hasOwn(headers, key)) {
+      // Assignment to "__proto__" would set the prototype: define that one as a property.
+      if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+      else headers[key] = value;
+    } else {
       const existing = headers[key];
       headers[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
     }

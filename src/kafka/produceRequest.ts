@@ -130,9 +130,11 @@ function writeBytes(buf: Buffer, pos: number, b: Bytes, length: number): number 
   return pos + buf.write(b, pos, 'utf8');
 }
 
-function headerList(headers: OutgoingMessage['headers']): Array<[string, Bytes]> {
+const NO_HEADERS: ReadonlyArray<[string, Bytes]> = [];
+
+function headerList(headers: OutgoingMessage['headers']): ReadonlyArray<[string, Bytes]> {
+  if (!headers) return NO_HEADERS;
   const list: Array<[string, Bytes]> = [];
-  if (!headers) return list;
   for (const key of Object.keys(headers)) {
     const value = headers[key];
     if (Array.isArray(value)) for (const v of value) list.push([key, v]);
@@ -166,13 +168,13 @@ export async function encodeRecordBatch(args: RecordBatchArgs): Promise<Buffer> 
   const keyLengths = new Array<number>(n);
   const valueLengths = new Array<number>(n);
   const bodySizes = new Array<number>(n);
-  const headers = new Array<Array<[string, Bytes]>>(n);
+  const headers = new Array<ReadonlyArray<[string, Bytes]>>(n);
   let recordsSize = 0;
   for (let i = 0; i < n; i++) {
     const m = messages[i];
     const keyLength = byteLength(m.key);
     const valueLength = byteLength(m.value);
-    const list = m.headers ? headerList(m.headers) : [];
+    const list = headerList(m.headers);
     let headersSize = sizeOfVarInt(list.length);
     for (const [hk, hv] of list) {
       const kl = Buffer.byteLength(hk);

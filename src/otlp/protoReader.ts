@@ -166,7 +166,7 @@ export class ProtoReader {
   }
 
   /** Skips one field of the given wire type (unknown fields are ignored, as protobuf requires). */
-  skip(wireType: number, fieldNumber: number, limit: number, depth = 0): void {
+  skipField(wireType: number, fieldNumber: number, limit: number, depth = 0): void {
     const at = this.pos;
     switch (wireType) {
       case 0:
@@ -196,7 +196,7 @@ export class ProtoReader {
             if (fn !== fieldNumber) this.fail(`end-group for field ${fn} inside group ${fieldNumber}`, tagAt);
             return;
           }
-          this.skip(wt, fn, limit, depth + 1);
+          this.skipField(wt, fn, limit, depth + 1);
         }
       }
       case 4:
@@ -219,7 +219,7 @@ export function skipUnknown(r: ProtoReader, tag: number, tagAt: number, limit: n
   if (name !== undefined) {
     r.fail(`wire type ${wireTypeName(tag)} does not match the field's type`, tagAt, name);
   }
-  r.skip(tag & 7, fieldNumber, limit);
+  r.skipField(tag & 7, fieldNumber, limit);
 }
 
 /** Checks that a message's fields ended exactly at its declared end. */
