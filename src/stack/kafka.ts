@@ -8,6 +8,17 @@ import { fetchArtifacts, type Artifact } from './maven.ts';
 import { startDetached, waitUntil, type ManagedProcess } from './processes.ts';
 import type { ComponentContext } from './types.ts';
 
+/**
+ * A random KRaft cluster id (16 bytes, base64url). Like Kafka's own Uuid.randomUuid it never starts with '-':
+ * kafka-storage's argument parser would read such an id as an option (1 start in 64 failed that way).
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Kafka versions the stack can run, with the logging backend each needs (the release tarball bundles one; Maven does not). */
 const VERSIONS: Record<string, { logging: Artifact[]; log4j2: boolean }> = {
   '3.9.1': {
@@ -100,8 +111,7 @@ export async function startKafka(ctx: ComponentContext, version: string): Promis
   const logProp = VERSIONS[version].log4j2 ? `-Dlog4j2.configurationFile=${log4j}` : `-Dlog4j.configuration=file:${log4j}`;
   const classpath = `${libs}/*`;
 
-  const clusterId = randomBytes(16).toString('base64url');
-  await run('java', [logProp, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props]);
+  await run('java', [logProp, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${kafkaClusterId()}`, '-c', props]);
 
   const proc = startDetached(
     'kafka',
