@@ -1,5 +1,5 @@
 // A task: one input partition with its own stores, pipeline, stream time and transactional producer.
-import type { KafkaMessage, Producer, Transaction } from 'kafkajs';
+import type { KafkaMessage, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { Subject, type Subscription } from 'rxjs';
 import { deadLetterRecord, DLQ_TOPIC } from '../dlq/index.ts';
 import type { TaskEvent } from '../operators/index.ts';
@@ -8,9 +8,21 @@ import { BucketedChangelog, changelogTopic, type ChangelogMessage } from './chan
 import type { ExternalSink } from './sinks.ts';
 import type { EmitOutput, Flow, SinkOutput, SourceItem, SourceMessage, TaskContext, Topology } from './topology.ts';
 
+/**
+ * A record to produce. The timestamp may be a number: the produce encoder (src/kafka/produceRequest.ts) takes either,
+ * so outputs go out as the pipeline emitted them, without a copy per record.
+ */
+export interface OutgoingRecord {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, string>;
+  timestamp?: number | string;
+  partition?: number;
+}
+
 export interface TaskCheckpoint {
   /** Records per topic to produce in the transaction. */
-  messages: Map<string, Array<{ key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, string>; timestamp?: string; partition?: number }>>;
+  messages: Map<string, OutgoingRecord[]>;
   /** Rows per sink to write before the transaction commits. */
   rows: Map<string, unknown[]>;
   count: number;
@@ -204,12 +216,12 @@ export class Task {
   /** Takes everything produced since the last checkpoint: outputs, sink rows and changelog records. */
   takeCheckpoint(): TaskCheckpoint {
     const messages: TaskCheckpoint['messages'] = new Map();
-    const add = (topic: string, m: { key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, string>; timestamp?: string; partition?: number }) => {
+    const add = (topic: string, m: OutgoingRecord) => {
       const list = messages.get(topic);
       if (list) list.push(m);
       else messages.set(topic, [m]);
     };
-    for (const e of this.emits) add(e.topic, { key: e.key, value: e.value, headers: e.headers, timestamp: e.timestamp === undefined ? undefined : String(e.timestamp) });
+    for (const e of this.emits) add(e.topic, e);
     let count = this.emits.length;
     this.stats.recordsOut += this.emits.length;
     this.emits = [];
@@ -255,7 +267,8 @@ export class Task {
     const { nextOffset } = checkpoint;
     const tx: Transaction = await this.producer.transaction();
     try {
-      for (const chunk of chunks(checkpoint.messages)) await tx.sendBatch({ acks: -1, topicMessages: chunk });
+      // kafkajs declares string timestamps; its produce encoder here is ours, which takes numbers too.
+      for (const chunk of chunks(checkpoint.messages)) await tx.sendBatch({ acks: -1, topicMessages: chunk as TopicMessages[] });
       await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: this.topic, partitions: [{ partition: this.partition, offset: nextOffset.toString() }] }] });
       await tx.commit();
     } catch (err) {
@@ -277,7 +290,7 @@ export class Task {
   }
 }
 
-type Outgoing = TaskCheckpoint['messages'] extends Map<string, infer M> ? M : never;
+type Outgoing = OutgoingRecord[];
 
 /** When a task commits: the commit interval, and bounds on uncommitted work that commit earlier. */
 export interface CommitPolicy {
