@@ -66,7 +66,7 @@ export async function runTopology(file: string, flags: RunFlags): Promise<void> 
     await worker.stop().catch(() => {});
     throw new Error(`${file}: topology ${topology.application} could not start: ${(err as Error).message}`, { cause: err });
   }
-  log.info({ input: topology.source.topic, group: worker.groupId, metrics: `http://127.0.0.1:${worker.httpPort}/metrics`, idleFlushMs: flags.idleFlush, commitIntervalMs: flags.commitInterval ?? DEFAULT_COMMIT_INTERVAL_MS }, 'running');
+  log.info({ input: topology.source.topic, group: worker.groupId, metrics: `http://127.0.0.1:${worker.httpPort}/metrics`, idleFlushMs: flags.idleFlush, commitIntervalMs: worker.policy.intervalMs }, 'running');
 }
 
 /** The `run` command. */
@@ -77,7 +77,7 @@ export function runCommand(): Command {
     .option('-c, --config <file>', 'YAML or JSON config file (Kafka, PostgreSQL)')
     .option('--http-port <port>', '/metrics, /healthz and /readyz port (0: any free port)', port, 9464)
     .option('--group <id>', 'consumer group and transactional id prefix (default: the application id)')
-    .option('--commit-interval <duration>', `commit each task's outputs, state and offsets in one transaction per interval (default ${DEFAULT_COMMIT_INTERVAL_MS}ms; 0: every batch)`, commitInterval)
+    .option('--commit-interval <duration>', `commit each task's outputs, state and offsets in one transaction per interval (default: runtime.commitIntervalMs / COMMIT_INTERVAL_MS, else ${DEFAULT_COMMIT_INTERVAL_MS}ms; 0: every batch)`, commitInterval)
     .option('--idle-flush <duration>', 'close windows of partitions quiet for this long by wall clock (off by default: replays stay exact)', idleFlush)
     .action((file: string, flags: RunFlags) => runTopology(file, flags));
 }

@@ -44,6 +44,14 @@ describe('config loader', () => {
     expect(() => resolveConfig([envLayer(env)])).toThrow(message);
   });
 
+  it('reads the runtime section from the environment as numbers, and names a bad value', () => {
+    const config = resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', COMMIT_INTERVAL_MS: '250', MAX_UNCOMMITTED_RECORDS: '5000' })]);
+    expect(config.runtime).toEqual({ commitIntervalMs: 250, maxUncommittedRecords: 5000 });
+    expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', COMMIT_INTERVAL_MS: '100ms' })])).toThrow('runtime.commitIntervalMs (from env COMMIT_INTERVAL_MS): expected a number of ms; got "100ms"');
+    expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', COMMIT_INTERVAL_MS: '-5' })])).toThrow('expected ms ≥ 0 (0: commit every batch); got -5');
+    expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', MAX_UNCOMMITTED_BYTES: '12' })])).toThrow('runtime.maxUncommittedBytes (from env MAX_UNCOMMITTED_BYTES): expected at least 1024 bytes');
+  });
+
   it('rejects unknown keys in a file, naming the file', () => {
     const file = tmpFile('bad.yaml', 'kafka:\n  brokers: [a:1]\n  brokerz: [b:1]\n');
     expect(() => resolveConfig([fileLayer(file)])).toThrow(`(from file ${file})`);

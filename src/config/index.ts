@@ -50,6 +50,14 @@ export const configSchema = z.strictObject({
       remoteWriteUrl: httpUrl.optional(),
     })
     .optional(),
+  /** How workers commit (docs/runtime.md); `run --commit-interval` overrides the interval. */
+  runtime: z
+    .strictObject({
+      commitIntervalMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(0, 'expected ms ≥ 0 (0: commit every batch)').optional(),
+      maxUncommittedRecords: z.number({ error: 'expected a number' }).int().min(1, 'expected at least 1').optional(),
+      maxUncommittedBytes: z.number({ error: 'expected a number of bytes' }).int().min(1024, 'expected at least 1024 bytes').optional(),
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -77,10 +85,14 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   INFLUX_BUCKET: 'influx.bucket',
   PROM_URL: 'prometheus.url',
   PROM_REMOTE_WRITE_URL: 'prometheus.remoteWriteUrl',
+  COMMIT_INTERVAL_MS: 'runtime.commitIntervalMs',
+  MAX_UNCOMMITTED_RECORDS: 'runtime.maxUncommittedRecords',
+  MAX_UNCOMMITTED_BYTES: 'runtime.maxUncommittedBytes',
 };
 
 const LIST_PATHS = new Set(['kafka.brokers']);
 const BOOLEAN_PATHS = new Set(['kafka.tls.enabled', 'kafka.tls.rejectUnauthorized']);
+const NUMBER_PATHS = new Set(['runtime.commitIntervalMs', 'runtime.maxUncommittedRecords', 'runtime.maxUncommittedBytes']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -135,6 +147,8 @@ export function envLayer(env: NodeJS.ProcessEnv = process.env): ConfigLayer {
     let value: unknown = raw;
     if (LIST_PATHS.has(path)) value = raw.split(',').map((s) => s.trim()).filter(Boolean);
     if (BOOLEAN_PATHS.has(path)) value = ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no', 'off'].includes(raw.toLowerCase()) ? false : raw;
+    // Not a number: left as text, so the error names the variable and shows what it held.
+    if (NUMBER_PATHS.has(path) && /^\s*-?\d+(\.\d+)?\s*$/.test(raw)) value = Number(raw);
     setPath(values, path, value);
     byPath.set(path, name);
   }

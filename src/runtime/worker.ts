@@ -65,7 +65,8 @@ export class Worker {
   private readonly sinks = new Map<string, ExternalSink>();
   private readonly finished = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly policy: CommitPolicy;
+  /** When tasks commit: from the options, else the config's `runtime` section, else the defaults. */
+  readonly policy: CommitPolicy;
   private kafka!: Kafka;
   private consumer?: Consumer;
   private server?: Server;
@@ -85,9 +86,15 @@ export class Worker {
     this.log = options.logger ?? componentLogger('worker', { application: this.topology.application, group: this.groupId });
     this.metrics = runtimeMetrics(this.topology.application, () => this.tasks.values());
     this.done = new Promise((resolve) => (this.resolveFinished = resolve));
-    const intervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    // Options first, then the config's runtime section, then the defaults.
+    const settings = options.config.runtime ?? {};
+    const intervalMs = options.commitIntervalMs ?? settings.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     if (!(intervalMs >= 0) || !Number.isFinite(intervalMs)) throw new Error(`commitIntervalMs: expected a number of ms ≥ 0, got ${intervalMs}`);
-    this.policy = { intervalMs, maxRecords: options.maxUncommittedRecords ?? 20_000, maxBytes: options.maxUncommittedBytes ?? 8 << 20 };
+    this.policy = {
+      intervalMs,
+      maxRecords: options.maxUncommittedRecords ?? settings.maxUncommittedRecords ?? 20_000,
+      maxBytes: options.maxUncommittedBytes ?? settings.maxUncommittedBytes ?? 8 << 20,
+    };
   }
 
   /** The port /metrics listens on, once started. */
