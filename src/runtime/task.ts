@@ -290,8 +290,6 @@ export class Task {
   }
 }
 
-type Outgoing = OutgoingRecord[];
-
 /** When a task commits: the commit interval, and bounds on uncommitted work that commit earlier. */
 export interface CommitPolicy {
   /** A task commits once its oldest uncommitted work is this old (0: after every batch). */
@@ -342,12 +340,12 @@ function sizeOf(value: Buffer | string | null | undefined): number {
 }
 
 /** Splits a checkpoint's messages into sendBatch payloads of at most CHUNK_BYTES and CHUNK_MESSAGES. */
-export function* chunks(messages: Map<string, Outgoing>): Generator<Array<{ topic: string; messages: Outgoing }>> {
-  let chunk: Array<{ topic: string; messages: Outgoing }> = [];
+export function* chunks(messages: Map<string, OutgoingRecord[]>): Generator<Array<{ topic: string; messages: OutgoingRecord[] }>> {
+  let chunk: Array<{ topic: string; messages: OutgoingRecord[] }> = [];
   let bytes = 0;
   let count = 0;
   for (const [topic, list] of messages) {
-    let current: Outgoing = [];
+    let current: OutgoingRecord[] = [];
     chunk.push({ topic, messages: current });
     for (const m of list) {
       const size = sizeOf(m.key) + sizeOf(m.value) + 64;
