@@ -2,10 +2,12 @@
 export { count, last, lastValueSerde, max, min, sum, summary, summarySerde } from './aggregators.ts';
 export type { Aggregator, LastValue, Summary } from './aggregators.ts';
 export { lateRecords } from './lateRecords.ts';
-export { flushWindows, streamTimeTick, taskRecord } from './taskEvent.ts';
+export { flushWindows, streamTimeTick, taskRecord, toTaskRecord } from './taskEvent.ts';
 export type { CommitMarker, FlushWindows, RecordPosition, StreamTimeTick, TaskEvent, TaskRecord } from './taskEvent.ts';
 export { windowedAggregate } from './windowedAggregate.ts';
 export type { IdleFlush, WindowedAggregateOptions } from './windowedAggregate.ts';
+export { windowedAggregateProcessor } from './windowedAggregateProcessor.ts';
+export type { WindowedAggregateProcessorOptions } from './windowedAggregateProcessor.ts';
 export { windowCounters } from './windowOutput.ts';
 export type {
   InvalidRecord,

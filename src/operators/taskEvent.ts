@@ -20,6 +20,8 @@ export interface TaskRecord<V> {
   readonly timestamp: number;
   readonly value: V;
   readonly position?: RecordPosition;
+  /** Kafka headers of the input record (e.g. `tenant`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Moves stream time to `streamTime` if that is later; never moves it back. */
@@ -60,3 +62,8 @@ export function streamTimeTick(streamTime: number): StreamTimeTick {
 
 /** The flush event. */
 export const flushWindows: FlushWindows = { kind: 'flush' };
+
+/** The record event of a processor record (processors see records without the event envelope). */
+export function toTaskRecord<V>(r: { key: string | null; timestamp: number; value: V; headers?: Readonly<Record<string, string>>; position?: RecordPosition }): TaskRecord<V> {
+  return { kind: 'record', key: r.key, timestamp: r.timestamp, value: r.value, position: r.position, headers: r.headers };
+}

@@ -2,39 +2,19 @@
 //   topology('app').stream(source) → Stream<V> → .windowedBy(spec) → WindowedStream<V> → .aggregate(…) → Stream<WindowResult>
 //   → .to(topic) / .toSink(sink).
 // Every step is an RxJS operator over Flow events; control events and outputs pass through untouched.
-import { Observable, Subject, type OperatorFunction } from 'rxjs';
-import { deadLetterRecord, DLQ_TOPIC } from '../dlq/index.ts';
-import {
-  windowCounters,
-  windowedAggregate,
-  type Aggregator,
-  type TaskRecord,
-  type WindowResult,
-  type WindowSpec,
-} from '../operators/index.ts';
-import { inMemoryWindowStore, type Serde, type WindowStore } from '../state/index.ts';
-import type { Flow, OutputTopicSpec, SinkSpec, SourceSpec, StoreSpec, TaskContext, TaskOutput, Topology } from './topology.ts';
+import { Observable, type OperatorFunction } from 'rxjs';
+import { windowedAggregateProcessor, type Aggregator, type TaskRecord, type WindowResult, type WindowSpec } from '../operators/index.ts';
+import type { Serde } from '../state/index.ts';
+import { deadLetter, output, toJson } from './outputs.ts';
+import type { ProcessorDefinition, StoreDefinition } from './processor.ts';
+import { processorStep } from './processorStep.ts';
+import { windowStore } from './stores.ts';
+import { lateTopicOf } from './task.ts';
+import type { Flow, OutputTopicSpec, SinkSpec, SourceSpec, StoreSpec, TaskContext, Topology } from './topology.ts';
 
 type Step = (ctx: TaskContext) => OperatorFunction<Flow<unknown>, Flow<unknown>>;
 
-/** JSON that tolerates bigint (OTLP nanoseconds). */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
-}
-
-function output(o: TaskOutput): Flow<never> {
-  return { kind: 'output', output: o };
-}
-
-/** A dead letter for an item a step could not handle; the item's value is kept as JSON. */
-function deadLetter(record: TaskRecord<unknown>, err: unknown): Flow<never> {
-  const pos = record.position ?? { topic: 'unknown', partition: -1, offset: '-1' };
-  const message = deadLetterRecord(
-    { ...pos, key: record.key === null ? null : Buffer.from(record.key), value: Buffer.from(toJson(record.value)), timestamp: String(record.timestamp) },
-    err,
-  );
-  return output({ kind: 'emit', topic: DLQ_TOPIC, key: message.key ?? null, value: message.value ?? null, headers: message.headers as Record<string, string> });
-}
+export { toJson };
 
 /** An operator that handles records with `onRecord` and passes everything else through. A throwing record becomes a dead letter. */
 function recordStep<V, W>(onRecord: (record: TaskRecord<V>, emit: (flow: Flow<W>) => void) => void): OperatorFunction<Flow<V>, Flow<W>> {
@@ -60,7 +40,8 @@ function recordStep<V, W>(onRecord: (record: TaskRecord<V>, emit: (flow: Flow<W>
 export interface Produced<V> {
   key?: (value: V, key: string | null) => Buffer | string | null;
   value?: (value: V) => Buffer | string | null;
-  headers?: (value: V) => Record<string, string>;
+  /** Record headers (default: the input record's headers, e.g. `tenant`). */
+  headers?: (value: V, headers: Readonly<Record<string, string>> | undefined) => Record<string, string> | undefined;
   /** Create the topic compacted (tables keyed by an id). */
   compacted?: boolean;
 }
@@ -91,8 +72,23 @@ class Builder {
   readonly steps: Step[] = [];
   source?: SourceSpec<unknown>;
   readonly application: string;
+  /** Items outside the event-time bounds and records later than a window's grace go here. */
+  readonly lateTopic: string;
   constructor(application: string) {
     this.application = application;
+    this.lateTopic = lateTopicOf(application);
+  }
+
+  /** Declares a store; a name may be used once per topology (it names the changelog topic). */
+  addStore(store: StoreDefinition<unknown> | StoreSpec, owner: string): void {
+    if (this.stores.some((s) => s.name === store.name)) throw new Error(`topology ${this.application}: store "${store.name}" of ${owner} is already declared by another step`);
+    this.stores.push(store);
+  }
+
+  /** Declares an output topic; a later declaration may make it compacted. */
+  addOutput(spec: OutputTopicSpec): void {
+    const existing = this.outputs.get(spec.topic);
+    this.outputs.set(spec.topic, { ...existing, ...spec, compacted: spec.compacted ?? existing?.compacted });
   }
 }
 
@@ -138,17 +134,32 @@ export class Stream<V> {
   /** Groups by key into event-time windows. */
   windowedBy(windows: WindowSpec, options: WindowOptions = {}): WindowedStream<V> {
     if (options.emit === 'update' && windows.kind === 'session') throw new Error('windowedBy: emit "update" is supported for tumbling and hopping windows only');
-    return new WindowedStream<V>(this.builder, windows, options, (step) => this.then(step));
+    return new WindowedStream<V>(this, windows, options, this.builder.lateTopic);
+  }
+
+  /**
+   * Runs a processor over each record (the Processor API): its stores are the task's, changelogged and restored;
+   * it forwards records to the next step, writes to its named outputs and punctuates on stream time.
+   */
+  process<W>(definition: ProcessorDefinition<V, W>): Stream<W> {
+    const { builder } = this;
+    for (const store of definition.stores ?? []) builder.addStore(store, definition.name);
+    for (const target of Object.values(definition.outputs ?? {})) {
+      if ('sink' in target) builder.sinks.set(target.sink.name, target.sink);
+      else builder.addOutput({ topic: target.topic, compacted: target.compacted });
+    }
+    return this.then(processorStep(definition));
   }
 
   /** Writes each record to a Kafka topic, inside the task's transaction; the stream goes on. */
   to(topic: string, produced: Produced<V> = {}): Stream<V> {
-    const existing = this.builder.outputs.get(topic);
-    this.builder.outputs.set(topic, { topic, compacted: produced.compacted ?? existing?.compacted });
+    this.builder.addOutput({ topic, compacted: produced.compacted });
     const key = produced.key ?? ((_: V, k: string | null) => k);
     const value = produced.value ?? ((v: V) => toJson(v));
+    // Input headers travel with the record (the tenant among them) unless `headers` says otherwise.
+    const headers = produced.headers ?? ((_: V, h: Readonly<Record<string, string>> | undefined) => (h && Object.keys(h).length > 0 ? (h as Record<string, string>) : undefined));
     return this.then(() => recordStep<V, V>((r, emit) => {
-      emit(output({ kind: 'emit', topic, key: key(r.value, r.key), value: value(r.value), headers: produced.headers?.(r.value), timestamp: r.timestamp }));
+      emit(output({ kind: 'emit', topic, key: key(r.value, r.key), value: value(r.value), headers: headers(r.value, r.headers), timestamp: r.timestamp }));
       emit(r);
     }));
   }
@@ -171,7 +182,7 @@ export class Stream<V> {
       application: builder.application,
       source: builder.source,
       stores: [...builder.stores],
-      outputs: [...builder.outputs.values()],
+      outputs: [...builder.outputs.values(), ...(builder.outputs.has(builder.lateTopic) ? [] : [{ topic: builder.lateTopic }])],
       sinks: [...builder.sinks.values()],
       pipeline: (ctx) => (input) => steps.reduce((flow, step) => flow.pipe(step(ctx)), input),
     };
@@ -180,87 +191,30 @@ export class Stream<V> {
 
 /** A stream grouped into windows; `aggregate` turns it into window results. */
 export class WindowedStream<V> {
-  private readonly builder: Builder;
+  private readonly stream: Stream<V>;
   private readonly windows: WindowSpec;
   private readonly options: WindowOptions;
-  private readonly then: <W>(step: (ctx: TaskContext) => OperatorFunction<Flow<V>, Flow<W>>) => Stream<W>;
+  private readonly lateTopic: string;
 
-  constructor(builder: Builder, windows: WindowSpec, options: WindowOptions, then: <W>(step: (ctx: TaskContext) => OperatorFunction<Flow<V>, Flow<W>>) => Stream<W>) {
-    this.builder = builder;
+  constructor(stream: Stream<V>, windows: WindowSpec, options: WindowOptions, lateTopic: string) {
+    this.stream = stream;
     this.windows = windows;
     this.options = options;
-    this.then = then;
+    this.lateTopic = lateTopic;
   }
 
   /** Folds each key's records per window; emits final results (or updates), late records to the late topic. */
   aggregate<A>(aggregator: Aggregator<V, A>, materialized: Materialized<A>): Stream<WindowResult<string, A>> {
-    const { builder, windows, options } = this;
-    const lateTopic = options.lateTopic ?? `${builder.application}.late`;
-    builder.stores.push({ name: materialized.store, buckets: materialized.buckets, create: () => inMemoryWindowStore<string, A>({ name: materialized.store, aggregateSerde: materialized.serde }) });
-    builder.outputs.set(lateTopic, { topic: lateTopic });
-    return this.then<WindowResult<string, A>>((ctx) => (source) =>
-      new Observable<Flow<WindowResult<string, A>>>((subscriber) => {
-        const store = ctx.store<WindowStore<string, A>>(materialized.store);
-        const counters = windowCounters();
-        ctx.gauges.set(`window_state_size{store="${materialized.store}"}`, () => store.size);
-        ctx.gauges.set(`late_records_total{store="${materialized.store}"}`, () => counters.lateRecords);
-        const inner = new Subject<TaskRecord<V> | Exclude<Flow<V>, TaskRecord<V> | { kind: 'output' }>>();
-        const aggregated = inner.pipe(
-          windowedAggregate<V, A, string>({
-            windows,
-            aggregator,
-            grace: options.grace,
-            emit: options.emit,
-            store,
-            counters,
-            initialStreamTime: ctx.initialStreamTime,
-            idleFlush: ctx.idleFlushMs ? { after: ctx.idleFlushMs } : undefined,
-            scheduler: ctx.scheduler,
-          }),
-        );
-        const sub = aggregated.subscribe({
-          next: (out) => {
-            ctx.streamTime.current = counters.streamTime;
-            switch (out.kind) {
-              case 'window':
-                subscriber.next({ kind: 'record', key: out.key, timestamp: out.window.start, value: out });
-                break;
-              case 'late': {
-                const pos = out.record.position;
-                subscriber.next(output({
-                  kind: 'emit',
-                  topic: lateTopic,
-                  key: out.key,
-                  value: toJson({ eventTime: out.eventTime, streamTime: out.streamTime, grace: out.grace, missed: out.missed, source: pos, value: out.record.value }),
-                  headers: { 'late.reason': out.reason, ...(pos ? { 'late.source.topic': pos.topic, 'late.source.partition': String(pos.partition), 'late.source.offset': pos.offset } : {}) },
-                }));
-                break;
-              }
-              case 'invalid':
-                subscriber.next(deadLetter(out.record, new Error(out.reason)));
-                break;
-              case 'retract':
-                // Only session windows retract, and only in update emission, which windowedBy refuses.
-                break;
-              case 'commit':
-                subscriber.next(out);
-                break;
-            }
-          },
-          error: (err) => subscriber.error(err),
-          complete: () => subscriber.complete(),
-        });
-        const upstream = source.subscribe({
-          next: (event) => (event.kind === 'output' ? subscriber.next(event) : inner.next(event)),
-          error: (err) => inner.error(err),
-          complete: () => inner.complete(),
-        });
-        return () => {
-          upstream.unsubscribe();
-          sub.unsubscribe();
-        };
-      }),
-    );
+    const { windows, options } = this;
+    const processor = windowedAggregateProcessor<V, A>({
+      windows,
+      aggregator,
+      grace: options.grace,
+      emit: options.emit,
+      store: windowStore<string, A>({ name: materialized.store, serde: materialized.serde, buckets: materialized.buckets }),
+      lateTopic: options.lateTopic ?? this.lateTopic,
+    });
+    return this.stream.process(processor);
   }
 }
 

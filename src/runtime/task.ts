@@ -5,6 +5,8 @@ import { deadLetterRecord, DLQ_TOPIC } from '../dlq/index.ts';
 import type { TaskEvent } from '../operators/index.ts';
 import type { ChangeCapture } from '../state/index.ts';
 import { BucketedChangelog, changelogTopic, type ChangelogMessage } from './changelog.ts';
+import { KeyChangelog } from './keyChangelog.ts';
+import { toJson } from './outputs.ts';
 import type { ExternalSink } from './sinks.ts';
 import type { EmitOutput, Flow, SinkOutput, SourceItem, SourceMessage, TaskContext, Topology } from './topology.ts';
 
@@ -30,12 +32,41 @@ export interface TaskCheckpoint {
   nextOffset: bigint;
 }
 
+/** How a store's changes reach its changelog topic, and come back on restore. */
+interface StoreChangelog {
+  checkpoint(streamTime: number | undefined): ChangelogMessage[];
+  restore(records: Iterable<{ key: Buffer | null; value: Buffer | null }>): { entries: number; streamTime?: number };
+}
+
+/** Options of a task. */
+export interface TaskOptions {
+  /** Wall-clock idle flush of window steps, ms (off by default; never in backfills). */
+  idleFlushMs?: number;
+  /** Whether wall-clock punctuations run (opt-in; never in backfills). */
+  wallClockPunctuations?: boolean;
+  /** How far an item's event time may lead the task's wall clock before it goes to the late topic (default 1 h). */
+  maxEventTimeLeadMs?: number;
+  /** How far an item's event time may lag stream time before it goes to the late topic (default: no bound). */
+  maxEventTimeLagMs?: number;
+  /** The task's wall clock (default Date.now). */
+  now?: () => number;
+}
+
+export const DEFAULT_MAX_EVENT_TIME_LEAD_MS = 3_600_000;
+
+/** Topic of a topology's late records: items beyond the event-time bounds, and records later than a window's grace. */
+export function lateTopicOf(application: string): string {
+  return `${application}.late`;
+}
+
 /** Counts a task reports as metrics. */
 export interface TaskStats {
   recordsIn: number;
   itemsIn: number;
   recordsOut: number;
   deadLetters: number;
+  /** Items outside the event-time bounds, sent to the late topic. */
+  outOfBounds: number;
   lag: number;
   commits: number;
 }
@@ -45,9 +76,9 @@ export class Task {
   readonly topic: string;
   readonly partition: number;
   readonly stores = new Map<string, ChangeCapture<unknown>>();
-  readonly changelogs = new Map<string, BucketedChangelog>();
+  readonly changelogs = new Map<string, StoreChangelog>();
   readonly ctx: TaskContext;
-  readonly stats: TaskStats = { recordsIn: 0, itemsIn: 0, recordsOut: 0, deadLetters: 0, lag: 0, commits: 0 };
+  readonly stats: TaskStats = { recordsIn: 0, itemsIn: 0, recordsOut: 0, deadLetters: 0, outOfBounds: 0, lag: 0, commits: 0 };
   /** Committed input offset: where a restored task starts; records below it were processed by an earlier owner. */
   nextOffset = 0n;
   /**
@@ -74,15 +105,23 @@ export class Task {
   private started = false;
   private disposed = false;
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly maxLead: number;
+  private readonly maxLag: number;
+  private readonly now: () => number;
+  private readonly lateTopic: string;
 
-  constructor(topology: Topology, partition: number, options: { idleFlushMs?: number } = {}) {
+  constructor(topology: Topology, partition: number, options: TaskOptions = {}) {
     this.topology = topology;
     this.topic = topology.source.topic;
     this.partition = partition;
+    this.maxLead = options.maxEventTimeLeadMs ?? DEFAULT_MAX_EVENT_TIME_LEAD_MS;
+    this.maxLag = options.maxEventTimeLagMs ?? Infinity;
+    this.now = options.now ?? Date.now;
+    this.lateTopic = lateTopicOf(topology.application);
     for (const spec of topology.stores) {
       const store = spec.create();
       this.stores.set(spec.name, store);
-      this.changelogs.set(spec.name, new BucketedChangelog(store, spec.buckets));
+      this.changelogs.set(spec.name, spec.changelog === 'keys' ? new KeyChangelog(store) : new BucketedChangelog(store, spec.buckets));
     }
     this.ctx = {
       application: topology.application,
@@ -95,6 +134,7 @@ export class Task {
       },
       streamTime: { current: -Infinity },
       idleFlushMs: options.idleFlushMs,
+      wallClockPunctuations: options.wallClockPunctuations ?? options.idleFlushMs !== undefined,
       gauges: new Map(),
     };
   }
@@ -185,9 +225,24 @@ export class Task {
       }
       const position = { topic: this.topic, partition: this.partition, offset: message.offset };
       const input = this.input;
+      const streamTime = this.ctx.streamTime;
+      const newest = this.now() + this.maxLead;
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
-        input.next({ kind: 'record', key: item.key, timestamp: item.timestamp, value: item.value, position });
+        const time = item.timestamp;
+        // Stream time is the task's: the largest event time within bounds. An item dated far ahead of the wall clock
+        // (or far behind stream time) would close every open window, so it goes to the late topic instead.
+        if (time > streamTime.current) {
+          if (time > newest) {
+            this.outOfBounds(item, position, source.headers, `event time ${time} leads the wall clock by more than ${this.maxLead} ms`);
+            continue;
+          }
+          streamTime.current = time;
+        } else if (time < streamTime.current - this.maxLag) {
+          this.outOfBounds(item, position, source.headers, `event time ${time} lags stream time ${streamTime.current} by more than ${this.maxLag} ms`);
+          continue;
+        }
+        input.next({ kind: 'record', key: item.key, timestamp: time, value: item.value, position, headers: source.headers });
       }
       this.stats.itemsIn += items.length;
       if (this.pipelineError) throw this.pipelineError;
@@ -195,10 +250,25 @@ export class Task {
     if (next !== undefined && next > this.position) this.position = next;
   }
 
-  /** Feeds a control event (flush, tick) into the pipeline. */
+  /** Feeds a control event (flush, tick) into the pipeline; a tick moves stream time (never back). */
   control(event: TaskEvent<unknown>): void {
+    if (event.kind === 'tick' && event.streamTime > this.ctx.streamTime.current) this.ctx.streamTime.current = event.streamTime;
     this.input.next(event);
     if (this.pipelineError) throw this.pipelineError;
+  }
+
+  /** An item outside the event-time bounds: to the late topic with the reason, without moving stream time. */
+  private outOfBounds(item: SourceItem<unknown>, position: { topic: string; partition: number; offset: string }, headers: Record<string, string>, reason: string): void {
+    const value = toJson({ eventTime: item.timestamp, streamTime: this.ctx.streamTime.current, source: position, value: item.value });
+    this.emits.push({
+      kind: 'emit',
+      topic: this.lateTopic,
+      key: item.key,
+      value,
+      headers: { ...headers, 'late.reason': reason, 'late.source.topic': position.topic, 'late.source.partition': String(position.partition), 'late.source.offset': position.offset },
+    });
+    this.emitBytes += sizeOf(item.key) + value.length + 128;
+    this.stats.outOfBounds++;
   }
 
   /** True if outputs, state changes or consumed input offsets wait for a commit. */

@@ -64,6 +64,8 @@ export type Flow<V> = TaskEvent<V> | OutputEvent;
 export interface StoreSpec {
   name: string;
   create(): ChangeCapture<unknown>;
+  /** `buckets` (default): changes written per bucket of keys (changelog.ts); `keys`: one record per changed key (keyChangelog.ts). */
+  changelog?: 'buckets' | 'keys';
   /** Number of changelog buckets (see changelog.ts). */
   buckets?: number;
 }
@@ -101,6 +103,9 @@ export interface TaskContext {
   streamTime: { current: number };
   /** Wall-clock idle flush, when the run enabled it; off in backfills. */
   idleFlushMs?: number;
+  /** Whether wall-clock punctuations run (opt-in; never in a backfill). */
+  wallClockPunctuations?: boolean;
+  /** The task's clock for wall-clock punctuations (default: RxJS' asyncScheduler); tests pass a TestScheduler. */
   scheduler?: SchedulerLike;
   /** Counters a step exposes as metrics (window state size, late records). */
   gauges: Map<string, () => number>;
