@@ -1,6 +1,6 @@
 // Hosts a processor inside a task's pipeline: records go to `process`, control events and outputs pass through,
 // stream-time punctuations fire after the record that moved stream time, wall-clock ones on the task's scheduler.
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction, type Subscriber, type Subscription } from 'rxjs';
+import { asyncScheduler, interval, Observable, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
 import type { TaskRecord } from '../operators/index.ts';
 import { deadLetter, output, toJson } from './outputs.ts';
 import type { Cancellable, Processor, ProcessorContext, ProcessorDefinition, ProcessorRecord, PunctuationType, StoreDefinition } from './processor.ts';
@@ -158,12 +158,9 @@ class ProcessorHost<In, Out> implements ProcessorContext<Out> {
     }
     if (!this.ctx.wallClockPunctuations) return { cancel: () => {} };
     const scheduler = this.ctx.scheduler ?? asyncScheduler;
-    const host = this;
-    const timer = scheduler.schedule(function (this: SchedulerAction<undefined>) {
-      if (host.closed) return;
-      host.guard(() => punctuate(scheduler.now()));
-      if (!host.closed) this.schedule(undefined, intervalMs);
-    }, intervalMs);
+    const timer = interval(intervalMs, scheduler).subscribe(() => {
+      if (!this.closed) this.guard(() => punctuate(scheduler.now()));
+    });
     this.timers.add(timer);
     return {
       cancel: () => {
