@@ -1,6 +1,6 @@
 // A task: one input partition with its own stores, pipeline, stream time and transactional producer.
-import type { KafkaMessage, Producer, TopicMessages, Transaction } from 'kafkajs';
-import { Subject, type Subscription } from 'rxjs';
+import type { KafkaMessage, PartitionOffset, Producer, TopicMessages, Transaction } from 'kafkajs';
+import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { deadLetterRecord, DLQ_TOPIC } from '../dlq/index.ts';
 import type { TaskEvent } from '../operators/index.ts';
 import type { ChangeCapture } from '../state/index.ts';
@@ -30,6 +30,23 @@ export interface TaskCheckpoint {
   count: number;
   /** Input offset the transaction commits: the task's position when the checkpoint was taken. */
   nextOffset: bigint;
+  /** Committed with the offset as its metadata: the task's stream time (see `offsetMetadata`). */
+  metadata: string;
+}
+
+/**
+ * The task's stream time as offset-commit metadata (as Kafka Streams keeps it): committed in the same transaction as
+ * the offset, so a restored task resumes with exactly the stream time its input offset was committed with — even a
+ * task whose stores did not change (or that has none) and whose punctuations depend on it.
+ */
+export function offsetMetadata(streamTime: number): string {
+  return Number.isFinite(streamTime) ? `st=${streamTime}` : '';
+}
+
+/** The stream time in offset-commit metadata, if any. */
+export function streamTimeOf(metadata: string | null | undefined): number | undefined {
+  const match = metadata ? /^st=(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/.exec(metadata) : null;
+  return match ? Number(match[1]) : undefined;
 }
 
 /** How a store's changes reach its changelog topic, and come back on restore. */
@@ -50,6 +67,8 @@ export interface TaskOptions {
   maxEventTimeLagMs?: number;
   /** The task's wall clock (default Date.now). */
   now?: () => number;
+  /** The clock of wall-clock punctuations and idle flush (default RxJS' asyncScheduler); tests pass virtual time. */
+  scheduler?: SchedulerLike;
 }
 
 export const DEFAULT_MAX_EVENT_TIME_LEAD_MS = 3_600_000;
@@ -135,6 +154,7 @@ export class Task {
       streamTime: { current: -Infinity },
       idleFlushMs: options.idleFlushMs,
       wallClockPunctuations: options.wallClockPunctuations ?? options.idleFlushMs !== undefined,
+      scheduler: options.scheduler,
       gauges: new Map(),
     };
   }
@@ -149,11 +169,15 @@ export class Task {
     const changelog = this.changelogs.get(store);
     if (!changelog) throw new Error(`no store ${store}`);
     const result = changelog.restore(records);
-    if (result.streamTime !== undefined) {
-      this.ctx.initialStreamTime = Math.max(this.ctx.initialStreamTime ?? -Infinity, result.streamTime);
-      this.ctx.streamTime.current = this.ctx.initialStreamTime;
-    }
+    if (result.streamTime !== undefined) this.restoreStreamTime(result.streamTime);
     return result;
+  }
+
+  /** Resumes stream time from the committed offset's metadata or a changelog (the later wins); call before `start`. */
+  restoreStreamTime(streamTime: number | undefined): void {
+    if (streamTime === undefined || !(streamTime > this.ctx.streamTime.current)) return;
+    this.ctx.initialStreamTime = streamTime;
+    this.ctx.streamTime.current = streamTime;
   }
 
   /** Builds the pipeline; from now on records can be processed. */
@@ -309,7 +333,7 @@ export class Task {
       else rows.set(r.sink, [r.row]);
     }
     this.rows = [];
-    return { messages, rows, count, nextOffset: this.position };
+    return { messages, rows, count, nextOffset: this.position, metadata: offsetMetadata(this.ctx.streamTime.current) };
   }
 
   /**
@@ -339,7 +363,10 @@ export class Task {
     try {
       // kafkajs declares string timestamps; its produce encoder here is ours, which takes numbers too.
       for (const chunk of chunks(checkpoint.messages)) await tx.sendBatch({ acks: -1, topicMessages: chunk as TopicMessages[] });
-      await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: this.topic, partitions: [{ partition: this.partition, offset: nextOffset.toString() }] }] });
+      // kafkajs passes `metadata` through to TxnOffsetCommit; its type declarations leave it out.
+      const partition: PartitionOffset & { metadata: string } = { partition: this.partition, offset: nextOffset.toString(), metadata: checkpoint.metadata };
+      const partitions: PartitionOffset[] = [partition];
+      await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: this.topic, partitions }] });
       await tx.commit();
     } catch (err) {
       await tx.abort().catch(() => {});

@@ -17,7 +17,7 @@ import { changelogTopic } from './changelog.ts';
 import { runtimeMetrics, serveMetrics, type RuntimeMetrics } from './metrics.ts';
 import { readPartitions } from './restore.ts';
 import { withRetry, type ExternalSink } from './sinks.ts';
-import { commitDue, placeBatch, positionAfterFiltered, Task, type CommitPolicy } from './task.ts';
+import { commitDue, placeBatch, positionAfterFiltered, streamTimeOf, Task, type CommitPolicy } from './task.ts';
 import type { Topology } from './topology.ts';
 
 export interface WorkerOptions {
@@ -227,8 +227,11 @@ export class Worker {
     try {
       const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topology.source.topic] });
       for (const task of tasks) {
-        const offset = committed.partitions.find((p) => p.partition === task.partition)?.offset ?? '-1';
+        const found = committed.partitions.find((p) => p.partition === task.partition);
+        const offset = found?.offset ?? '-1';
         task.nextOffset = BigInt(offset) >= 0n ? BigInt(offset) : 0n;
+        // The stream time committed with the offset (kafkajs' type declarations leave `metadata` out).
+        task.restoreStreamTime(streamTimeOf((found as { metadata?: string | null } | undefined)?.metadata));
       }
     } finally {
       await admin.disconnect();
