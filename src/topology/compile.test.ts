@@ -1,10 +1,10 @@
-import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { summary, summarySerde, taskRecord, tumblingWindows, type TaskEvent } from '../operators/index.ts';
+import { deduplicate, summary, summarySerde, tumblingWindows } from '../operators/index.ts';
 import { encodeMetrics, type MetricPoint } from '../otlp/index.ts';
-import { toJson, topology, type Flow, type TaskContext, type TaskOutput, type Topology } from '../runtime/index.ts';
+import { toJson, topology, type Topology } from '../runtime/index.ts';
+import type { OutgoingRecord } from '../runtime/task.ts';
+import { TopologyTestDriver } from '../runtime/testing.ts';
 import { otlpMetricPoints, pointValue } from '../sources/index.ts';
-import type { ChangeCapture } from '../state/index.ts';
 import { parseTopology } from './load.ts';
 import { formatProblem } from './problems.ts';
 import { rollupInput } from './testdata/metricPoints.ts';
@@ -33,28 +33,12 @@ function dslTopology(): Topology {
     .build();
 }
 
-/** Runs one task's pipeline over OTLP records (one per point batch) with in-memory stores; returns its outputs. */
-function runPipeline(t: Topology, batches: MetricPoint[][]): TaskOutput[] {
-  const stores = new Map(t.stores.map((s) => [s.name, s.create()]));
-  const ctx: TaskContext = {
-    application: t.application,
-    topic: t.source.topic,
-    partition: 0,
-    store: <S extends ChangeCapture<unknown>>(name: string) => stores.get(name) as S,
-    streamTime: { current: -Infinity },
-    gauges: new Map(),
-  };
-  const input = new Subject<Flow<unknown>>();
-  const outputs: TaskOutput[] = [];
-  input.pipe(t.pipeline(ctx)).subscribe((flow) => {
-    if (flow.kind === 'output') outputs.push(flow.output);
-  });
-  batches.forEach((points, offset) => {
-    const message = { topic: 'in', partition: 0, offset: String(offset), key: null, value: encodeMetrics(points), timestamp: BASE, headers: {} };
-    for (const item of t.source.decode(message)) input.next(taskRecord(item.key, item.timestamp, item.value, { topic: 'in', partition: 0, offset: String(offset) }) as TaskEvent<unknown>);
-  });
-  input.complete();
-  return outputs;
+/** Runs one task of the topology over OTLP records (one per point batch) in memory; returns what it committed to `out`. */
+function runPipeline(t: Topology, batches: MetricPoint[][]): OutgoingRecord[] {
+  const driver = new TopologyTestDriver(t, { now: () => BASE + 86_400_000 });
+  driver.pipe(batches.map((points) => ({ key: null, value: encodeMetrics(points), timestamp: BASE })));
+  driver.commit();
+  return driver.records('out');
 }
 
 describe('a compiled topology file', () => {
@@ -74,7 +58,7 @@ describe('a compiled topology file', () => {
     const fromYaml = runPipeline(compiled.topology, batches);
     expect(fromYaml).toEqual(runPipeline(dslTopology(), batches));
     // Two test.* series, two closed windows each; the other gauge and the histogram are not there.
-    const values = fromYaml.map((o) => (o.kind === 'emit' ? JSON.parse(String(o.value)) : o));
+    const values = fromYaml.map((o) => JSON.parse(String(o.value)));
     expect(values.map((v) => [v.start - BASE, v.count, v.sum, v.min, v.max])).toEqual(
       expect.arrayContaining([
         [0, 2, 42, 20, 22],
@@ -84,5 +68,33 @@ describe('a compiled topology file', () => {
       ]),
     );
     expect(values).toHaveLength(4);
+  });
+});
+
+const dedupYaml = `
+application: points
+source: {type: otlp_metrics, topic: in}
+steps:
+  - dedup: {horizon: 1m, store: seen}
+  - to: {topic: out}
+`;
+
+describe('the dedup step', () => {
+  const compiled = parseTopology(dedupYaml, 'dedup.yaml');
+  if (!compiled.ok) throw new Error(compiled.problems.map(formatProblem).join('\n'));
+  const dsl = () =>
+    topology('points')
+      .stream(otlpMetricPoints('in'))
+      .process(deduplicate({ store: 'seen', horizon: 60_000, id: (r) => `${r.key}\u0000${r.timestamp}\u0000${r.value.type}:${r.value.timeNanos}` }))
+      .to('out')
+      .build();
+
+  it('passes each point once when an export is sent twice, as its DSL twin does', () => {
+    const batches = rollupInput(BASE);
+    const twice = [...batches, ...batches];
+    const fromYaml = runPipeline(compiled.topology, twice);
+    expect(fromYaml).toHaveLength(batches.flat().length);
+    expect(fromYaml).toEqual(runPipeline(dsl(), twice));
+    expect(compiled.topology.stores.map((s) => [s.name, s.changelog])).toEqual([['seen', 'keys']]);
   });
 });

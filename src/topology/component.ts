@@ -13,6 +13,8 @@ export interface ItemFields<V = unknown> {
   metricType?(item: V): string;
   attributes(item: V): readonly Attribute[];
   resource(item: V): readonly Attribute[];
+  /** What makes an item the same item when it is sent twice, beside its key and event time (`dedup`). */
+  identity(item: V): string;
   /** Numeric fields an aggregate can read; undefined when an item has none (e.g. `value` of a histogram point). */
   numbers: Readonly<Record<string, (item: V) => number | undefined>>;
 }

@@ -12,6 +12,7 @@ import { otlpLogsSource } from './sources/otlpLogs.ts';
 import { otlpMetricsSource } from './sources/otlpMetrics.ts';
 import { otlpSpansSource } from './sources/otlpSpans.ts';
 import { aggregateStep } from './steps/aggregate.ts';
+import { dedupStep } from './steps/dedup.ts';
 import { filterStep } from './steps/filter.ts';
 import { sinkStep } from './steps/sink.ts';
 import { toStep } from './steps/to.ts';
@@ -46,6 +47,7 @@ const sinks: Registry['sinks'] = {
 
 const steps: Registry['steps'] = {
   filter: filterStep as StepComponent,
+  dedup: dedupStep as StepComponent,
   window: windowStep as StepComponent,
   aggregate: aggregateStep(functions) as StepComponent,
   to: toStep as StepComponent,

@@ -15,6 +15,8 @@ export const otlpMetricsSource: SourceComponent<typeof options, MetricPoint> = {
     metricType: (p) => p.type,
     attributes: (p) => p.attributes,
     resource: (p) => p.resource.attributes,
+    // The key is the series id: a point of that series at the same instant is the same point.
+    identity: (p) => `${p.type}:${p.timeNanos}`,
     numbers: {
       value: pointValue,
       count: (p) => ('count' in p ? p.count : undefined),

@@ -14,6 +14,7 @@ export const otlpSpansSource: SourceComponent<typeof options, Span> = {
     name: (s) => s.name,
     attributes: (s) => s.attributes,
     resource: (s) => s.resource.attributes,
+    identity: (s) => s.spanId,
     numbers: {
       duration_ms: (s) => s.endTimeMs - s.startTimeMs + (s.endTimeNanos - s.startTimeNanos) / 1e6,
     },
