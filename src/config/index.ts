@@ -56,6 +56,10 @@ export const configSchema = z.strictObject({
       commitIntervalMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(0, 'expected ms ≥ 0 (0: commit every batch)').optional(),
       maxUncommittedRecords: z.number({ error: 'expected a number' }).int().min(1, 'expected at least 1').optional(),
       maxUncommittedBytes: z.number({ error: 'expected a number of bytes' }).int().min(1024, 'expected at least 1024 bytes').optional(),
+      /** How far an item's event time may lead the wall clock (default 1 h); beyond it the item goes to the late topic. */
+      maxEventTimeLeadMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(1, 'expected ms > 0').optional(),
+      /** How far an item's event time may lag the task's stream time (default: no bound). */
+      maxEventTimeLagMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(1, 'expected ms > 0').optional(),
     })
     .optional(),
 });
@@ -88,11 +92,13 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   COMMIT_INTERVAL_MS: 'runtime.commitIntervalMs',
   MAX_UNCOMMITTED_RECORDS: 'runtime.maxUncommittedRecords',
   MAX_UNCOMMITTED_BYTES: 'runtime.maxUncommittedBytes',
+  MAX_EVENT_TIME_LEAD_MS: 'runtime.maxEventTimeLeadMs',
+  MAX_EVENT_TIME_LAG_MS: 'runtime.maxEventTimeLagMs',
 };
 
 const LIST_PATHS = new Set(['kafka.brokers']);
 const BOOLEAN_PATHS = new Set(['kafka.tls.enabled', 'kafka.tls.rejectUnauthorized']);
-const NUMBER_PATHS = new Set(['runtime.commitIntervalMs', 'runtime.maxUncommittedRecords', 'runtime.maxUncommittedBytes']);
+const NUMBER_PATHS = new Set(['runtime.commitIntervalMs', 'runtime.maxUncommittedRecords', 'runtime.maxUncommittedBytes', 'runtime.maxEventTimeLeadMs', 'runtime.maxEventTimeLagMs']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -31,6 +31,7 @@ export function runtimeMetrics(application: string, tasks: () => Iterable<Task>)
   perTask('otlp_streams_items_in_total', 'Items (points, spans, log records) decoded from consumed records', (t) => t.stats.itemsIn);
   perTask('otlp_streams_records_out_total', 'Records produced to output topics (outputs, late records, dead letters)', (t) => t.stats.recordsOut);
   perTask('otlp_streams_dead_letters_total', 'Records sent to the dead-letter topic', (t) => t.stats.deadLetters);
+  perTask('otlp_streams_out_of_bounds_total', 'Items whose event time was beyond the bounds (far ahead of the wall clock, far behind stream time), sent to the late topic', (t) => t.stats.outOfBounds);
   perTask('otlp_streams_consumer_lag', 'Records between the last consumed offset and the partition end', (t) => t.stats.lag);
   perTask('otlp_streams_stream_time_seconds', 'Stream time: the largest event time seen by the task', (t) => (Number.isFinite(t.ctx.streamTime.current) ? t.ctx.streamTime.current / 1000 : 0));
   perTask('otlp_streams_watermark_delay_seconds', 'Wall clock minus stream time', (t) => (Number.isFinite(t.ctx.streamTime.current) ? (Date.now() - t.ctx.streamTime.current) / 1000 : 0));

@@ -27,7 +27,7 @@ export interface WorkerOptions {
   groupId?: string;
   /** Prefix of the per-task transactional ids (default: the group id). */
   transactionalIdPrefix?: string;
-  /** Wall-clock idle flush after this many ms without records (off by default; never in backfills). */
+  /** Wall-clock idle flush after this many ms without records, and wall-clock punctuations (off by default; never in backfills). */
   idleFlushMs?: number;
   /** Serve /metrics, /healthz and /readyz on this port (0: any free port). */
   httpPort?: number;
@@ -196,7 +196,18 @@ export class Worker {
 
   /** Creates tasks and starts their initialisation (fence, offsets, restore) as one promise per task. */
   private initTasks(partitions: number[]): void {
-    const tasks = partitions.map((p) => new Task(this.topology, p, { idleFlushMs: this.options.endOffsets ? undefined : this.options.idleFlushMs }));
+    const settings = this.options.config.runtime ?? {};
+    const backfill = this.options.endOffsets !== undefined;
+    const tasks = partitions.map(
+      (p) =>
+        new Task(this.topology, p, {
+          // Wall-clock behaviour is opt-in and never part of a backfill, whose results must equal a replay's.
+          idleFlushMs: backfill ? undefined : this.options.idleFlushMs,
+          wallClockPunctuations: !backfill && this.options.idleFlushMs !== undefined,
+          maxEventTimeLeadMs: settings.maxEventTimeLeadMs,
+          maxEventTimeLagMs: settings.maxEventTimeLagMs,
+        }),
+    );
     for (const t of tasks) this.tasks.set(t.partition, t);
     const init = this.initialise(tasks);
     for (const t of tasks) this.ready.set(t.partition, init);
