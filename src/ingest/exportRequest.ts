@@ -5,7 +5,7 @@ import { OtlpDecodeError, type Signal } from '../otlp/index.ts';
 import { KafkaUnavailableError, ProducerClosedError, type OtlpProducer, type PreparedRequest, type RequestFormat } from '../producer/index.ts';
 import type { Reservation } from './limiter.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { TENANT_HEADER } from './tenancy.ts';
+import { TENANT_HEADER } from '../otlp/tenant.ts';
 
 /** What happened to a request; `kind` maps to an HTTP status and a gRPC code (outcome.ts). */
 export type ExportOutcome =

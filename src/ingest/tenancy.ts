@@ -4,8 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
-/** Kafka record header carrying the tenant id. */
-export const TENANT_HEADER = 'tenant';
+export { TENANT_HEADER } from '../otlp/tenant.ts';
 
 export type Tenancy = { mode: 'none' } | { mode: 'header' } | { mode: 'token'; tokens: ReadonlyMap<string, string> };
 

@@ -1,6 +1,7 @@
 // Windowed aggregation as a processor: what the DSL's `windowedBy → aggregate` and the YAML `window` + `aggregate`
 // steps run. The rules (stream time, window assignment, lateness, closing) are WindowAggregation's; this adds the
 // task's store, its stream time, the late topic, dead letters and the idle flush.
+import { tenantHeaders } from '../otlp/tenant.ts';
 import type { ProcessorContext, ProcessorDefinition, ProcessorRecord, StoreDefinition } from '../runtime/processor.ts';
 import type { WindowStore } from '../state/index.ts';
 import type { Aggregator } from './aggregators.ts';
@@ -46,7 +47,8 @@ export function windowedAggregateProcessor<V, A>(o: WindowedAggregateProcessorOp
       const onOutput = (out: WindowOutput<string, A, V>): void => {
         switch (out.kind) {
           case 'window':
-            ctx.forward({ key: out.key, timestamp: out.window.start, value: out, headers: {} });
+            // A window result belongs to the tenant of its key (src/otlp/tenant.ts), and says so in its headers.
+            ctx.forward({ key: out.key, timestamp: out.window.start, value: out, headers: tenantHeaders(out.key) });
             return;
           case 'late': {
             const pos = out.record.position;

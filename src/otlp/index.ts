@@ -20,3 +20,4 @@ export { canonicalAttributes, resourceKey } from './resourceKey.ts';
 export { canonicalSeries, seriesId } from './seriesId.ts';
 export { fnv1a32, murmur2, murmur2Hash, partitioners, sarama_compat, type Partitioner } from './partitioners.ts';
 export { nanosToBigInt, nanosToString, splitNanos } from './time.ts';
+export { idOf, TENANT_HEADER, tenantHeaders, tenantKey, tenantOf } from './tenant.ts';

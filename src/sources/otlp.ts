@@ -1,6 +1,7 @@
 // Sources over the OTLP input topics: one Kafka record (an Export*ServiceRequest, protobuf or JSON) becomes
-// its points, spans or log records, keyed by series id (metrics) or trace id (spans), timed by event time.
-import { decodeLogs, decodeLogsJson, decodeMetricsJson, decodeTraces, decodeTracesJson, seriesId, type LogRecord, type MetricPoint, type Span } from '../otlp/index.ts';
+// its points, spans or log records, keyed by series id (metrics) or trace id (spans), timed by event time. A record's
+// `tenant` header is part of every key (src/otlp/tenant.ts).
+import { decodeLogs, decodeLogsJson, decodeMetricsJson, decodeTraces, decodeTracesJson, seriesId, TENANT_HEADER, tenantKey, type LogRecord, type MetricPoint, type Span } from '../otlp/index.ts';
 import { decodeMetricPointsWithIds } from '../otlp/seriesId.ts';
 import type { SourceItem, SourceMessage, SourceSpec } from '../runtime/topology.ts';
 
@@ -23,13 +24,14 @@ export function otlpMetricPoints(topic = 'otlp_metrics', encoding: OtlpEncoding 
     topic,
     decode(m) {
       const value = body(m);
+      const tenant = m.headers[TENANT_HEADER];
       // An array, not a generator: a record holds ~1,000 points and this is the rollup's hot path.
       if (isJson(value, encoding)) {
         const points = decodeMetricsJson(value);
         const items = new Array<SourceItem<MetricPoint>>(points.length);
         for (let i = 0; i < points.length; i++) {
           const point = points[i];
-          items[i] = { key: seriesId(point), timestamp: point.timeMs, value: point };
+          items[i] = { key: tenantKey(tenant, seriesId(point)), timestamp: point.timeMs, value: point };
         }
         return items;
       }
@@ -38,7 +40,7 @@ export function otlpMetricPoints(topic = 'otlp_metrics', encoding: OtlpEncoding 
       const items = new Array<SourceItem<MetricPoint>>(points.length);
       for (let i = 0; i < points.length; i++) {
         const point = points[i];
-        items[i] = { key: seriesIds[i], timestamp: point.timeMs, value: point };
+        items[i] = { key: tenant ? tenantKey(tenant, seriesIds[i]) : seriesIds[i], timestamp: point.timeMs, value: point };
       }
       return items;
     },
@@ -51,7 +53,8 @@ export function otlpSpans(topic = 'otlp_spans', encoding: OtlpEncoding | 'auto' 
     topic,
     *decode(m) {
       const value = body(m);
-      for (const span of isJson(value, encoding) ? decodeTracesJson(value) : decodeTraces(value)) yield { key: span.traceId, timestamp: span.endTimeMs, value: span };
+      const tenant = m.headers[TENANT_HEADER];
+      for (const span of isJson(value, encoding) ? decodeTracesJson(value) : decodeTraces(value)) yield { key: tenantKey(tenant, span.traceId), timestamp: span.endTimeMs, value: span };
     },
   };
 }
@@ -62,7 +65,8 @@ export function otlpLogs(topic = 'otlp_logs', encoding: OtlpEncoding | 'auto' = 
     topic,
     *decode(m) {
       const value = body(m);
-      const key = m.key ? m.key.toString('hex') : null;
+      const tenant = m.headers[TENANT_HEADER];
+      const key = m.key ? tenantKey(tenant, m.key.toString('hex')) : tenant ? tenantKey(tenant, '') : null;
       for (const log of isJson(value, encoding) ? decodeLogsJson(value) : decodeLogs(value)) yield { key, timestamp: log.timeMs || log.observedTimeMs, value: log };
     },
   };

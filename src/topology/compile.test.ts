@@ -98,3 +98,23 @@ describe('the dedup step', () => {
     expect(compiled.topology.stores.map((s) => [s.name, s.changelog])).toEqual([['seen', 'keys']]);
   });
 });
+
+describe('tenants', () => {
+  it('are part of every series identity: the same series of two tenants rolls up apart, and results name their tenant', () => {
+    const compiled = parseTopology(yaml, 'rollup.yaml');
+    if (!compiled.ok) throw new Error(compiled.problems.map(formatProblem).join('\n'));
+    const driver = new TopologyTestDriver(compiled.topology, { now: () => BASE + 86_400_000 });
+    const batches = rollupInput(BASE);
+    // interleaved, as both tenants send at the same time
+    driver.pipe(batches.flatMap((points) => ['acme', 'globex'].map((tenant) => ({ key: null, value: encodeMetrics(points), timestamp: BASE, headers: { tenant } }))));
+    driver.commit();
+    const single = runPipeline(compiled.topology, batches);
+    const out = driver.records('out');
+    expect(out).toHaveLength(2 * single.length);
+    for (const tenant of ['acme', 'globex']) {
+      const ours = out.filter((r) => r.headers?.tenant === tenant);
+      expect(ours.map((r) => r.key)).toEqual(single.map((r) => `${tenant}/${String(r.key)}`));
+      expect(ours.map((r) => JSON.parse(String(r.value)).sum)).toEqual(single.map((r) => JSON.parse(String(r.value)).sum));
+    }
+  });
+});
