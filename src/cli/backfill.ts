@@ -1,7 +1,7 @@
 // `otlp-streams backfill <file> --from <time> --to <time>`: replay a time range through a topology.
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig } from './loadConfig.ts';
 import { componentLogger } from '../log.ts';
 import { backfill, type BackfillProgress } from '../runtime/index.ts';
 import { formatProblem, loadTopologyFile } from '../topology/index.ts';

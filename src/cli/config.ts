@@ -1,5 +1,5 @@
 // `otlp-streams config`: what the loader resolved, with secrets masked.
-import { loadConfig } from '../config/load.ts';
+import { loadConfig } from './loadConfig.ts';
 
 export function showConfig(file?: string): void {
   const config = loadConfig({ file });

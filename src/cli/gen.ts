@@ -1,7 +1,7 @@
 // `otlp-streams gen`: seeded, realistic OTLP traffic to the gateway or straight to Kafka, with progress.
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig } from './loadConfig.ts';
 import { runGen, type GenStats, type GenTarget } from '../gen/index.ts';
 import { createKafka } from '../kafka/index.ts';
 import type { Signal } from '../otlp/index.ts';

@@ -1,6 +1,6 @@
 // `otlp-streams ingest`: the OTLP ingest gateway, until SIGTERM / SIGINT (then drains and exits 0).
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig } from './loadConfig.ts';
 import { createGateway, defaultGatewayOptions, loadTokenTenancy, type GatewayOptions, type Tenancy } from '../ingest/index.ts';
 import { createKafka } from '../kafka/index.ts';
 

@@ -1,6 +1,6 @@
 // `otlp-streams run <file>`: one worker of a topology file's consumer group, until SIGTERM / SIGINT.
 import { Command } from 'commander';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig } from './loadConfig.ts';
 import { componentLogger } from '../log.ts';
 import { Worker } from '../runtime/index.ts';
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../runtime/worker.ts';

@@ -1,6 +1,6 @@
 // `otlp-streams start` (what `npm start` runs): the main job on the local default stack — the stack, the ingest
 // gateway and the topology workers — until Ctrl-C or SIGTERM, then everything it started stops cleanly.
-import { loadConfig } from '../config/load.ts';
+import { loadConfig } from './loadConfig.ts';
 import { createGateway, type Gateway } from '../ingest/index.ts';
 import { createKafka } from '../kafka/index.ts';
 import { Worker } from '../runtime/index.ts';

@@ -16,7 +16,7 @@ import type { Logger } from '../log.ts';
 import { KafkaUnavailableError, ProducerClosedError } from './errors.ts';
 
 /** A record with its partition already chosen. */
-export interface OutgoingRecord {
+export interface PlacedRecord {
   topic: string;
   partition: number;
   key: Buffer;
@@ -46,7 +46,7 @@ export interface DeliveryOptions {
 }
 
 interface Pending {
-  records: OutgoingRecord[];
+  records: PlacedRecord[];
   bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -56,7 +56,7 @@ const RECORD_OVERHEAD = 32; // varints and attributes per record, generous
 const BATCH_OVERHEAD = 128; // record batch header, generous
 
 /** Approximate bytes one record takes in a record batch. */
-export function recordBytes(r: Pick<OutgoingRecord, 'key' | 'value' | 'headers'>): number {
+export function recordBytes(r: Pick<PlacedRecord, 'key' | 'value' | 'headers'>): number {
   let n = r.key.length + r.value.length + RECORD_OVERHEAD;
   if (r.headers) for (const [k, v] of Object.entries(r.headers)) n += k.length + (Buffer.isBuffer(v) ? v.length : String(v).length) + 8;
   return n;
@@ -84,7 +84,7 @@ export class Delivery {
   }
 
   /** Resolves once Kafka acknowledged (and, transactional, committed) every record. */
-  deliver(records: OutgoingRecord[], bytes: number): Promise<void> {
+  deliver(records: PlacedRecord[], bytes: number): Promise<void> {
     let best: Lane | undefined;
     for (const lane of this.lanes) if (lane.state === 'ready' && (best === undefined || lane.load < best.load)) best = lane;
     return (best ?? this.lanes[0]).deliver(records, bytes);
@@ -123,7 +123,7 @@ class Lane {
     await this.connect();
   }
 
-  deliver(records: OutgoingRecord[], bytes: number): Promise<void> {
+  deliver(records: PlacedRecord[], bytes: number): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new ProducerClosedError('producer closed'));
     if (this.state !== 'ready') return Promise.reject(new KafkaUnavailableError(`Kafka unavailable (producer ${this.state})`));
     return new Promise((resolve, reject) => {
@@ -219,7 +219,7 @@ class Lane {
     return group;
   }
 
-  private async send(records: OutgoingRecord[]): Promise<void> {
+  private async send(records: PlacedRecord[]): Promise<void> {
     const producer = this.producer!;
     const rounds = this.rounds(records);
     if (this.opts.mode === 'idempotent') {
@@ -237,8 +237,8 @@ class Lane {
   }
 
   // Each partition's records cut into chunks under the broker's batch limit; round i sends chunk i of every partition.
-  private rounds(records: OutgoingRecord[]): ProducerBatch[] {
-    const byPartition = new Map<string, { topic: string; chunks: OutgoingRecord[][]; bytes: number }>();
+  private rounds(records: PlacedRecord[]): ProducerBatch[] {
+    const byPartition = new Map<string, { topic: string; chunks: PlacedRecord[][]; bytes: number }>();
     for (const r of records) {
       const id = `${r.topic}\u0000${r.partition}`;
       let p = byPartition.get(id);

@@ -9,7 +9,7 @@ import {
 } from '../otlp/index.ts';
 import { componentLogger, type Logger } from '../log.ts';
 import { countItems } from './countItems.ts';
-import { Delivery, recordBytes, type DeliveryMode, type DeliveryState, type OutgoingRecord } from './delivery.ts';
+import { Delivery, recordBytes, type DeliveryMode, type DeliveryState, type PlacedRecord } from './delivery.ts';
 import { readTopicLayouts, type TopicLayout } from './topics.ts';
 
 /** Default topics: the collector kafka exporter's. */
@@ -47,7 +47,7 @@ export interface OtlpProducerOptions {
 export interface PreparedRequest {
   signal: Signal;
   topic: string;
-  records: OutgoingRecord[];
+  records: PlacedRecord[];
   /** Items in the request (spans, data points or log records). */
   items: number;
   /** Items left out because even alone they exceed the topic's message size. */
@@ -120,7 +120,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
     const topic = topics[signal];
     const split = SPLITTERS[signal][format](body as never);
     const limit = messageLimit(topic) - RECORD_HEADROOM;
-    const records: OutgoingRecord[] = [];
+    const records: PlacedRecord[] = [];
     const rejected: OversizedItem[] = [];
     let items = 0;
     let bytes = 0;
@@ -128,7 +128,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
       const sized = splitBySize(signal, record, limit);
       rejected.push(...sized.oversized);
       for (const r of sized.records) {
-        const out: OutgoingRecord = { topic, partition: partitionFor(signal, r.key), key: r.key, value: r.value, headers };
+        const out: PlacedRecord = { topic, partition: partitionFor(signal, r.key), key: r.key, value: r.value, headers };
         records.push(out);
         items += countItems(signal, r.value);
         bytes += recordBytes(out);

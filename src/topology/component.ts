@@ -82,7 +82,7 @@ export interface AggregateFunction<A = unknown> {
 }
 
 /** What a sink factory gets besides its options. */
-export interface SinkContext {
+export interface SinkComponentContext {
   application: string;
   function: AggregateFunction;
 }
@@ -93,5 +93,5 @@ export interface SinkComponent<S extends z.ZodObject = z.ZodObject> {
   readonly options: S;
   /** The sink's name in the topology, for `--sink-target <name>=…` overrides. */
   name(options: z.output<S>): string;
-  create(options: z.output<S>, ctx: SinkContext): { spec: SinkSpec; row(result: WindowResult<string, unknown>): unknown };
+  create(options: z.output<S>, ctx: SinkComponentContext): { spec: SinkSpec; row(result: WindowResult<string, unknown>): unknown };
 }

@@ -1,7 +1,7 @@
-// Where configuration comes from, lowest precedence first: the local stack's settings file, a config file, the environment.
+// The CLI's configuration (the config module stays a leaf: it does not know the local stack). Where it comes from, lowest precedence first: the local stack's settings file, a config file, the environment.
 import { existsSync } from 'node:fs';
+import { envLayer, fileLayer, resolveConfig, stackLayer, type Config, type ConfigLayer } from '../config/index.ts';
 import { readState } from '../stack/index.ts';
-import { envLayer, fileLayer, resolveConfig, stackLayer, type Config, type ConfigLayer } from './index.ts';
 
 export interface LoadOptions {
   /** A YAML/JSON config file; defaults to OTLP_STREAMS_CONFIG, then ./otlp-streams.yaml if present. */
