@@ -3,5 +3,5 @@ export { topology, Stream, WindowedStream, toJson, type Materialized, type Produ
 export type { EmitOutput, Flow, OutputTopicSpec, SinkContext, SinkOutput, SinkSpec, SourceItem, SourceMessage, SourceSpec, StoreSpec, TaskContext, TaskOutput, Topology } from './topology.ts';
 export { Worker, type WorkerOptions } from './worker.ts';
 export { changelogTopic } from './changelog.ts';
-export { withRetry, type ExternalSink } from './sinks.ts';
+export type { ExternalSink } from './sinks.ts';
 export { backfill, type BackfillOptions, type BackfillProgress, type BackfillResult } from './backfill.ts';
