@@ -167,7 +167,8 @@ export class ManagedSink {
     const before = this.breaker.state;
     this.breaker.failure(this.settings.clock.now());
     this.lastError = answer;
-    if (before !== 'open' && this.breaker.state === 'open') {
+    // Logged when a closed breaker opens; a failed probe (half-open → open) is not news.
+    if (before === 'closed' && this.breaker.state === 'open') {
       this.settings.log.warn({ sink: this.name, failures: this.breaker.failures, err: answer, openMs: this.settings.breaker.openMs }, 'sink keeps failing; circuit breaker open');
     }
   }
