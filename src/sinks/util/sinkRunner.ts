@@ -109,10 +109,6 @@ export class SinkRunner {
     this.sinks.set(sink.name, new ManagedSink(sink, this.settings));
   }
 
-  get size(): number {
-    return this.sinks.size;
-  }
-
   /** Each sink's breaker state and last error. */
   status(): SinkStatus[] {
     return [...this.sinks.values()].map((s) => s.status());
