@@ -6,5 +6,5 @@ export type { Cancellable, Processor, ProcessorContext, ProcessorDefinition, Pro
 export { keyValueStore, windowStore, type KeyValueStoreDefinition, type WindowStoreDefinition } from './stores.ts';
 export { TopologyTestDriver, type DriverRecord } from './testing.ts';
 export { changelogTopic } from './changelog.ts';
-export { withRetry, type ExternalSink } from './sinks.ts';
+export type { ExternalSink } from './sinks.ts';
 export { backfill, type BackfillOptions, type BackfillProgress, type BackfillResult } from './backfill.ts';

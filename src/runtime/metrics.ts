@@ -1,6 +1,7 @@
 // Runtime metrics (prom-client, one registry per worker) and the /metrics, /healthz, /readyz endpoints.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SinkObserver, SinkStatus } from '../sinks/util/index.ts';
 import type { Task } from './task.ts';
 
 export interface RuntimeMetrics {
@@ -10,10 +11,50 @@ export interface RuntimeMetrics {
   commitSeconds: Histogram;
   pausedPartitions: Gauge;
   rebalances: Counter;
+  /** Requests and dead letters of the worker's sinks, as the SinkRunner reports them. */
+  sinks: SinkObserver;
+}
+
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/** Sink metrics: requests by outcome, latency, rows acknowledged, dead letters; breaker state read at scrape time. */
+function sinkMetrics(registry: Registry, status: () => Iterable<SinkStatus>): SinkObserver {
+  const requests = new Counter({ name: 'otlp_streams_sink_requests_total', help: 'Sink requests by outcome: ok, retryable, timeout, permanent', labelNames: ['sink', 'outcome'], registers: [registry] });
+  const latency = new Histogram({ name: 'otlp_streams_sink_request_seconds', help: 'Latency of sink requests, whatever their outcome', labelNames: ['sink'], registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30] });
+  const rows = new Counter({ name: 'otlp_streams_sink_rows_total', help: 'Rows acknowledged by sinks (a retried or replayed row counts again)', labelNames: ['sink'], registers: [registry] });
+  const dead = new Counter({ name: 'otlp_streams_sink_dead_letters_total', help: 'Rows a sink rejected for good, sent to the dead-letter topic', labelNames: ['sink'], registers: [registry] });
+  new Gauge({
+    name: 'otlp_streams_sink_breaker_state',
+    help: 'Circuit breaker of each sink: 0 closed, 1 half-open, 2 open',
+    labelNames: ['sink'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of status()) this.set({ sink: s.sink }, BREAKER_VALUE[s.state]);
+    },
+  });
+  new Gauge({
+    name: 'otlp_streams_sink_consecutive_failures',
+    help: 'Retryable failures of each sink since its last answer',
+    labelNames: ['sink'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of status()) this.set({ sink: s.sink }, s.failures);
+    },
+  });
+  return {
+    request(sink, outcome, seconds, n) {
+      requests.inc({ sink, outcome });
+      latency.observe({ sink }, seconds);
+      if (outcome === 'ok') rows.inc({ sink }, n);
+    },
+    deadLetters: (sink, n) => dead.inc({ sink }, n),
+  };
 }
 
 /** Registers the runtime's metrics; per-task values are read from the live tasks at scrape time. */
-export function runtimeMetrics(application: string, tasks: () => Iterable<Task>): RuntimeMetrics {
+export function runtimeMetrics(application: string, tasks: () => Iterable<Task>, sinks: () => Iterable<SinkStatus> = () => []): RuntimeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ application });
   const perTask = (name: string, help: string, read: (t: Task) => number) =>
@@ -53,11 +94,12 @@ export function runtimeMetrics(application: string, tasks: () => Iterable<Task>)
     commitSeconds: new Histogram({ name: 'otlp_streams_commit_seconds', help: 'Latency of a task commit (sinks, outputs, changelog, offsets)', registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] }),
     pausedPartitions: new Gauge({ name: 'otlp_streams_paused_partitions', help: 'Partitions paused because a sink fell behind', registers: [registry] }),
     rebalances: new Counter({ name: 'otlp_streams_rebalances_total', help: 'Group assignments received', registers: [registry] }),
+    sinks: sinkMetrics(registry, sinks),
   };
 }
 
 /** Serves /metrics, /healthz and /readyz; resolves with the listening server. */
-export async function serveMetrics(registry: Registry, port: number, health: { live: () => boolean; ready: () => boolean }): Promise<Server> {
+export async function serveMetrics(registry: Registry, port: number, health: { live: () => boolean; ready: () => boolean; notReadyReason?: () => string }): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
@@ -70,7 +112,7 @@ export async function serveMetrics(registry: Registry, port: number, health: { l
       res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : 'consumer stopped\n');
     } else if (path === '/readyz') {
       const ok = health.ready();
-      res.writeHead(ok ? 200 : 503).end(ok ? 'ready\n' : 'restoring or not assigned yet\n');
+      res.writeHead(ok ? 200 : 503).end(ok ? 'ready\n' : `${health.notReadyReason?.() ?? 'restoring or not assigned yet'}\n`);
     } else res.writeHead(404).end('not found\n');
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -13,11 +13,11 @@ import { DLQ_TOPIC } from '../dlq/index.ts';
 import { createKafka, ensureTopics, partitionCount, type TopicSpec } from '../kafka/index.ts';
 import { componentLogger, type Logger } from '../log.ts';
 import { flushWindows } from '../operators/index.ts';
+import { SinkRunner, sinkDeadLetterRecord, type SinkRunnerOptions } from '../sinks/util/index.ts';
 import { changelogTopic } from './changelog.ts';
 import { runtimeMetrics, serveMetrics, type RuntimeMetrics } from './metrics.ts';
 import { readPartitions } from './restore.ts';
-import { withRetry, type ExternalSink } from './sinks.ts';
-import { commitDue, placeBatch, positionAfterFiltered, streamTimeOf, Task, type CommitPolicy } from './task.ts';
+import { commitDue, placeBatch, positionAfterFiltered, streamTimeOf, Task, type CommitPolicy, type OutgoingRecord, type TaskCheckpoint } from './task.ts';
 import type { Topology } from './topology.ts';
 
 export interface WorkerOptions {
@@ -48,6 +48,8 @@ export interface WorkerOptions {
   maxUncommittedRecords?: number;
   /** ... or this many bytes of uncommitted output records (default 8 MiB). */
   maxUncommittedBytes?: number;
+  /** Batching, concurrency, timeouts, retry and breaker settings of the sinks (defaults: docs/sinks.md). */
+  sinks?: SinkRunnerOptions;
   logger?: Logger;
 }
 
@@ -62,7 +64,7 @@ export class Worker {
   readonly log: Logger;
   readonly tasks = new Map<number, Task>();
   private readonly ready = new Map<number, Promise<void>>();
-  private readonly sinks = new Map<string, ExternalSink>();
+  private readonly sinks: SinkRunner;
   private readonly finished = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
   /** When tasks commit: from the options, else the config's `runtime` section, else the defaults. */
@@ -84,7 +86,8 @@ export class Worker {
     this.topology = options.topology;
     this.groupId = options.groupId ?? options.topology.application;
     this.log = options.logger ?? componentLogger('worker', { application: this.topology.application, group: this.groupId });
-    this.metrics = runtimeMetrics(this.topology.application, () => this.tasks.values());
+    this.metrics = runtimeMetrics(this.topology.application, () => this.tasks.values(), () => this.sinks.status());
+    this.sinks = new SinkRunner({ log: this.log, observer: this.metrics.sinks, ...options.sinks });
     this.done = new Promise((resolve) => (this.resolveFinished = resolve));
     // Options first, then the config's runtime section, then the defaults.
     const settings = options.config.runtime ?? {};
@@ -117,12 +120,13 @@ export class Worker {
     await ensureTopics(this.kafka, topics, { allowMorePartitions: true });
     await ensureTopics(this.kafka, [{ topic: DLQ_TOPIC, numPartitions: 1 }], { allowMorePartitions: true });
     for (const spec of topology.sinks) {
-      this.sinks.set(spec.name, await spec.create({ application: topology.application, targets: options.sinkTargets ?? {}, config: options.config }));
+      this.sinks.add(await spec.create({ application: topology.application, targets: options.sinkTargets ?? {}, config: options.config }));
     }
     if (options.httpPort !== undefined) {
       this.server = await serveMetrics(this.metrics.registry, options.httpPort, {
         live: () => this.running && !this.crashed,
-        ready: () => this.running && this.tasks.size > 0 && [...this.tasks.values()].every((t) => t.producer !== undefined),
+        ready: () => this.running && this.tasks.size > 0 && [...this.tasks.values()].every((t) => t.producer !== undefined) && this.sinks.healthy(),
+        notReadyReason: () => (this.sinks.healthy() ? 'restoring or not assigned yet' : `sink failing: ${this.sinks.status().filter((s) => s.state === 'open').map((s) => `${s.sink} (${s.lastError})`).join(', ')}`),
       });
     }
 
@@ -358,38 +362,45 @@ export class Worker {
   private async commit(task: Task, heartbeat?: () => Promise<void>): Promise<void> {
     const started = performance.now();
     const checkpoint = task.takeCheckpoint();
-    const topic = task.topic;
-    const partition = task.partition;
-    let paused = false;
-    try {
-      // Sink writes are retried in place (the partition paused); a failed transaction is not: the task is discarded
-      // and restored from the committed offset (a fenced producer, a broker error).
-      if (checkpoint.rows.size > 0) {
-        await withRetry(`sink writes of ${topic}-${partition}`, () => task.writeSinks(checkpoint, this.sinks), {
-          attempts: 20,
-          onRetry: async (err, attempt) => {
-            if (task.closed) throw err;
-            // A sink that falls behind pauses the partition instead of letting work pile up.
-            if (!paused && this.consumer) {
-              this.consumer.pause([{ topic, partitions: [partition] }]);
-              paused = true;
-              this.metrics.pausedPartitions.inc();
-            }
-            this.log.warn({ partition, attempt, err: err.message }, 'sink write failed; partition paused, retrying');
-            await heartbeat?.().catch(() => {});
-          },
-        });
-      }
-    } finally {
-      if (paused) {
-        this.consumer?.resume([{ topic, partitions: [partition] }]);
-        this.metrics.pausedPartitions.dec();
-      }
-    }
+    // Sink writes are retried in place (the partition paused) for as long as they fail retryably; a failed
+    // transaction is not: the task is discarded and restored from the committed offset (a fenced producer, a broker error).
+    if (checkpoint.rows.size > 0) await this.writeSinks(task, checkpoint, heartbeat);
     await task.commitTransaction(checkpoint, this.groupId);
     // Idle-flush timers may have added work while the commit was under way.
     task.pendingSince = task.hasPendingWork() ? Date.now() : undefined;
     this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  /**
+   * Writes a checkpoint's sink rows through the SinkRunner. While a sink fails, the partition is paused, so work does
+   * not pile up in memory. Rows a sink rejects for good join the checkpoint as dead letters: they commit with the offset.
+   */
+  private async writeSinks(task: Task, checkpoint: TaskCheckpoint, heartbeat?: () => Promise<void>): Promise<void> {
+    const { topic, partition } = task;
+    const dead = await this.sinks.write(checkpoint.rows, {
+      context: { partition },
+      pause: () => {
+        this.consumer?.pause([{ topic, partitions: [partition] }]);
+        this.metrics.pausedPartitions.inc();
+        this.log.warn({ partition }, 'sink failing; partition paused until it answers');
+      },
+      resume: () => {
+        // While stopping, every partition stays paused (stop() paused them all).
+        if (!this.stopping) this.consumer?.resume([{ topic, partitions: [partition] }]);
+        this.metrics.pausedPartitions.dec();
+        this.log.info({ partition }, 'sink writes done; partition resumed');
+      },
+      heartbeat,
+      cancelled: () => task.closed || this.stopping,
+    });
+    if (dead.length === 0) return;
+    const source = { topic, partition, offset: checkpoint.nextOffset.toString() };
+    const records = dead.map((d) => sinkDeadLetterRecord(d, source) as OutgoingRecord);
+    const queued = checkpoint.messages.get(DLQ_TOPIC);
+    if (queued) queued.push(...records);
+    else checkpoint.messages.set(DLQ_TOPIC, records);
+    task.stats.deadLetters += records.length;
+    task.stats.recordsOut += records.length;
   }
 
   /**
@@ -494,12 +505,14 @@ export class Worker {
     } catch {
       // not running yet
     }
+    // A commit retrying a failing sink gives up (its work is redone by the next owner); healthy sinks still commit.
+    this.sinks.stopRetrying();
     await Promise.allSettled([...this.inFlight]);
     await this.commitAll('stop');
     await this.consumer?.disconnect();
     await Promise.all([...this.tasks.values()].map((t) => t.close()));
     this.tasks.clear();
-    for (const sink of this.sinks.values()) await sink.close().catch(() => {});
+    await this.sinks.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info('stopped');
   }

@@ -1,7 +1,10 @@
 // PostgreSQL sink: rows upserted by their natural key, so a replay rewrites the same rows instead of adding new ones.
+// The sink only encodes, sends and classifies; batching, retries, timeouts and the breaker come from src/sinks/util.
 import pg from 'pg';
-import type { ExternalSink } from '../../runtime/sinks.ts';
+import { componentLogger } from '../../log.ts';
 import type { SinkSpec } from '../../runtime/topology.ts';
+import type { ExternalSink } from '../util/index.ts';
+import { classifyPostgresError, describePostgresError } from './classify.ts';
 
 export interface PostgresSinkOptions {
   /** Sink name in the topology; a backfill can override the table with `--sink-target <name>=<table>`. */
@@ -11,55 +14,116 @@ export interface PostgresSinkOptions {
   columns: Record<string, string>;
   /** The natural key: these columns are the primary key and the upsert's conflict target. */
   key: string[];
+  /** A connection attempt gives up after this long, ms (default 5 s). */
+  connectTimeoutMs?: number;
+  /** The server cancels a statement after this long, and the client stops waiting for it too, ms (default 30 s). */
+  statementTimeoutMs?: number;
 }
 
+type Row = Record<string, unknown>;
+
 const IDENT = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+/** PostgreSQL's limit of bind parameters in one statement. */
+const MAX_PARAMETERS = 65_535;
 
 function checkIdentifier(what: string, name: string): string {
   if (!IDENT.test(name)) throw new Error(`postgres sink: ${what} "${name}" must be a lower-case SQL identifier`);
   return name;
 }
 
+/** The table could not be created; retried like a write, since the server may just be unreachable. */
+class TableSetupError extends Error {
+  constructor(table: string, cause: unknown) {
+    super(`could not create table ${table}: ${describePostgresError(cause)}`, { cause });
+    this.name = 'TableSetupError';
+  }
+}
+
 /** A sink writing rows (objects keyed by column name) with INSERT … ON CONFLICT (key) DO UPDATE. */
 export function postgresSink(options: PostgresSinkOptions): SinkSpec {
   const columns = Object.keys(options.columns).map((c) => checkIdentifier('column', c));
   for (const k of options.key) if (!columns.includes(k)) throw new Error(`postgres sink ${options.name}: key column ${k} is not among the columns`);
+  const maxRows = Math.min(1_000, Math.floor(MAX_PARAMETERS / columns.length));
   return {
     name: options.name,
     async create(ctx) {
       const url = ctx.config.postgres?.url;
       if (!url) throw new Error(`postgres sink ${options.name}: no PostgreSQL configured (set PG_URL or postgres.url)`);
       const table = checkIdentifier('table', ctx.targets[options.name] ?? options.table);
-      const pool = new pg.Pool({ connectionString: url, max: 4 });
+      const log = componentLogger('sink', { sink: options.name, table });
+      const statementMs = options.statementTimeoutMs ?? 30_000;
+      const pool = new pg.Pool({
+        connectionString: url,
+        max: 4,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+        statement_timeout: statementMs,
+        // The client-side bound covers a server that stopped answering without closing the socket.
+        query_timeout: statementMs + 5_000,
+        keepAlive: true,
+      });
+      // An idle connection dropped by the server (a restart, 57P01) is reported here; without a listener it would
+      // be an unhandled 'error' event and end the process. The pool already discarded that connection.
+      pool.on('error', (err) => log.warn({ err: describePostgresError(err) }, 'idle PostgreSQL connection lost'));
+
       const ddl = `CREATE TABLE IF NOT EXISTS ${table} (${columns.map((c) => `${c} ${options.columns[c]}`).join(', ')}, PRIMARY KEY (${options.key.join(', ')}))`;
+      let created: Promise<void> | undefined;
       // Several workers start at once: CREATE TABLE IF NOT EXISTS alone races in PostgreSQL, so take a lock for it.
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [table]);
-        await client.query(ddl);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw new Error(`postgres sink ${options.name}: could not create table ${table}: ${(err as Error).message}`, { cause: err });
-      } finally {
-        client.release();
-      }
+      const createTable = async () => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [table]);
+          await client.query(ddl);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        } finally {
+          client.release();
+        }
+      };
+      const ensureTable = () => {
+        created ??= createTable().catch((err: unknown) => {
+          created = undefined;
+          throw new TableSetupError(table, err);
+        });
+        return created;
+      };
+      // A table that cannot be created on a reachable server is a configuration error: fail the start. An
+      // unreachable server is not: the first write creates the table once the server answers.
+      await ensureTable().catch((err: TableSetupError) => {
+        if (classifyPostgresError(err.cause).kind === 'permanent') throw new Error(`postgres sink ${options.name}: ${err.message}`, { cause: err });
+        log.warn({ err: err.message }, 'PostgreSQL unreachable at start; the table is created at the first write');
+      });
+
       const updates = columns.filter((c) => !options.key.includes(c));
       const conflict = updates.length > 0 ? `DO UPDATE SET ${updates.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
-      const sink: ExternalSink = {
+      const keyOf = (row: Row) => options.key.map((k) => String(row[k])).join('\u0000');
+      const sink: ExternalSink<Row> = {
         name: options.name,
+        limits: { maxRows },
+        key: keyOf,
         async write(rows) {
-          // One statement cannot touch a row twice: keep the last row per key.
-          const byKey = new Map<string, Record<string, unknown>>();
-          for (const row of rows as Record<string, unknown>[]) byKey.set(JSON.stringify(options.key.map((k) => row[k])), row);
+          await ensureTable();
+          // One statement cannot touch a row twice: keep the last row per key (the runner did already; direct callers may not).
+          const byKey = new Map<string, Row>();
+          for (const row of rows) byKey.set(keyOf(row), row);
           const unique = [...byKey.values()];
-          for (let i = 0; i < unique.length; i += 1000) {
-            const chunk = unique.slice(i, i + 1000);
+          for (let i = 0; i < unique.length; i += maxRows) {
+            const chunk = unique.slice(i, i + maxRows);
             const values: unknown[] = [];
             const tuples = chunk.map((row, r) => `(${columns.map((c, j) => (values.push(row[c]), `$${r * columns.length + j + 1}`)).join(', ')})`);
-            await pool.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (${options.key.join(', ')}) ${conflict}`, values);
+            try {
+              await pool.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (${options.key.join(', ')}) ${conflict}`, values);
+            } catch (err) {
+              if ((err as { code?: string }).code === '42P01') created = undefined; // dropped meanwhile: create it again
+              throw err;
+            }
           }
+        },
+        classify: (err) => (err instanceof TableSetupError ? { kind: 'retryable', answer: err.message } : classifyPostgresError(err)),
+        async health() {
+          await pool.query('SELECT 1');
         },
         close: () => pool.end(),
       };

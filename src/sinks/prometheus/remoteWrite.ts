@@ -87,7 +87,20 @@ export function encodeWriteRequest(series: TimeSeries[]): Uint8Array {
   return out.finish();
 }
 
-/** Sends one remote-write request; throws with the server's answer unless it is 2xx. */
+/** A remote-write request the server answered with a non-2xx status; `answer` is the response body. */
+export class RemoteWriteError extends Error {
+  readonly status: number;
+  readonly answer: string;
+
+  constructor(url: string, status: number, answer: string) {
+    super(`remote write to ${url}: ${status} ${answer}`);
+    this.name = 'RemoteWriteError';
+    this.status = status;
+    this.answer = answer;
+  }
+}
+
+/** Sends one remote-write request; throws a RemoteWriteError with the server's answer unless it is 2xx. */
 export async function sendWriteRequest(url: string, series: TimeSeries[], signal?: AbortSignal): Promise<void> {
   const body = compress(encodeWriteRequest(series));
   const res = await fetch(url, {
@@ -101,5 +114,5 @@ export async function sendWriteRequest(url: string, series: TimeSeries[], signal
       'User-Agent': 'otlp-streams',
     },
   });
-  if (!res.ok) throw new Error(`remote write to ${url}: ${res.status} ${(await res.text()).trim()}`);
+  if (!res.ok) throw new RemoteWriteError(url, res.status, (await res.text()).trim());
 }
