@@ -165,10 +165,10 @@ export class Stream<V> {
   }
 
   /** Writes each record as a row to an external sink (idempotent), before the task's offsets commit; the stream goes on. */
-  toSink<R>(sink: SinkSpec, toRow: (value: V, key: string | null) => R): Stream<V> {
+  toSink<R>(sink: SinkSpec, toRow: (value: V, key: string | null, timestamp: number) => R): Stream<V> {
     this.builder.sinks.set(sink.name, sink);
     return this.then(() => recordStep<V, V>((r, emit) => {
-      emit(output({ kind: 'sink', sink: sink.name, row: toRow(r.value, r.key) }));
+      emit(output({ kind: 'sink', sink: sink.name, row: toRow(r.value, r.key, r.timestamp) }));
       emit(r);
     }));
   }

@@ -81,17 +81,16 @@ export interface AggregateFunction<A = unknown> {
   values(aggregate: A): Record<string, number>;
 }
 
-/** What a sink factory gets besides its options. */
-export interface SinkComponentContext {
-  application: string;
-  function: AggregateFunction;
-}
+/** What a sink factory gets besides its options: the stage it writes, and what that stage's values are. */
+export type SinkComponentContext =
+  | { application: string; stage: 'results'; function: AggregateFunction }
+  | { application: string; stage: 'items'; fields: ItemFields };
 
-/** A sink type: options (without `type`) and the DSL sink plus how a window result becomes its row. */
+/** A sink type: options (without `type`) and the DSL sink plus how a record of the stage becomes its row. */
 export interface SinkComponent<S extends z.ZodObject = z.ZodObject> {
   readonly description: string;
   readonly options: S;
   /** The sink's name in the topology, for `--sink-target <name>=…` overrides. */
   name(options: z.output<S>): string;
-  create(options: z.output<S>, ctx: SinkComponentContext): { spec: SinkSpec; row(result: WindowResult<string, unknown>): unknown };
+  create(options: z.output<S>, ctx: SinkComponentContext): { spec: SinkSpec; row(value: unknown, key: string | null, timestamp: number): unknown };
 }

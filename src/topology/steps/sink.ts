@@ -1,4 +1,4 @@
-// `sink`: writes window results to an external sink (idempotent upserts) before the task's offsets commit.
+// `sink`: writes source items or window results to an external sink (idempotent upserts) before the task's offsets commit.
 import { z } from 'zod';
 import type { SinkComponent, StepComponent } from '../component.ts';
 
@@ -8,16 +8,25 @@ export function sinkStep(sinks: Readonly<Record<string, SinkComponent>>) {
   const options = z.discriminatedUnion('type', variants as [(typeof variants)[number], ...(typeof variants)[number][]]);
   const step: StepComponent<typeof options> = {
     options,
-    follows: ['results'],
-    misplaced: 'a sink writes window results, so it must come after the aggregate',
-    output: () => 'results',
+    follows: ['items', 'results'],
+    misplaced: 'a sink writes items or window results, so it cannot stand between window and aggregate',
+    output: (input) => input,
     writes: true,
     claims: (o) => [`sink "${sinks[(o as { type: string }).type].name(o)}"`],
     apply(stage, o, ctx) {
-      if (stage.kind !== 'results') throw new Error(this.misplaced);
       const { type, ...rest } = o as { type: string };
-      const { spec, row } = sinks[type].create(rest, { application: ctx.application, function: stage.function });
-      return { ...stage, stream: stage.stream.toSink(spec, (r) => row(r)) };
+      switch (stage.kind) {
+        case 'results': {
+          const { spec, row } = sinks[type].create(rest, { application: ctx.application, stage: 'results', function: stage.function });
+          return { ...stage, stream: stage.stream.toSink(spec, (r, key, time) => row(r, key, time)) };
+        }
+        case 'items': {
+          const { spec, row } = sinks[type].create(rest, { application: ctx.application, stage: 'items', fields: ctx.source.fields });
+          return { ...stage, stream: stage.stream.toSink(spec, (item, key, time) => row(item, key, time)) };
+        }
+        case 'windowed':
+          throw new Error(this.misplaced);
+      }
     },
   };
   return step;
