@@ -56,6 +56,8 @@ export const configSchema = z.strictObject({
       commitIntervalMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(0, 'expected ms ≥ 0 (0: commit every batch)').optional(),
       maxUncommittedRecords: z.number({ error: 'expected a number' }).int().min(1, 'expected at least 1').optional(),
       maxUncommittedBytes: z.number({ error: 'expected a number of bytes' }).int().min(1024, 'expected at least 1024 bytes').optional(),
+      /** A record that makes the pipeline throw this many times in a row goes to the dead-letter topic (default 3). */
+      maxRecordAttempts: z.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'expected at least 1').optional(),
     })
     .optional(),
 });
@@ -88,11 +90,12 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   COMMIT_INTERVAL_MS: 'runtime.commitIntervalMs',
   MAX_UNCOMMITTED_RECORDS: 'runtime.maxUncommittedRecords',
   MAX_UNCOMMITTED_BYTES: 'runtime.maxUncommittedBytes',
+  MAX_RECORD_ATTEMPTS: 'runtime.maxRecordAttempts',
 };
 
 const LIST_PATHS = new Set(['kafka.brokers']);
 const BOOLEAN_PATHS = new Set(['kafka.tls.enabled', 'kafka.tls.rejectUnauthorized']);
-const NUMBER_PATHS = new Set(['runtime.commitIntervalMs', 'runtime.maxUncommittedRecords', 'runtime.maxUncommittedBytes']);
+const NUMBER_PATHS = new Set(['runtime.commitIntervalMs', 'runtime.maxUncommittedRecords', 'runtime.maxUncommittedBytes', 'runtime.maxRecordAttempts']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -8,6 +8,7 @@
 // are fetched again; each task keeps its own position and skips records it has already processed.
 import type { Server } from 'node:http';
 import type { Consumer, Kafka, EachBatchPayload } from 'kafkajs';
+import { Counter } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import { DLQ_TOPIC } from '../dlq/index.ts';
 import { createKafka, ensureTopics, partitionCount, type TopicSpec } from '../kafka/index.ts';
@@ -15,6 +16,8 @@ import { componentLogger, type Logger } from '../log.ts';
 import { flushWindows } from '../operators/index.ts';
 import { changelogTopic } from './changelog.ts';
 import { runtimeMetrics, serveMetrics, type RuntimeMetrics } from './metrics.ts';
+import { PoisonRecords, RecordError } from './poison.ts';
+import { maxMessageBytes, recordLimits, type RecordLimits } from './recordLimits.ts';
 import { readPartitions } from './restore.ts';
 import { withRetry, type ExternalSink } from './sinks.ts';
 import { commitDue, placeBatch, positionAfterFiltered, Task, type CommitPolicy } from './task.ts';
@@ -48,6 +51,10 @@ export interface WorkerOptions {
   maxUncommittedRecords?: number;
   /** ... or this many bytes of uncommitted output records (default 8 MiB). */
   maxUncommittedBytes?: number;
+  /** A record that makes the pipeline throw this many times in a row goes to the dead-letter topic (default 3). */
+  maxRecordAttempts?: number;
+  /** Where dead letters go (default `otlp.dlq`; a backfill's own topic). */
+  deadLetterTopic?: string;
   logger?: Logger;
 }
 
@@ -67,6 +74,11 @@ export class Worker {
   private readonly inFlight = new Set<Promise<void>>();
   /** When tasks commit: from the options, else the config's `runtime` section, else the defaults. */
   readonly policy: CommitPolicy;
+  /** Records that made the pipeline throw, counted per partition; those given up are dead-lettered. */
+  private readonly poison: PoisonRecords;
+  private readonly poisonCounter: Counter;
+  private readonly deadLetterTopic: string;
+  private limits?: RecordLimits;
   private kafka!: Kafka;
   private consumer?: Consumer;
   private server?: Server;
@@ -95,6 +107,9 @@ export class Worker {
       maxRecords: options.maxUncommittedRecords ?? settings.maxUncommittedRecords ?? 20_000,
       maxBytes: options.maxUncommittedBytes ?? settings.maxUncommittedBytes ?? 8 << 20,
     };
+    this.poison = new PoisonRecords(options.maxRecordAttempts ?? settings.maxRecordAttempts);
+    this.poisonCounter = new Counter({ name: 'otlp_streams_poison_records_total', help: 'Input records given up after making the pipeline throw maxRecordAttempts times, sent to the dead-letter topic', registers: [this.metrics.registry] });
+    this.deadLetterTopic = options.deadLetterTopic ?? DLQ_TOPIC;
   }
 
   /** The port /metrics listens on, once started. */
@@ -115,7 +130,13 @@ export class Worker {
       ...topology.outputs.map((o) => ({ topic: o.topic, numPartitions: o.numPartitions ?? this.partitions, config: o.compacted ? { 'cleanup.policy': 'compact' } : undefined })),
     ];
     await ensureTopics(this.kafka, topics, { allowMorePartitions: true });
-    await ensureTopics(this.kafka, [{ topic: DLQ_TOPIC, numPartitions: 1 }], { allowMorePartitions: true });
+    await ensureTopics(this.kafka, [{ topic: this.deadLetterTopic, numPartitions: 1 }], { allowMorePartitions: true });
+    const changelogs = topology.stores.map((s) => changelogTopic(topology.application, s.name));
+    const maxBytes = await maxMessageBytes(this.kafka, [this.deadLetterTopic, ...changelogs]).catch((err: Error) => {
+      this.log.warn({ err: err.message }, "could not read the topics' max.message.bytes; assuming the broker's defaults");
+      return new Map<string, number>();
+    });
+    this.limits = recordLimits(maxBytes, this.deadLetterTopic, changelogs);
     for (const spec of topology.sinks) {
       this.sinks.set(spec.name, await spec.create({ application: topology.application, targets: options.sinkTargets ?? {}, config: options.config }));
     }
@@ -196,7 +217,16 @@ export class Worker {
 
   /** Creates tasks and starts their initialisation (fence, offsets, restore) as one promise per task. */
   private initTasks(partitions: number[]): void {
-    const tasks = partitions.map((p) => new Task(this.topology, p, { idleFlushMs: this.options.endOffsets ? undefined : this.options.idleFlushMs }));
+    const tasks = partitions.map(
+      (p) =>
+        new Task(this.topology, p, {
+          idleFlushMs: this.options.endOffsets ? undefined : this.options.idleFlushMs,
+          deadLetterTopic: this.deadLetterTopic,
+          deadLetterMaxBytes: this.limits?.deadLetterMaxBytes,
+          changelogRecordBytes: this.limits?.changelogRecordBytes,
+          poisoned: this.poison.of(p),
+        }),
+    );
     for (const t of tasks) this.tasks.set(t.partition, t);
     const init = this.initialise(tasks);
     for (const t of tasks) this.ready.set(t.partition, init);
@@ -424,6 +454,14 @@ export class Worker {
     const current = this.tasks.get(task.partition) === task;
     this.log.warn({ partition: task.partition, err: err.message, committed: task.nextOffset.toString(), position: task.position.toString() }, `${what}; task discarded, will be restored`);
     this.discard(task);
+    // A record that keeps making the pipeline throw is given up: the next task dead-letters it instead.
+    if (current && err instanceof RecordError) {
+      const given = this.poison.failed(task.partition, err.offset, err.cause, task.nextOffset);
+      if (given) {
+        this.poisonCounter.inc();
+        this.log.error({ partition: task.partition, offset: err.offset, attempts: given.attempts, err: (err.cause as Error)?.message ?? String(err.cause), deadLetterTopic: this.deadLetterTopic }, 'record failed every attempt; it goes to the dead-letter topic and the partition moves on');
+      }
+    }
     if (current && this.running && !this.stopping) this.seek(task.partition, task.nextOffset);
   }
 
