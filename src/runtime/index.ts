@@ -4,4 +4,4 @@ export type { EmitOutput, Flow, OutputTopicSpec, SinkContext, SinkOutput, SinkSp
 export { Worker, type WorkerOptions } from './worker.ts';
 export { changelogTopic } from './changelog.ts';
 export { withRetry, type ExternalSink } from './sinks.ts';
-export { backfill, type BackfillOptions, type BackfillProgress, type BackfillResult } from './backfill.ts';
+export { backfill, backfillTopology, checkBackfillOptions, type BackfillOptions, type BackfillProgress, type BackfillResult, type BackfillShape } from './backfill.ts';
