@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { envLayer, resolveConfig } from '../config/index.ts';
 import { DLQ_HEADERS } from '../dlq/index.ts';
 import { flushWindows, summary, summarySerde, tumblingWindows } from '../operators/index.ts';
 import { topology } from './dsl.ts';
@@ -36,6 +37,11 @@ describe('PoisonRecords', () => {
 
   it('refuses a bound below one attempt', () => {
     expect(() => new PoisonRecords(0)).toThrow('maxRecordAttempts: expected a whole number ≥ 1, got 0');
+  });
+
+  it('takes its bound from the config’s runtime section (MAX_RECORD_ATTEMPTS)', () => {
+    expect(resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', MAX_RECORD_ATTEMPTS: '5' })]).runtime?.maxRecordAttempts).toBe(5);
+    expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', MAX_RECORD_ATTEMPTS: '0' })])).toThrow('runtime.maxRecordAttempts (from env MAX_RECORD_ATTEMPTS): expected at least 1');
   });
 });
 
