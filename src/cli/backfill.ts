@@ -1,9 +1,10 @@
-// `otlp-streams backfill <file> --from <time> --to <time>`: replay a time range through a topology.
+// `otlp-streams backfill <file> --from <time> --to <time>`: replay a time range through a topology, into Kafka
+// topics of its own (`--output-topic-suffix`, or the live ones with `--allow-live-topics`).
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadConfig } from './loadConfig.ts';
 import { componentLogger } from '../log.ts';
-import { backfill, type BackfillProgress } from '../runtime/index.ts';
+import { backfill, checkBackfillOptions, type BackfillOptions, type BackfillProgress } from '../runtime/index.ts';
 import { formatProblem, loadTopologyFile } from '../topology/index.ts';
 
 /** An ISO 8601 time or epoch milliseconds. */
@@ -20,13 +21,25 @@ function sinkTarget(value: string, previous: Record<string, string>): Record<str
 }
 
 interface BackfillFlags {
-  from: number;
-  to: number;
+  from?: number;
+  to?: number;
+  fromEventTime?: number;
+  toEventTime?: number;
+  outputTopicSuffix?: string;
+  allowLiveTopics?: boolean;
   config?: string;
   sinkTarget: Record<string, string>;
 }
 
+/** The backfill options the flags give (checked before anything connects). */
+export function backfillRange(flags: BackfillFlags): Pick<BackfillOptions, 'from' | 'to' | 'fromEventTime' | 'toEventTime' | 'outputTopicSuffix' | 'allowLiveTopics'> {
+  const range = { from: flags.from, to: flags.to, fromEventTime: flags.fromEventTime, toEventTime: flags.toEventTime, outputTopicSuffix: flags.outputTopicSuffix, allowLiveTopics: flags.allowLiveTopics ?? false };
+  checkBackfillOptions(range);
+  return range;
+}
+
 async function runBackfill(file: string, flags: BackfillFlags): Promise<void> {
+  const range = backfillRange(flags);
   const loaded = loadTopologyFile(file);
   if (!loaded.ok) {
     for (const problem of loaded.problems) console.error(formatProblem(problem));
@@ -46,18 +59,24 @@ async function runBackfill(file: string, flags: BackfillFlags): Promise<void> {
       log.info({ done: p.done, total: p.total, recordsPerSecond: Math.round(p.recordsPerSecond), etaSeconds: Number.isFinite(p.etaSeconds) ? Math.round(p.etaSeconds) : null }, 'backfill progress');
     }
   };
-  const result = await backfill({ topology: loaded.topology, config, from: flags.from, to: flags.to, sinkTargets: flags.sinkTarget, onProgress });
+  const result = await backfill({ topology: loaded.topology, config, ...range, sinkTargets: flags.sinkTarget, onProgress });
   bar?.stop();
   console.log(`backfill of ${loaded.topology.application} finished: ${result.records} records in ${result.seconds.toFixed(1)} s (group ${result.groupId})`);
+  if (result.skippedItems > 0) console.log(`  ${result.skippedItems} items outside the event-time range skipped`);
+  for (const [live, own] of result.topics) console.log(`  ${live} → ${own}`);
 }
 
 /** The `backfill` command. */
 export function backfillCommand(): Command {
   return new Command('backfill')
-    .description('replay [from, to) of the input through a topology under its own group, transactional ids and state; stops at the end offsets seen at start')
+    .description('replay [from, to) of the input through a topology under its own group, transactional ids, state and output topics; stops at the end offsets seen at start')
     .argument('<file>', 'topology YAML file')
-    .requiredOption('--from <time>', 'start (inclusive): ISO 8601 or epoch ms; align to a window boundary', parseTime)
-    .requiredOption('--to <time>', 'end (exclusive): ISO 8601 or epoch ms; align to a window boundary', parseTime)
+    .option('--from <time>', 'Kafka record time, start (inclusive): ISO 8601 or epoch ms; align to a window boundary (default: the log start)', parseTime)
+    .option('--to <time>', 'Kafka record time, end (exclusive): ISO 8601 or epoch ms; align to a window boundary (default: the log end at start)', parseTime)
+    .option('--from-event-time <time>', 'event time, start (inclusive): items before it are skipped', parseTime)
+    .option('--to-event-time <time>', 'event time, end (exclusive): items at or after it are skipped', parseTime)
+    .option('--output-topic-suffix <suffix>', 'outputs, late records and dead letters go to <topic><suffix> (default .backfill-<run id>)')
+    .option('--allow-live-topics', 'write the topology’s own output, late and dead-letter topics, as the live run does')
     .option('--sink-target <sink=target>', 'write a sink somewhere else, e.g. --sink-target rollup_1m=rollup_1m_backfill (repeatable)', sinkTarget, {})
     .option('-c, --config <file>', 'YAML or JSON config file')
     .action((file: string, flags: BackfillFlags) => runBackfill(file, flags));

@@ -60,6 +60,8 @@ export const configSchema = z.strictObject({
       maxEventTimeLeadMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(1, 'expected ms > 0').optional(),
       /** How far an item's event time may lag the task's stream time (default: no bound). */
       maxEventTimeLagMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(1, 'expected ms > 0').optional(),
+      /** A record that makes the pipeline throw this many times in a row goes to the dead-letter topic (default 3). */
+      maxRecordAttempts: z.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'expected at least 1').optional(),
     })
     .optional(),
 });
@@ -94,11 +96,12 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   MAX_UNCOMMITTED_BYTES: 'runtime.maxUncommittedBytes',
   MAX_EVENT_TIME_LEAD_MS: 'runtime.maxEventTimeLeadMs',
   MAX_EVENT_TIME_LAG_MS: 'runtime.maxEventTimeLagMs',
+  MAX_RECORD_ATTEMPTS: 'runtime.maxRecordAttempts',
 };
 
 const LIST_PATHS = new Set(['kafka.brokers']);
 const BOOLEAN_PATHS = new Set(['kafka.tls.enabled', 'kafka.tls.rejectUnauthorized']);
-const NUMBER_PATHS = new Set(['runtime.commitIntervalMs', 'runtime.maxUncommittedRecords', 'runtime.maxUncommittedBytes', 'runtime.maxEventTimeLeadMs', 'runtime.maxEventTimeLagMs']);
+const NUMBER_PATHS = new Set(['runtime.commitIntervalMs', 'runtime.maxUncommittedRecords', 'runtime.maxUncommittedBytes', 'runtime.maxEventTimeLeadMs', 'runtime.maxEventTimeLagMs', 'runtime.maxRecordAttempts']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { summarySerde, type Summary } from '../operators/index.ts';
 import { inMemoryWindowStore } from '../state/index.ts';
-import { BucketedChangelog, bucketOf, decodeBucket, encodeBucket, type ChangelogMessage } from './changelog.ts';
+import { BucketedChangelog, bucketOf, bucketPartKey, decodeBucket, encodeBucket, joinBucketParts, type ChangelogMessage } from './changelog.ts';
+import { LatestByKey } from './restore.ts';
 
 const agg = (n: number): Summary => ({ count: n, sum: n * 2, min: 0, max: n });
 
@@ -116,6 +117,131 @@ describe('bucketed changelog', () => {
     store.delete('a', 0);
     const second = changelog.checkpoint(3);
     expect(second.filter((m) => m.key[0] === 1)).toEqual([{ key: first[0].key, value: null }]);
+  });
+});
+
+/** What compaction leaves of a topic: the latest record per key, some tombstones already gone (delete.retention.ms). */
+function compacted(topic: ChangelogMessage[], dropTombstone: (i: number) => boolean): ChangelogMessage[] {
+  const latest = new LatestByKey();
+  for (const r of topic) latest.add(r.key, r.value);
+  return latest.values().filter((r, i) => r.value !== null || !dropTombstone(i)) as ChangelogMessage[];
+}
+
+describe('bucket parts', () => {
+  it('keep every record under the part size, and restore the store exactly, from the whole topic or from what compaction leaves of it', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 120 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 120 }), fc.func(fc.boolean()), (ops, buckets, partBytes, dropTombstone) => {
+        const live = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+        const changelog = new BucketedChangelog(live, buckets, partBytes);
+        const topic: ChangelogMessage[] = [];
+        let t = 0;
+        for (const o of [...ops, { kind: 'checkpoint' as const }]) {
+          if (o.kind === 'put') live.put(o.key, o.start, o.start + 1000, agg(o.n));
+          else if (o.kind === 'delete') live.delete(o.key, o.start);
+          else topic.push(...changelog.checkpoint(++t));
+        }
+        for (const r of topic) if (r.key[0] === 1) expect(r.value === null || r.value.length <= partBytes).toBe(true);
+        for (const image of [topic, compacted(topic, dropTombstone)]) {
+          const restored = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+          const result = new BucketedChangelog(restored, buckets, partBytes).restore(image);
+          expect(restored.entries()).toEqual(live.entries());
+          expect(result.entries).toBe(live.size);
+        }
+      }),
+    );
+  });
+
+  it('go on from a restored task: parts it no longer needs get tombstones (part counts survive a restore)', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), fc.array(op, { maxLength: 80 }), fc.integer({ min: 8, max: 80 }), (before, after, partBytes) => {
+        const live = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+        const topic: ChangelogMessage[] = [];
+        const apply = (store: typeof live, changelog: BucketedChangelog, ops: Op[]) => {
+          for (const o of [...ops, { kind: 'checkpoint' as const }]) {
+            if (o.kind === 'put') store.put(o.key, o.start, o.start + 1000, agg(o.n));
+            else if (o.kind === 'delete') store.delete(o.key, o.start);
+            else topic.push(...changelog.checkpoint(1));
+          }
+        };
+        apply(live, new BucketedChangelog(live, 2, partBytes), before);
+        // A new owner restores, then changes the store (often shrinking it) and checkpoints.
+        const second = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+        const secondLog = new BucketedChangelog(second, 2, partBytes);
+        secondLog.restore(topic);
+        const oracle = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+        for (const e of second.entries()) oracle.put(e.key, e.start, e.end, e.aggregate);
+        for (const o of after) {
+          if (o.kind === 'put') oracle.put(o.key, o.start, o.start + 1000, agg(o.n));
+          else if (o.kind === 'delete') oracle.delete(o.key, o.start);
+        }
+        apply(second, secondLog, after);
+        const restored = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+        new BucketedChangelog(restored, 2, partBytes).restore(compacted(topic, () => true));
+        expect(restored.entries()).toEqual(oracle.entries());
+      }),
+    );
+  });
+
+  it('write a small bucket as one record under its own key, the layout of topics written before parts existed', () => {
+    const store = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+    store.put('a', 0, 1000, agg(1));
+    const records = new BucketedChangelog(store, 1).checkpoint(undefined);
+    expect(records).toEqual([{ key: Buffer.from([1, 0, 0]), value: expect.any(Buffer) }]);
+    // An old-layout record restores with today's code.
+    const restored = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+    new BucketedChangelog(restored, 1).restore([{ key: Buffer.from([1, 0, 0]), value: encodeBucket(store.snapshotChangelog()) }]);
+    expect(restored.entries()).toEqual(store.entries());
+  });
+
+  it('cut a large bucket into parts and tombstone the parts a smaller one leaves', () => {
+    const store = inMemoryWindowStore<string, Summary>({ name: 's', aggregateSerde: summarySerde });
+    for (let i = 0; i < 100; i++) store.put(`key-${i}`, 0, 1000, agg(i));
+    const changelog = new BucketedChangelog(store, 1, 1024);
+    const first = changelog.checkpoint(undefined);
+    expect(first.length).toBeGreaterThan(2);
+    expect(first.map((r) => r.key)).toEqual(first.map((_, i) => bucketPartKey(0, i)));
+    for (let i = 1; i < 100; i++) store.delete(`key-${i}`, 0);
+    const second = changelog.checkpoint(undefined);
+    expect(second[0].value!.length).toBeLessThanOrEqual(1024);
+    expect(second.slice(1)).toEqual(first.slice(1).map((r) => ({ key: r.key, value: null })));
+  });
+
+  it('refuse to join parts with a gap', () => {
+    expect(() => joinBucketParts(7, [Buffer.from([0]), null, Buffer.from([1])])).toThrow('changelog bucket 7: part 1 of 3 is missing');
+    expect(joinBucketParts(7, [null, null])).toEqual({ value: null, parts: 0 });
+    expect(joinBucketParts(7, [Buffer.from([1]), Buffer.from([2]), null])).toEqual({ value: Buffer.from([1, 2]), parts: 2 });
+  });
+});
+
+describe('restore keeps the latest record per key', () => {
+  it('holds one record per key, the last one, in the order of the last offsets (oracle: a scan from the end)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.option(fc.constantFrom('a', 'b', 'c', 'dd', ''), { nil: null }), fc.option(fc.nat(1000), { nil: null }))), (records) => {
+        const latest = new LatestByKey();
+        for (const [k, v] of records) latest.add(k === null ? null : Buffer.from(k), v === null ? null : Buffer.from(String(v)));
+        const seen = new Set<string>();
+        const expected: Array<{ key: Buffer; value: Buffer | null }> = [];
+        for (let i = records.length - 1; i >= 0; i--) {
+          const [k, v] = records[i];
+          if (k === null || seen.has(k)) continue;
+          seen.add(k);
+          expected.unshift({ key: Buffer.from(k), value: v === null ? null : Buffer.from(String(v)) });
+        }
+        expect(latest.values()).toEqual(expected);
+        expect(latest.size).toBe(seen.size);
+      }),
+    );
+  });
+
+  it('copies kept bytes out of the fetched buffer', () => {
+    const fetched = Buffer.alloc(64 * 1024);
+    fetched.write('kkvvvv');
+    const latest = new LatestByKey();
+    latest.add(fetched.subarray(0, 2), fetched.subarray(2, 6));
+    const [kept] = latest.values();
+    expect(kept.value!.buffer.byteLength).toBe(4);
+    expect(kept.key!.buffer.byteLength).toBe(2);
+    expect(kept.value).toEqual(Buffer.from('vvvv'));
   });
 });
 

@@ -2,9 +2,18 @@
 // each checkpoint rewrites every bucket that changed as one record keyed by bucket. Compaction keeps the latest
 // record per bucket, which holds the whole bucket, so the topic stays a complete, compact image of the store,
 // while a checkpoint costs a few large records instead of one record per changed key.
+//
+// A bucket grows with the store (about 1 MiB at 3.5 M windows in 256 buckets), and a broker refuses records over
+// the topic's max.message.bytes. So a bucket's bytes are cut into parts of at most `partBytes`: part 0 keeps the
+// bucket's own key (a small bucket is written exactly as before, and topics written before parts existed restore
+// as they are), part i > 0 is keyed by bucket and i. A checkpoint writes every part of a changed bucket and a
+// tombstone for each part it no longer needs, all in the task's transaction, so the latest record of every part
+// key comes from the same checkpoint and compaction still keeps a complete image.
 import type { ChangeCapture, ChangelogRecord } from '../state/index.ts';
 
 export const DEFAULT_BUCKETS = 256;
+/** Largest changelog record by default: half the broker's default max.message.bytes (1 MiB + 12). */
+export const DEFAULT_PART_BYTES = 512 * 1024;
 const BUCKET = 1;
 const STREAM_TIME = 2;
 
@@ -20,12 +29,17 @@ export function bucketOf(key: Uint8Array, buckets: number): number {
   return (h >>> 0) % buckets;
 }
 
-function bucketKey(bucket: number): Buffer {
-  const key = Buffer.alloc(3);
+/** Key of part `part` of a bucket: the bucket's own 3-byte key for part 0, bucket and part (5 bytes) after it. */
+export function bucketPartKey(bucket: number, part = 0): Buffer {
+  const key = Buffer.alloc(part === 0 ? 3 : 5);
   key[0] = BUCKET;
   key.writeUInt16BE(bucket, 1);
+  if (part > 0) key.writeUInt16BE(part, 3);
   return key;
 }
+
+// Parts are numbered in 16 bits: 64 Ki parts of partBytes each per bucket.
+const MAX_PARTS = 0xffff;
 
 const STREAM_TIME_KEY = Buffer.from([STREAM_TIME]);
 
@@ -138,18 +152,52 @@ export interface ChangelogMessage {
   value: Buffer | null;
 }
 
+/** Number of parts a bucket's bytes take (0 for an empty bucket). */
+function partCount(value: Buffer | null, partBytes: number): number {
+  return value === null ? 0 : Math.max(1, Math.ceil(value.length / partBytes));
+}
+
+/**
+ * The records of one bucket's bytes (null: the bucket is empty) cut into parts of at most `partBytes`, then
+ * tombstones for parts `previousParts` had that it no longer needs. Parts are views of `value`, not copies.
+ */
+export function bucketParts(bucket: number, value: Buffer | null, partBytes: number, previousParts: number): ChangelogMessage[] {
+  const out: ChangelogMessage[] = [];
+  const parts = partCount(value, partBytes);
+  if (parts > MAX_PARTS) throw new Error(`changelog bucket ${bucket}: ${value!.length} bytes need more than ${MAX_PARTS} parts of ${partBytes} bytes`);
+  for (let i = 0; i < parts; i++) out.push({ key: bucketPartKey(bucket, i), value: value!.subarray(i * partBytes, (i + 1) * partBytes) });
+  for (let i = parts; i < previousParts; i++) out.push({ key: bucketPartKey(bucket, i), value: null });
+  return out;
+}
+
+/**
+ * A bucket's bytes from the latest record of each of its part keys (index = part; null or missing: no record or a
+ * tombstone). Parts 0 … n-1 must all be there; a gap means the topic does not hold one checkpoint's image.
+ */
+export function joinBucketParts(bucket: number, parts: Array<Buffer | null | undefined>): { value: Buffer | null; parts: number } {
+  let n = parts.length;
+  while (n > 0 && parts[n - 1] == null) n--;
+  if (n === 0) return { value: null, parts: 0 };
+  for (let i = 0; i < n; i++) if (parts[i] == null) throw new Error(`changelog bucket ${bucket}: part ${i} of ${n} is missing`);
+  return { value: n === 1 ? parts[0]! : Buffer.concat(parts.slice(0, n) as Buffer[]), parts: n };
+}
+
 /** Checkpoints one store of one task into bucket records, and restores it from them. */
 export class BucketedChangelog {
-  /** Buckets that hold entries in the topic, so an emptied bucket gets a tombstone. */
-  private readonly filled = new Set<number>();
+  /** Parts each bucket has in the topic, so parts a bucket no longer needs (or an emptied bucket) get tombstones. */
+  private readonly filled = new Map<number, number>();
   /** Size of each bucket's last record: the first guess for its next buffer. */
   private readonly lastSizes = new Map<number, number>();
   private readonly store: ChangeCapture<unknown>;
   private readonly buckets: number;
+  private readonly partBytes: number;
 
-  constructor(store: ChangeCapture<unknown>, buckets = DEFAULT_BUCKETS) {
+  /** `partBytes`: the largest record to write (keep it under the changelog topic's max.message.bytes). */
+  constructor(store: ChangeCapture<unknown>, buckets = DEFAULT_BUCKETS, partBytes = DEFAULT_PART_BYTES) {
+    if (!(Number.isSafeInteger(partBytes) && partBytes >= 1)) throw new RangeError(`changelog part size must be a positive number of bytes, got ${partBytes}`);
     this.store = store;
     this.buckets = buckets;
+    this.partBytes = partBytes;
   }
 
   /** Records for everything that changed since the last checkpoint (empty if nothing did). */
@@ -168,13 +216,12 @@ export class BucketedChangelog {
     const contents = fast ? this.encodeDirtyFast(dirty) : this.encodeDirty(dirty);
     const out: ChangelogMessage[] = [];
     for (const bucket of dirty) {
-      const value = contents.get(bucket);
-      if (value) {
-        out.push({ key: bucketKey(bucket), value });
-        this.filled.add(bucket);
-      } else if (this.filled.delete(bucket)) {
-        out.push({ key: bucketKey(bucket), value: null });
-      }
+      const value = contents.get(bucket) ?? null;
+      const previous = this.filled.get(bucket) ?? 0;
+      if (value === null && previous === 0) continue;
+      for (const r of bucketParts(bucket, value, this.partBytes, previous)) out.push(r);
+      if (value === null) this.filled.delete(bucket);
+      else this.filled.set(bucket, partCount(value, this.partBytes));
     }
     if (streamTime !== undefined && Number.isFinite(streamTime)) {
       const value = Buffer.alloc(8);
@@ -231,20 +278,25 @@ export class BucketedChangelog {
 
   /**
    * Restores from the changelog records of this task's partition, read in offset order; only the latest
-   * record per bucket counts. Returns the stream time recorded with the last checkpoint, if any.
+   * record per bucket part counts. Returns the stream time recorded with the last checkpoint, if any.
    */
   restore(records: Iterable<{ key: Buffer | null; value: Buffer | null }>): { entries: number; streamTime?: number } {
-    const latest = new Map<number, Buffer | null>();
+    const latest = new Map<number, Array<Buffer | null>>();
     let streamTime: number | undefined;
     for (const r of records) {
       if (!r.key || r.key.length === 0) continue;
-      if (r.key[0] === BUCKET && r.key.length === 3) latest.set(r.key.readUInt16BE(1), r.value);
-      else if (r.key[0] === STREAM_TIME && r.value) streamTime = r.value.readDoubleBE(0);
+      if (r.key[0] === BUCKET && (r.key.length === 3 || r.key.length === 5)) {
+        const bucket = r.key.readUInt16BE(1);
+        const parts = latest.get(bucket) ?? [];
+        parts[r.key.length === 3 ? 0 : r.key.readUInt16BE(3)] = r.value;
+        latest.set(bucket, parts);
+      } else if (r.key[0] === STREAM_TIME && r.value) streamTime = r.value.readDoubleBE(0);
     }
     let entries = 0;
-    for (const [bucket, value] of latest) {
+    for (const [bucket, parts] of latest) {
+      const { value, parts: n } = joinBucketParts(bucket, parts);
       if (value === null) continue;
-      this.filled.add(bucket);
+      this.filled.set(bucket, n);
       for (const entry of decodeBucket(value)) {
         this.store.restoreRecord(entry);
         entries++;

@@ -183,6 +183,7 @@ export class Stream<V> {
       source: builder.source,
       stores: [...builder.stores],
       outputs: [...builder.outputs.values(), ...(builder.outputs.has(builder.lateTopic) ? [] : [{ topic: builder.lateTopic }])],
+      lateTopic: builder.lateTopic,
       sinks: [...builder.sinks.values()],
       pipeline: (ctx) => (input) => steps.reduce((flow, step) => flow.pipe(step(ctx)), input),
     };

@@ -7,4 +7,4 @@ export { keyValueStore, windowStore, type KeyValueStoreDefinition, type WindowSt
 export { TopologyTestDriver, type DriverRecord } from './testing.ts';
 export { changelogTopic } from './changelog.ts';
 export type { ExternalSink } from './sinks.ts';
-export { backfill, type BackfillOptions, type BackfillProgress, type BackfillResult } from './backfill.ts';
+export { backfill, backfillTopology, checkBackfillOptions, type BackfillOptions, type BackfillProgress, type BackfillResult, type BackfillShape } from './backfill.ts';

@@ -202,7 +202,10 @@ class ProcessorHost<In, Out> implements ProcessorContext<Out> {
     } catch (err) {
       this.closed = true;
       const where = this.current?.position ? ` at ${this.current.position.topic}-${this.current.position.partition}@${this.current.position.offset}` : '';
-      this.subscriber.error(new Error(`processor ${this.definition.name}${where}: ${(err as Error).message ?? String(err)}`, { cause: err }));
+      // The step and position join the message; the error keeps its type (dead letters report it).
+      const wrapped = new Error(`processor ${this.definition.name}${where}: ${(err as Error).message ?? String(err)}`, { cause: err });
+      if (err instanceof Error) wrapped.name = err.name;
+      this.subscriber.error(wrapped);
     }
   }
 }

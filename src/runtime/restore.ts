@@ -1,6 +1,7 @@
 // Reading chosen partitions of changelog topics from the beginning to the end offsets seen at the start.
 // kafkajs has no manual assignment, so a throwaway consumer group with an assigner that hands its only member
-// exactly those partitions stands in for it.
+// exactly those partitions stands in for it. Only the latest record per key is kept while reading (what compaction
+// would leave), so a restore holds one image of the store however many checkpoints the log still holds.
 import { randomBytes } from 'node:crypto';
 import { AssignerProtocol } from '../kafka/kafkajs.ts';
 import type { Kafka, PartitionAssigner } from 'kafkajs';
@@ -27,11 +28,45 @@ function fixedAssigner(assignment: Record<string, number[]>): PartitionAssigner 
 }
 
 /**
- * All committed records of `partitions` of each topic, in offset order, up to the end offsets at the time of the call.
- * Returns records per "topic:partition".
+ * Keeps the latest record per key, in the order of their offsets (a record replaces its key's earlier one and moves
+ * to the end). Records without a key are dropped: compaction would not keep them either.
+ */
+export class LatestByKey {
+  private readonly records = new Map<string, RestoredRecord>();
+
+  add(key: Buffer | null, value: Buffer | null): void {
+    if (key === null) return;
+    // latin1 maps each byte to one char: a cheap, exact string key. Copies, so the fetched response can be freed.
+    const id = key.toString('latin1');
+    this.records.delete(id);
+    this.records.set(id, { key: own(key), value: value === null ? null : own(value) });
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** The kept records, oldest offset first. */
+  values(): RestoredRecord[] {
+    return [...this.records.values()];
+  }
+}
+
+/** A buffer of its own: kafkajs hands out views of the whole fetch response, which a kept view would pin in memory. */
+function own(buf: Buffer): Buffer {
+  if (buf.byteLength === buf.buffer.byteLength) return buf;
+  // Not Buffer.from: small copies would share a pool slab with unrelated buffers.
+  const copy = Buffer.allocUnsafeSlow(buf.length);
+  buf.copy(copy);
+  return copy;
+}
+
+/**
+ * The latest committed record per key of `partitions` of each topic, in offset order, read up to the end offsets at
+ * the time of the call. Returns records per "topic:partition".
  */
 export async function readPartitions(kafka: Kafka, topics: string[], partitions: number[], onProgress?: (read: number, total: number) => void): Promise<Map<string, RestoredRecord[]>> {
-  const out = new Map<string, RestoredRecord[]>();
+  const out = new Map<string, LatestByKey>();
   const admin = kafka.admin();
   await admin.connect();
   const pending = new Map<string, bigint>();
@@ -39,7 +74,7 @@ export async function readPartitions(kafka: Kafka, topics: string[], partitions:
     for (const topic of topics) {
       const offsets = await admin.fetchTopicOffsets(topic);
       for (const p of partitions) {
-        out.set(`${topic}:${p}`, []);
+        out.set(`${topic}:${p}`, new LatestByKey());
         const o = offsets.find((x) => x.partition === p);
         if (o && BigInt(o.high) > BigInt(o.low)) pending.set(`${topic}:${p}`, BigInt(o.high));
       }
@@ -47,7 +82,8 @@ export async function readPartitions(kafka: Kafka, topics: string[], partitions:
   } finally {
     await admin.disconnect();
   }
-  if (pending.size === 0) return out;
+  const result = () => new Map([...out].map(([key, latest]) => [key, latest.values()]));
+  if (pending.size === 0) return result();
 
   const assignment: Record<string, number[]> = {};
   for (const key of pending.keys()) {
@@ -81,9 +117,9 @@ export async function readPartitions(kafka: Kafka, topics: string[], partitions:
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        const list = out.get(`${batch.topic}:${batch.partition}`);
-        if (!list) return;
-        for (const m of batch.messages) list.push({ key: m.key, value: m.value });
+        const latest = out.get(`${batch.topic}:${batch.partition}`);
+        if (!latest) return;
+        for (const m of batch.messages) latest.add(m.key, m.value);
         read += batch.messages.length;
       },
     });
@@ -96,5 +132,5 @@ export async function readPartitions(kafka: Kafka, topics: string[], partitions:
     await cleanup.deleteGroups([groupId]).catch(() => {});
     await cleanup.disconnect().catch(() => {});
   }
-  return out;
+  return result();
 }

@@ -1,12 +1,13 @@
 // A task: one input partition with its own stores, pipeline, stream time and transactional producer.
 import type { KafkaMessage, PartitionOffset, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
-import { deadLetterRecord, DLQ_TOPIC } from '../dlq/index.ts';
+import { deadLetterRecord, DLQ_TOPIC, type DeadLetterSource } from '../dlq/index.ts';
 import type { TaskEvent } from '../operators/index.ts';
 import type { ChangeCapture } from '../state/index.ts';
 import { BucketedChangelog, changelogTopic, type ChangelogMessage } from './changelog.ts';
 import { KeyChangelog } from './keyChangelog.ts';
 import { toJson } from './outputs.ts';
+import { RecordError, type PoisonedRecord } from './poison.ts';
 import type { ExternalSink } from './sinks.ts';
 import type { EmitOutput, Flow, SinkOutput, SourceItem, SourceMessage, TaskContext, Topology } from './topology.ts';
 
@@ -55,7 +56,7 @@ interface StoreChangelog {
   restore(records: Iterable<{ key: Buffer | null; value: Buffer | null }>): { entries: number; streamTime?: number };
 }
 
-/** Options of a task. */
+/** How a worker sets up a task. */
 export interface TaskOptions {
   /** Wall-clock idle flush of window steps, ms (off by default; never in backfills). */
   idleFlushMs?: number;
@@ -69,6 +70,14 @@ export interface TaskOptions {
   now?: () => number;
   /** The clock of wall-clock punctuations and idle flush (default RxJS' asyncScheduler); tests pass virtual time. */
   scheduler?: SchedulerLike;
+  /** Where the task's dead letters go (default `otlp.dlq`). */
+  deadLetterTopic?: string;
+  /** That topic's max.message.bytes: larger dead letters are cut to fit. */
+  deadLetterMaxBytes?: number;
+  /** Largest changelog record (keep it under the changelog topics' max.message.bytes). */
+  changelogRecordBytes?: number;
+  /** Input records given up after failing, by offset: dead-lettered instead of processed. */
+  poisoned?: ReadonlyMap<string, PoisonedRecord>;
 }
 
 export const DEFAULT_MAX_EVENT_TIME_LEAD_MS = 3_600_000;
@@ -89,6 +98,7 @@ export interface TaskStats {
   lag: number;
   commits: number;
 }
+
 
 export class Task {
   readonly topology: Topology;
@@ -129,6 +139,8 @@ export class Task {
   private readonly now: () => number;
   private readonly lateTopic: string;
 
+  private readonly deadLetters: { topic: string; maxBytes?: number; poisoned?: ReadonlyMap<string, PoisonedRecord> };
+
   constructor(topology: Topology, partition: number, options: TaskOptions = {}) {
     this.topology = topology;
     this.topic = topology.source.topic;
@@ -136,11 +148,12 @@ export class Task {
     this.maxLead = options.maxEventTimeLeadMs ?? DEFAULT_MAX_EVENT_TIME_LEAD_MS;
     this.maxLag = options.maxEventTimeLagMs ?? Infinity;
     this.now = options.now ?? Date.now;
-    this.lateTopic = lateTopicOf(topology.application);
+    this.lateTopic = topology.lateTopic;
+    this.deadLetters = { topic: options.deadLetterTopic ?? DLQ_TOPIC, maxBytes: options.deadLetterMaxBytes, poisoned: options.poisoned };
     for (const spec of topology.stores) {
       const store = spec.create();
       this.stores.set(spec.name, store);
-      this.changelogs.set(spec.name, spec.changelog === 'keys' ? new KeyChangelog(store) : new BucketedChangelog(store, spec.buckets));
+      this.changelogs.set(spec.name, spec.changelog === 'keys' ? new KeyChangelog(store) : new BucketedChangelog(store, spec.buckets, options.changelogRecordBytes));
     }
     this.ctx = {
       application: topology.application,
@@ -212,12 +225,14 @@ export class Task {
   }
 
   /**
-   * Decodes and processes records in offset order (undecodable ones become dead letters), skipping those below
-   * `position`; then moves `position` to `next` (the offset after the batch, which may end in records kafkajs
-   * filtered out: transaction markers, aborted records).
+   * Decodes and processes records in offset order (undecodable ones, and those given up after failing, become dead
+   * letters), skipping those below `position`; then moves `position` to `next` (the offset after the batch, which may
+   * end in records kafkajs filtered out: transaction markers, aborted records). A pipeline error throws a RecordError
+   * naming the record being processed.
    */
   process(messages: KafkaMessage[], next?: bigint): void {
     if (this.pipelineError) throw this.pipelineError;
+    const poisoned = this.deadLetters.poisoned;
     // Offsets ascend within a batch: compare them with the position only until one reaches it.
     let below = messages.length > 0 && BigInt(messages[0].offset) < this.position;
     for (const message of messages) {
@@ -235,16 +250,18 @@ export class Task {
         timestamp: Number(message.timestamp),
         headers: headersOf(message),
       };
+      const given = poisoned?.get(message.offset);
+      if (given !== undefined) {
+        this.deadLetter({ ...source, headers: message.headers, timestamp: message.timestamp }, given.error, given.attempts);
+        continue;
+      }
       let items: SourceItem<unknown>[];
       try {
         // Every item first, so a record that fails halfway feeds nothing into the pipeline.
         const decoded = this.topology.source.decode(source);
         items = Array.isArray(decoded) ? (decoded as SourceItem<unknown>[]) : [...decoded];
       } catch (err) {
-        const dead = deadLetterRecord({ ...source, headers: message.headers, timestamp: message.timestamp }, err);
-        this.emits.push({ kind: 'emit', topic: DLQ_TOPIC, key: dead.key ?? null, value: dead.value ?? null, headers: dead.headers as Record<string, string> });
-        this.emitBytes += sizeOf(dead.key as Buffer | string | null) + sizeOf(dead.value as Buffer | string | null) + 64;
-        this.stats.deadLetters++;
+        this.deadLetter({ ...source, headers: message.headers, timestamp: message.timestamp }, err);
         continue;
       }
       const position = { topic: this.topic, partition: this.partition, offset: message.offset };
@@ -269,9 +286,17 @@ export class Task {
         input.next({ kind: 'record', key: item.key, timestamp: time, value: item.value, position, headers: source.headers });
       }
       this.stats.itemsIn += items.length;
-      if (this.pipelineError) throw this.pipelineError;
+      if (this.pipelineError) throw (this.pipelineError = new RecordError(this.topic, this.partition, message.offset, this.pipelineError));
     }
     if (next !== undefined && next > this.position) this.position = next;
+  }
+
+  /** Queues the dead letter of an input record for the next checkpoint. */
+  private deadLetter(source: DeadLetterSource, error: unknown, attempts?: number): void {
+    const dead = deadLetterRecord(source, error, Date.now(), { maxBytes: this.deadLetters.maxBytes, attempts });
+    this.emits.push({ kind: 'emit', topic: this.deadLetters.topic, key: dead.key ?? null, value: dead.value ?? null, headers: dead.headers as Record<string, string> });
+    this.emitBytes += sizeOf(dead.key as Buffer | string | null) + sizeOf(dead.value as Buffer | string | null) + 64;
+    this.stats.deadLetters++;
   }
 
   /** Feeds a control event (flush, tick) into the pipeline; a tick moves stream time (never back). */

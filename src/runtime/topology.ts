@@ -117,6 +117,8 @@ export interface Topology {
   source: SourceSpec<unknown>;
   stores: StoreSpec[];
   outputs: OutputTopicSpec[];
+  /** Where items beyond the event-time bounds go (one of `outputs`; `<application>.late` from the DSL). */
+  lateTopic: string;
   sinks: SinkSpec[];
   pipeline(ctx: TaskContext): OperatorFunction<Flow<unknown>, Flow<unknown>>;
 }

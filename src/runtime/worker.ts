@@ -8,6 +8,7 @@
 // are fetched again; each task keeps its own position and skips records it has already processed.
 import type { Server } from 'node:http';
 import type { Consumer, Kafka, EachBatchPayload } from 'kafkajs';
+import { Counter } from 'prom-client';
 import type { Config } from '../config/index.ts';
 import { DLQ_TOPIC } from '../dlq/index.ts';
 import { createKafka, ensureTopics, partitionCount, type TopicSpec } from '../kafka/index.ts';
@@ -16,6 +17,8 @@ import { flushWindows } from '../operators/index.ts';
 import { SinkRunner, sinkDeadLetterRecord, type SinkRunnerOptions } from '../sinks/util/index.ts';
 import { changelogTopic } from './changelog.ts';
 import { runtimeMetrics, serveMetrics, type RuntimeMetrics } from './metrics.ts';
+import { PoisonRecords, RecordError } from './poison.ts';
+import { maxMessageBytes, recordLimits, type RecordLimits } from './recordLimits.ts';
 import { readPartitions } from './restore.ts';
 import { commitDue, placeBatch, positionAfterFiltered, streamTimeOf, Task, type CommitPolicy, type OutgoingRecord, type TaskCheckpoint } from './task.ts';
 import type { Topology } from './topology.ts';
@@ -50,6 +53,10 @@ export interface WorkerOptions {
   maxUncommittedBytes?: number;
   /** Batching, concurrency, timeouts, retry and breaker settings of the sinks (defaults: docs/sinks.md). */
   sinks?: SinkRunnerOptions;
+  /** A record that makes the pipeline throw this many times in a row goes to the dead-letter topic (default 3). */
+  maxRecordAttempts?: number;
+  /** Where dead letters go (default `otlp.dlq`; a backfill's own topic). */
+  deadLetterTopic?: string;
   logger?: Logger;
 }
 
@@ -69,6 +76,11 @@ export class Worker {
   private readonly inFlight = new Set<Promise<void>>();
   /** When tasks commit: from the options, else the config's `runtime` section, else the defaults. */
   readonly policy: CommitPolicy;
+  /** Records that made the pipeline throw, counted per partition; those given up are dead-lettered. */
+  private readonly poison: PoisonRecords;
+  private readonly poisonCounter: Counter;
+  private readonly deadLetterTopic: string;
+  private limits?: RecordLimits;
   private kafka!: Kafka;
   private consumer?: Consumer;
   private server?: Server;
@@ -98,6 +110,9 @@ export class Worker {
       maxRecords: options.maxUncommittedRecords ?? settings.maxUncommittedRecords ?? 20_000,
       maxBytes: options.maxUncommittedBytes ?? settings.maxUncommittedBytes ?? 8 << 20,
     };
+    this.poison = new PoisonRecords(options.maxRecordAttempts ?? settings.maxRecordAttempts);
+    this.poisonCounter = new Counter({ name: 'otlp_streams_poison_records_total', help: 'Input records given up after making the pipeline throw maxRecordAttempts times, sent to the dead-letter topic', registers: [this.metrics.registry] });
+    this.deadLetterTopic = options.deadLetterTopic ?? DLQ_TOPIC;
   }
 
   /** The port /metrics listens on, once started. */
@@ -118,7 +133,13 @@ export class Worker {
       ...topology.outputs.map((o) => ({ topic: o.topic, numPartitions: o.numPartitions ?? this.partitions, config: o.compacted ? { 'cleanup.policy': 'compact' } : undefined })),
     ];
     await ensureTopics(this.kafka, topics, { allowMorePartitions: true });
-    await ensureTopics(this.kafka, [{ topic: DLQ_TOPIC, numPartitions: 1 }], { allowMorePartitions: true });
+    await ensureTopics(this.kafka, [{ topic: this.deadLetterTopic, numPartitions: 1 }], { allowMorePartitions: true });
+    const changelogs = topology.stores.map((s) => changelogTopic(topology.application, s.name));
+    const maxBytes = await maxMessageBytes(this.kafka, [this.deadLetterTopic, ...changelogs]).catch((err: Error) => {
+      this.log.warn({ err: err.message }, "could not read the topics' max.message.bytes; assuming the broker's defaults");
+      return new Map<string, number>();
+    });
+    this.limits = recordLimits(maxBytes, this.deadLetterTopic, changelogs);
     for (const spec of topology.sinks) {
       this.sinks.add(await spec.create({ application: topology.application, targets: options.sinkTargets ?? {}, config: options.config }));
     }
@@ -210,6 +231,10 @@ export class Worker {
           wallClockPunctuations: !backfill && this.options.idleFlushMs !== undefined,
           maxEventTimeLeadMs: settings.maxEventTimeLeadMs,
           maxEventTimeLagMs: settings.maxEventTimeLagMs,
+          deadLetterTopic: this.deadLetterTopic,
+          deadLetterMaxBytes: this.limits?.deadLetterMaxBytes,
+          changelogRecordBytes: this.limits?.changelogRecordBytes,
+          poisoned: this.poison.of(p),
         }),
     );
     for (const t of tasks) this.tasks.set(t.partition, t);
@@ -396,9 +421,9 @@ export class Worker {
     if (dead.length === 0) return;
     const source = { topic, partition, offset: checkpoint.nextOffset.toString() };
     const records = dead.map((d) => sinkDeadLetterRecord(d, source) as OutgoingRecord);
-    const queued = checkpoint.messages.get(DLQ_TOPIC);
+    const queued = checkpoint.messages.get(this.deadLetterTopic);
     if (queued) queued.push(...records);
-    else checkpoint.messages.set(DLQ_TOPIC, records);
+    else checkpoint.messages.set(this.deadLetterTopic, records);
     task.stats.deadLetters += records.length;
     task.stats.recordsOut += records.length;
   }
@@ -449,6 +474,14 @@ export class Worker {
     const current = this.tasks.get(task.partition) === task;
     this.log.warn({ partition: task.partition, err: err.message, committed: task.nextOffset.toString(), position: task.position.toString() }, `${what}; task discarded, will be restored`);
     this.discard(task);
+    // A record that keeps making the pipeline throw is given up: the next task dead-letters it instead.
+    if (current && err instanceof RecordError) {
+      const given = this.poison.failed(task.partition, err.offset, err.cause, task.nextOffset);
+      if (given) {
+        this.poisonCounter.inc();
+        this.log.error({ partition: task.partition, offset: err.offset, attempts: given.attempts, err: (err.cause as Error)?.message ?? String(err.cause), deadLetterTopic: this.deadLetterTopic }, 'record failed every attempt; it goes to the dead-letter topic and the partition moves on');
+      }
+    }
     if (current && this.running && !this.stopping) this.seek(task.partition, task.nextOffset);
   }
 
