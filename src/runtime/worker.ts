@@ -1,6 +1,9 @@
 // A worker: one consumer-group member running a topology. Each assigned partition is a task with its own
 // stores, restored from their changelogs before the task sees a record. Per commit interval, a task's output
 // records, changelog writes and input offset commit in one Kafka transaction, after the task's sink writes.
+// The worker wires the consumer to its parts, each owning its own state: the task manager (tasks and their
+// restore), the committer (when and how tasks commit), the sink runner (sink writes, retries, pausing) and the
+// backfill bounds (end offsets); it keeps batch placement and failure handling.
 //
 // kafkajs marks a batch consumed as soon as eachBatch returns, so it fetches past the committed offset while a
 // task holds uncommitted work. Whenever a task is discarded (a failed commit, a pipeline error) the next one is
@@ -14,13 +17,16 @@ import { DLQ_TOPIC } from '../dlq/index.ts';
 import { createKafka, ensureTopics, partitionCount, type TopicSpec } from '../kafka/index.ts';
 import { componentLogger, type Logger } from '../log.ts';
 import { flushWindows } from '../operators/index.ts';
-import { SinkRunner, sinkDeadLetterRecord, type SinkRunnerOptions } from '../sinks/util/index.ts';
+import { SinkRunner, type SinkRunnerOptions } from '../sinks/util/index.ts';
+import { BackfillBounds } from './backfillBounds.ts';
 import { changelogTopic } from './changelog.ts';
+import { systemClock, type WorkerClock } from './clock.ts';
+import { Committer } from './committer.ts';
 import { runtimeMetrics, serveMetrics, type RuntimeMetrics } from './metrics.ts';
 import { PoisonRecords, RecordError } from './poison.ts';
 import { maxMessageBytes, recordLimits, type RecordLimits } from './recordLimits.ts';
-import { readPartitions } from './restore.ts';
-import { commitDue, placeBatch, positionAfterFiltered, streamTimeOf, Task, type CommitPolicy, type OutgoingRecord, type TaskCheckpoint } from './task.ts';
+import { placeBatch, positionAfterFiltered, type CommitPolicy, type Task } from './task.ts';
+import { TaskManager } from './taskManager.ts';
 import type { Topology } from './topology.ts';
 
 export interface WorkerOptions {
@@ -57,6 +63,8 @@ export interface WorkerOptions {
   maxRecordAttempts?: number;
   /** Where dead letters go (default `otlp.dlq`; a backfill's own topic). */
   deadLetterTopic?: string;
+  /** The wall clock of commit timers (default: the system's). */
+  clock?: WorkerClock;
   logger?: Logger;
 }
 
@@ -69,13 +77,13 @@ export class Worker {
   readonly groupId: string;
   readonly metrics: RuntimeMetrics;
   readonly log: Logger;
-  readonly tasks = new Map<number, Task>();
-  private readonly ready = new Map<number, Promise<void>>();
+  /** The worker's tasks, by partition. */
+  readonly tasks: TaskManager;
   private readonly sinks: SinkRunner;
-  private readonly finished = new Set<number>();
+  private readonly committer: Committer;
+  private readonly bounds: BackfillBounds;
+  private readonly clock: WorkerClock;
   private readonly inFlight = new Set<Promise<void>>();
-  /** When tasks commit: from the options, else the config's `runtime` section, else the defaults. */
-  readonly policy: CommitPolicy;
   /** Records that made the pipeline throw, counted per partition; those given up are dead-lettered. */
   private readonly poison: PoisonRecords;
   private readonly poisonCounter: Counter;
@@ -84,28 +92,25 @@ export class Worker {
   private kafka!: Kafka;
   private consumer?: Consumer;
   private server?: Server;
-  private timer?: NodeJS.Timeout;
   private partitions = 0;
   private running = false;
   private stopping = false;
   private crashed?: Error;
-  private resolveFinished?: () => void;
-  /** Resolves when a backfill has reached its end offsets on every partition. */
-  readonly done: Promise<void>;
 
   constructor(options: WorkerOptions) {
     this.options = options;
     this.topology = options.topology;
     this.groupId = options.groupId ?? options.topology.application;
+    this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? componentLogger('worker', { application: this.topology.application, group: this.groupId });
     this.metrics = runtimeMetrics(this.topology.application, () => this.tasks.values(), () => this.sinks.status());
     this.sinks = new SinkRunner({ log: this.log, observer: this.metrics.sinks, ...options.sinks });
-    this.done = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.bounds = new BackfillBounds(options.endOffsets);
     // Options first, then the config's runtime section, then the defaults.
     const settings = options.config.runtime ?? {};
     const intervalMs = options.commitIntervalMs ?? settings.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     if (!(intervalMs >= 0) || !Number.isFinite(intervalMs)) throw new Error(`commitIntervalMs: expected a number of ms ≥ 0, got ${intervalMs}`);
-    this.policy = {
+    const policy: CommitPolicy = {
       intervalMs,
       maxRecords: options.maxUncommittedRecords ?? settings.maxUncommittedRecords ?? 20_000,
       maxBytes: options.maxUncommittedBytes ?? settings.maxUncommittedBytes ?? 8 << 20,
@@ -113,6 +118,50 @@ export class Worker {
     this.poison = new PoisonRecords(options.maxRecordAttempts ?? settings.maxRecordAttempts);
     this.poisonCounter = new Counter({ name: 'otlp_streams_poison_records_total', help: 'Input records given up after making the pipeline throw maxRecordAttempts times, sent to the dead-letter topic', registers: [this.metrics.registry] });
     this.deadLetterTopic = options.deadLetterTopic ?? DLQ_TOPIC;
+    this.tasks = new TaskManager({
+      topology: this.topology,
+      groupId: this.groupId,
+      transactionalIdPrefix: options.transactionalIdPrefix ?? this.groupId,
+      taskOptions: (p) => ({
+        // Wall-clock behaviour is opt-in and never part of a backfill, whose results must equal a replay's.
+        idleFlushMs: this.bounds.bounded ? undefined : options.idleFlushMs,
+        wallClockPunctuations: !this.bounds.bounded && options.idleFlushMs !== undefined,
+        maxEventTimeLeadMs: settings.maxEventTimeLeadMs,
+        maxEventTimeLagMs: settings.maxEventTimeLagMs,
+        deadLetterTopic: this.deadLetterTopic,
+        deadLetterMaxBytes: this.limits?.deadLetterMaxBytes,
+        changelogRecordBytes: this.limits?.changelogRecordBytes,
+        poisoned: this.poison.of(p),
+      }),
+      bounds: this.bounds,
+      metrics: this.metrics,
+      log: this.log,
+    });
+    this.committer = new Committer({
+      policy,
+      groupId: this.groupId,
+      tasks: this.tasks,
+      sinks: this.sinks,
+      bounds: this.bounds,
+      deadLetterTopic: this.deadLetterTopic,
+      clock: this.clock,
+      metrics: this.metrics,
+      log: this.log,
+      pause: (partition) => this.consumer?.pause([{ topic: this.topology.source.topic, partitions: [partition] }]),
+      resume: (partition) => this.consumer?.resume([{ topic: this.topology.source.topic, partitions: [partition] }]),
+      stopping: () => this.stopping,
+      failed: (task, err, what) => this.fail(task, err, what),
+    });
+  }
+
+  /** When tasks commit: from the options, else the config's `runtime` section, else the defaults. */
+  get policy(): CommitPolicy {
+    return this.committer.policy;
+  }
+
+  /** Resolves when a backfill has reached its end offsets on every partition. */
+  get done(): Promise<void> {
+    return this.bounds.done;
   }
 
   /** The port /metrics listens on, once started. */
@@ -125,6 +174,7 @@ export class Worker {
   async start(): Promise<void> {
     const { topology, options } = this;
     this.kafka = createKafka(options.config);
+    this.tasks.connect(this.kafka);
     this.partitions = await partitionCount(this.kafka, topology.source.topic).catch((err: Error) => {
       throw new Error(`input topic ${topology.source.topic}: ${err.message}`);
     });
@@ -166,7 +216,7 @@ export class Worker {
       this.metrics.rebalances.inc();
       const assigned = payload.memberAssignment[topology.source.topic] ?? [];
       this.log.info({ partitions: assigned, generation: payload.groupId }, 'partitions assigned');
-      void this.assign(assigned);
+      this.tasks.assign(assigned);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.crashed = payload.error;
@@ -174,7 +224,7 @@ export class Worker {
     });
     // A rebalance is starting: commit pending work while the partitions are still ours (best effort; a task whose
     // partition moves anyway is fenced by its new owner, which starts from the committed offset).
-    consumer.on(consumer.events.REBALANCING, () => void this.commitAll('rebalance'));
+    consumer.on(consumer.events.REBALANCING, () => void this.committer.commitAll('rebalance'));
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const task = this.tasks.get(payload.partition);
       if (!task) return;
@@ -183,8 +233,7 @@ export class Worker {
       // aborted records), but moves past it: so does the task, if the batch starts at or before its position.
       if (payload.batchSize === 0 && task.active) task.position = positionAfterFiltered(task.position, payload.firstOffset, payload.lastOffset);
       // A backfill partition whose remaining records were only transaction markers ends here.
-      const end = options.endOffsets?.get(payload.partition);
-      if (end !== undefined && task.active && task.position >= end && !this.finished.has(payload.partition)) void this.finishPartition(payload.partition);
+      if (task.active && this.bounds.due(payload.partition, task.position)) void this.finishPartition(payload.partition);
     });
     await consumer.connect();
     await consumer.subscribe({ topic: topology.source.topic, fromBeginning: true });
@@ -194,127 +243,8 @@ export class Worker {
       partitionsConsumedConcurrently: Math.max(1, this.partitions),
       eachBatch: (payload) => this.track(this.onBatch(payload)),
     });
-    // Tasks that receive no new batches still commit their pending work (idle partitions, idle-flush outputs).
-    if (this.policy.intervalMs > 0) this.timer = setInterval(() => this.commitDueTasks(), Math.max(10, Math.floor(this.policy.intervalMs / 2)));
+    this.committer.start();
     this.log.info({ topic: topology.source.topic, partitions: this.partitions, commitIntervalMs: this.policy.intervalMs }, 'worker started');
-  }
-
-  /**
-   * Brings the task set in line with an assignment: revoked tasks close, new ones restore. A revoked task's
-   * uncommitted work is dropped, not committed: by now the partition may be restoring at its new owner, whose
-   * producer fences this one; the new owner starts from the committed offset and redoes that work.
-   */
-  private async assign(partitions: number[]): Promise<void> {
-    const wanted = new Set(partitions);
-    for (const [p, task] of this.tasks) {
-      if (!wanted.has(p)) {
-        this.tasks.delete(p);
-        this.ready.delete(p);
-        task.closed = true;
-        void task.exclusive(() => task.close());
-        this.log.info({ partition: p, uncommitted: task.hasPendingWork() }, 'task revoked');
-      }
-    }
-    const fresh = partitions.filter((p) => !this.tasks.has(p));
-    if (fresh.length > 0) this.initTasks(fresh);
-  }
-
-  /** Creates tasks and starts their initialisation (fence, offsets, restore) as one promise per task. */
-  private initTasks(partitions: number[]): void {
-    const settings = this.options.config.runtime ?? {};
-    const backfill = this.options.endOffsets !== undefined;
-    const tasks = partitions.map(
-      (p) =>
-        new Task(this.topology, p, {
-          // Wall-clock behaviour is opt-in and never part of a backfill, whose results must equal a replay's.
-          idleFlushMs: backfill ? undefined : this.options.idleFlushMs,
-          wallClockPunctuations: !backfill && this.options.idleFlushMs !== undefined,
-          maxEventTimeLeadMs: settings.maxEventTimeLeadMs,
-          maxEventTimeLagMs: settings.maxEventTimeLagMs,
-          deadLetterTopic: this.deadLetterTopic,
-          deadLetterMaxBytes: this.limits?.deadLetterMaxBytes,
-          changelogRecordBytes: this.limits?.changelogRecordBytes,
-          poisoned: this.poison.of(p),
-        }),
-    );
-    for (const t of tasks) this.tasks.set(t.partition, t);
-    const init = this.initialise(tasks);
-    for (const t of tasks) this.ready.set(t.partition, init);
-    init.catch((err: Error) => {
-      this.log.error({ err: err.message, partitions }, 'task initialisation failed');
-      for (const t of tasks) this.discard(t);
-    });
-  }
-
-  private async initialise(tasks: Task[]): Promise<void> {
-    const started = performance.now();
-    const prefix = this.options.transactionalIdPrefix ?? this.groupId;
-    // A new producer with the task's transactional id fences the previous owner and settles its open transaction,
-    // so the committed offsets and changelogs read next are final. kafkajs 2.2.4's connect() does not do that: it
-    // takes a plain idempotent producer id, and only the first transaction() sends InitProducerId with the
-    // transactional id. So begin (and end, sending nothing) one transaction now.
-    await Promise.all(
-      tasks.map(async (task) => {
-        const producer = this.kafka.producer({ transactionalId: `${prefix}-${task.topic}-${task.partition}`, idempotent: true, maxInFlightRequests: 1 });
-        await producer.connect();
-        const fence = await producer.transaction();
-        await fence.abort();
-        task.producer = producer;
-      }),
-    );
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topology.source.topic] });
-      for (const task of tasks) {
-        const found = committed.partitions.find((p) => p.partition === task.partition);
-        const offset = found?.offset ?? '-1';
-        task.nextOffset = BigInt(offset) >= 0n ? BigInt(offset) : 0n;
-        // The stream time committed with the offset (kafkajs' type declarations leave `metadata` out).
-        task.restoreStreamTime(streamTimeOf((found as { metadata?: string | null } | undefined)?.metadata));
-      }
-    } finally {
-      await admin.disconnect();
-    }
-    const topics = this.topology.stores.map((s) => changelogTopic(this.topology.application, s.name));
-    let entries = 0;
-    if (topics.length > 0) {
-      const records = await readPartitions(this.kafka, topics, tasks.map((t) => t.partition), (read, total) =>
-        this.log.info({ partitions: tasks.map((t) => t.partition), read, total }, 'restoring state from changelog'),
-      );
-      for (const task of tasks) {
-        for (const store of this.topology.stores) {
-          const result = task.restore(store.name, records.get(`${changelogTopic(this.topology.application, store.name)}:${task.partition}`) ?? []);
-          entries += result.entries;
-        }
-      }
-    }
-    for (const task of tasks) task.start();
-    // A backfill partition with nothing in its range is done as soon as its start is known.
-    for (const task of tasks) {
-      const end = this.options.endOffsets?.get(task.partition);
-      if (end !== undefined && task.nextOffset >= end) this.markFinished(task.partition);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    this.metrics.restoreSeconds.observe(seconds);
-    this.metrics.restoredEntries.inc(entries);
-    this.log.info(
-      { partitions: tasks.map((t) => t.partition), restoredEntries: entries, seconds: Math.round(seconds * 1000) / 1000, from: topics, nextOffsets: tasks.map((t) => t.nextOffset.toString()) },
-      entries > 0 ? 'state restored from changelog' : 'tasks initialised (no state to restore)',
-    );
-  }
-
-  private discard(task: Task): void {
-    if (this.tasks.get(task.partition) === task) {
-      this.tasks.delete(task.partition);
-      this.ready.delete(task.partition);
-    }
-    void task.close();
-  }
-
-  private taskFor(partition: number): { task: Task; ready: Promise<void> } {
-    if (!this.tasks.has(partition)) this.initTasks([partition]);
-    return { task: this.tasks.get(partition)!, ready: this.ready.get(partition)! };
   }
 
   private track(work: Promise<void>): Promise<void> {
@@ -327,7 +257,7 @@ export class Worker {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat } = payload;
     if (this.stopping) return;
-    const { task, ready } = this.taskFor(batch.partition);
+    const { task, ready } = this.tasks.taskFor(batch.partition);
     // kafkajs heartbeats only between batches: keep the membership alive while a long restore runs, or while
     // this batch waits for a commit of the same task (from the interval timer) that retries a failing sink.
     const beat = setInterval(() => void heartbeat().catch(() => {}), 2_000);
@@ -346,7 +276,7 @@ export class Worker {
   /** Processes one batch on its task (holding the task's lock) and commits if the commit policy says so. */
   private async processBatch(task: Task, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
-    if (!isRunning() || isStale() || this.stopping || task.closed || this.tasks.get(partition) !== task || this.finished.has(partition)) return;
+    if (!isRunning() || isStale() || this.stopping || task.closed || !this.tasks.isCurrent(task) || this.bounds.isFinished(partition)) return;
     // kafkajs' Batch carries the offset it fetched from; the type declarations leave it out.
     const fetched = BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset);
     const placement = placeBatch(task.position, fetched, task.gap);
@@ -361,20 +291,13 @@ export class Worker {
       task.position = fetched;
     }
     task.gap = { at: -1n, count: 0 };
-    const end = this.options.endOffsets?.get(partition);
-    const messages = end === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) < end);
-    let next = BigInt(batch.lastOffset()) + 1n;
-    const reachedEnd = end !== undefined && next >= end;
-    if (reachedEnd) next = end;
+    const { messages, next, reachedEnd } = this.bounds.clip(partition, batch.messages, batch.lastOffset());
     if (next <= task.position && !reachedEnd) return; // delivered again (after a rebalance or a seek): already processed
     try {
       task.process(messages, next);
       if (reachedEnd) task.control(flushWindows);
-      const now = Date.now();
-      task.lastBatchAt = now;
-      if (task.pendingSince === undefined && task.hasPendingWork()) task.pendingSince = now;
-      if (reachedEnd || commitDue(this.policy, task.pendingSince, task.pending(), now)) await this.commit(task, heartbeat);
-      if (reachedEnd) this.markFinished(partition);
+      await this.committer.afterBatch(task, reachedEnd, heartbeat);
+      if (reachedEnd) this.bounds.markFinished(partition);
     } catch (err) {
       // The task's memory may hold uncommitted changes: drop it, and fetch again from the committed offset, where
       // the next task for this partition is restored. Throwing makes kafkajs back off before fetching again.
@@ -383,97 +306,14 @@ export class Worker {
     }
   }
 
-  /** Commits a task's pending work: sink rows, then one transaction with outputs, changelog records and the offset. */
-  private async commit(task: Task, heartbeat?: () => Promise<void>): Promise<void> {
-    const started = performance.now();
-    const checkpoint = task.takeCheckpoint();
-    // Sink writes are retried in place (the partition paused) for as long as they fail retryably; a failed
-    // transaction is not: the task is discarded and restored from the committed offset (a fenced producer, a broker error).
-    if (checkpoint.rows.size > 0) await this.writeSinks(task, checkpoint, heartbeat);
-    await task.commitTransaction(checkpoint, this.groupId);
-    // Idle-flush timers may have added work while the commit was under way.
-    task.pendingSince = task.hasPendingWork() ? Date.now() : undefined;
-    this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
-  }
-
-  /**
-   * Writes a checkpoint's sink rows through the SinkRunner. While a sink fails, the partition is paused, so work does
-   * not pile up in memory. Rows a sink rejects for good join the checkpoint as dead letters: they commit with the offset.
-   */
-  private async writeSinks(task: Task, checkpoint: TaskCheckpoint, heartbeat?: () => Promise<void>): Promise<void> {
-    const { topic, partition } = task;
-    const dead = await this.sinks.write(checkpoint.rows, {
-      context: { partition },
-      pause: () => {
-        this.consumer?.pause([{ topic, partitions: [partition] }]);
-        this.metrics.pausedPartitions.inc();
-        this.log.warn({ partition }, 'sink failing; partition paused until it answers');
-      },
-      resume: () => {
-        // While stopping, every partition stays paused (stop() paused them all).
-        if (!this.stopping) this.consumer?.resume([{ topic, partitions: [partition] }]);
-        this.metrics.pausedPartitions.dec();
-        this.log.info({ partition }, 'sink writes done; partition resumed');
-      },
-      heartbeat,
-      cancelled: () => task.closed || this.stopping,
-    });
-    if (dead.length === 0) return;
-    const source = { topic, partition, offset: checkpoint.nextOffset.toString() };
-    const records = dead.map((d) => sinkDeadLetterRecord(d, source) as OutgoingRecord);
-    const queued = checkpoint.messages.get(this.deadLetterTopic);
-    if (queued) queued.push(...records);
-    else checkpoint.messages.set(this.deadLetterTopic, records);
-    task.stats.deadLetters += records.length;
-    task.stats.recordsOut += records.length;
-  }
-
-  /**
-   * Interval timer: commits tasks whose pending work is due and that get no batches. A task that had a batch within
-   * the interval commits from its next batch instead: a commit started here would run between other tasks' batches,
-   * whose processing holds the event loop, so each of its round trips waits, and the task's next batch (and with it
-   * kafkajs' next fetch) waits for the commit.
-   */
-  private commitDueTasks(): void {
-    const now = Date.now();
-    for (const task of this.tasks.values()) {
-      if (!task.active || task.commitQueued || this.finished.has(task.partition)) continue;
-      if (now - task.lastBatchAt < this.policy.intervalMs) continue;
-      if (task.pendingSince === undefined) {
-        if (task.hasPendingWork()) task.pendingSince = now;
-        continue;
-      }
-      if (!commitDue(this.policy, task.pendingSince, task.pending(), now)) continue;
-      task.commitQueued = true;
-      void this.commitIfPending(task, 'interval', true);
-    }
-  }
-
-  /** Commits a task's pending work under its lock; a failure discards the task (and seeks back). */
-  private commitIfPending(task: Task, reason: string, onlyIfDue = false): Promise<void> {
-    return task
-      .exclusive(async () => {
-        task.commitQueued = false;
-        if (!task.active || this.tasks.get(task.partition) !== task || this.finished.has(task.partition) || !task.hasPendingWork()) return;
-        if (onlyIfDue && !commitDue(this.policy, task.pendingSince, task.pending(), Date.now())) return; // a batch committed meanwhile
-        await this.commit(task);
-      })
-      .catch((err: Error) => this.fail(task, err, `${reason} commit failed`));
-  }
-
-  /** Commits every task's pending work (rebalance starting, stop). */
-  private async commitAll(reason: string): Promise<void> {
-    await Promise.all([...this.tasks.values()].map((task) => this.commitIfPending(task, reason)));
-  }
-
   /**
    * Drops a task whose memory can no longer be trusted, and seeks its partition back to the committed offset: the
    * next task is restored there, and kafkajs' own position is already past it.
    */
   private fail(task: Task, err: Error, what: string): void {
-    const current = this.tasks.get(task.partition) === task;
+    const current = this.tasks.isCurrent(task);
     this.log.warn({ partition: task.partition, err: err.message, committed: task.nextOffset.toString(), position: task.position.toString() }, `${what}; task discarded, will be restored`);
-    this.discard(task);
+    this.tasks.discard(task);
     // A record that keeps making the pipeline throw is given up: the next task dead-letters it instead.
     if (current && err instanceof RecordError) {
       const given = this.poison.failed(task.partition, err.offset, err.cause, task.nextOffset);
@@ -496,33 +336,22 @@ export class Worker {
   /** Backfill end reached through a batch of transaction markers only: flush and commit from outside eachBatch. */
   private async finishPartition(partition: number): Promise<void> {
     const task = this.tasks.get(partition);
-    const end = this.options.endOffsets?.get(partition);
-    if (!task || end === undefined || this.finished.has(partition)) return;
-    await this.ready.get(partition);
+    if (!task || !this.bounds.due(partition, task.position)) return;
+    await this.tasks.readyOf(partition);
     await task
       .exclusive(async () => {
-        if (this.finished.has(partition) || !task.active || this.tasks.get(partition) !== task || task.position < end) return;
+        if (!task.active || !this.tasks.isCurrent(task) || !this.bounds.due(partition, task.position)) return;
         task.control(flushWindows);
-        task.pendingSince ??= Date.now();
-        await this.commit(task);
-        this.markFinished(partition);
+        task.pendingSince ??= this.clock.now();
+        await this.committer.commit(task);
+        this.bounds.markFinished(partition);
       })
       .catch((err: Error) => this.fail(task, err, 'backfill end commit failed'));
   }
 
   /** Progress of a backfill: records committed so far, per partition, as offsets. */
   committedOffsets(): Map<number, bigint> {
-    return new Map([...this.tasks].map(([p, t]) => [p, t.nextOffset]));
-  }
-
-  private markFinished(partition: number): void {
-    this.finished.add(partition);
-    this.checkFinished();
-  }
-
-  private checkFinished(): void {
-    const ends = this.options.endOffsets;
-    if (ends && [...ends.keys()].every((p) => this.finished.has(p))) this.resolveFinished?.();
+    return new Map([...this.tasks.entries()].map(([p, t]) => [p, t.nextOffset]));
   }
 
   /** Finishes in-flight batches, commits pending work, leaves the group, closes tasks, producers, sinks and the HTTP server. */
@@ -531,7 +360,7 @@ export class Worker {
     this.running = false;
     this.stopping = true;
     this.log.info('stopping: finishing in-flight work, committing and leaving the group');
-    if (this.timer) clearInterval(this.timer);
+    this.committer.stop();
     // Fetch nothing more, let the batches in flight finish, commit while the partitions are still ours, then leave.
     try {
       this.consumer?.pause([{ topic: this.topology.source.topic }]);
@@ -541,10 +370,9 @@ export class Worker {
     // A commit retrying a failing sink gives up (its work is redone by the next owner); healthy sinks still commit.
     this.sinks.stopRetrying();
     await Promise.allSettled([...this.inFlight]);
-    await this.commitAll('stop');
+    await this.committer.commitAll('stop');
     await this.consumer?.disconnect();
-    await Promise.all([...this.tasks.values()].map((t) => t.close()));
-    this.tasks.clear();
+    await this.tasks.closeAll();
     await this.sinks.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info('stopped');
