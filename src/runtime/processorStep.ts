@@ -75,13 +75,16 @@ class ProcessorHost<In, Out> implements ProcessorContext<Out> {
     if (this.closed) return;
     switch (event.kind) {
       case 'record':
+        // No closure per record (guard's): this is every point's path.
         this.current = event;
-        this.guard(() => {
-          this.advanceStores();
+        try {
+          if (this.stores.length > 0) this.advanceStores();
           // The record event is a ProcessorRecord already (the task gives every record its headers): no copy per record.
           this.processor.process(event.headers ? (event as ProcessorRecord<In>) : { ...event, headers: {} });
-          this.firePunctuations();
-        });
+          if (this.punctuations.length > 0) this.firePunctuations();
+        } catch (err) {
+          this.fail(err);
+        }
         this.current = undefined;
         return;
       case 'tick':
@@ -195,17 +198,21 @@ class ProcessorHost<In, Out> implements ProcessorContext<Out> {
     }
   }
 
-  /** A processor's exception fails the task's pipeline: the task is discarded and restored, never half-applied. */
   private guard(fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.closed = true;
-      const where = this.current?.position ? ` at ${this.current.position.topic}-${this.current.position.partition}@${this.current.position.offset}` : '';
-      // The step and position join the message; the error keeps its type (dead letters report it).
-      const wrapped = new Error(`processor ${this.definition.name}${where}: ${(err as Error).message ?? String(err)}`, { cause: err });
-      if (err instanceof Error) wrapped.name = err.name;
-      this.subscriber.error(wrapped);
+      this.fail(err);
     }
+  }
+
+  /** A processor's exception fails the task's pipeline: the task is discarded and restored, never half-applied. */
+  private fail(err: unknown): void {
+    this.closed = true;
+    const where = this.current?.position ? ` at ${this.current.position.topic}-${this.current.position.partition}@${this.current.position.offset}` : '';
+    // The step and position join the message; the error keeps its type (dead letters report it).
+    const wrapped = new Error(`processor ${this.definition.name}${where}: ${(err as Error).message ?? String(err)}`, { cause: err });
+    if (err instanceof Error) wrapped.name = err.name;
+    this.subscriber.error(wrapped);
   }
 }
