@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, envLayer, fileLayer, resolveConfig, stackLayer } from './index.ts';
+import { ConfigError, envLayer, fileLayer, resolveConfig, RUNTIME_DEFAULTS, stackLayer } from './index.ts';
 import { kafkaClientConfig } from './kafka.ts';
 
 function tmpFile(name: string, text: string): string {
@@ -46,7 +46,7 @@ describe('config loader', () => {
 
   it('reads the runtime section from the environment as numbers, and names a bad value', () => {
     const config = resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', COMMIT_INTERVAL_MS: '250', MAX_UNCOMMITTED_RECORDS: '5000' })]);
-    expect(config.runtime).toEqual({ commitIntervalMs: 250, maxUncommittedRecords: 5000 });
+    expect(config.runtime).toEqual({ ...RUNTIME_DEFAULTS, commitIntervalMs: 250, maxUncommittedRecords: 5000 });
     expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', COMMIT_INTERVAL_MS: '100ms' })])).toThrow('runtime.commitIntervalMs (from env COMMIT_INTERVAL_MS): expected a number of ms; got "100ms"');
     expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', COMMIT_INTERVAL_MS: '-5' })])).toThrow('expected ms ≥ 0 (0: commit every batch); got -5');
     expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', MAX_UNCOMMITTED_BYTES: '12' })])).toThrow('runtime.maxUncommittedBytes (from env MAX_UNCOMMITTED_BYTES): expected at least 1024 bytes');

@@ -6,6 +6,17 @@ import { z } from 'zod';
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
+/** The runtime's defaults: one place, read by the schema (so `otlp-streams config` shows them) and by workers built without a parsed config. */
+export const RUNTIME_DEFAULTS: Readonly<Record<'commitIntervalMs' | 'maxUncommittedRecords' | 'maxUncommittedBytes' | 'maxEventTimeLeadMs' | 'maxRecordAttempts', number>> = {
+  /** A task commits its outputs, state and offset once its oldest uncommitted work is this old (as Kafka Streams with exactly-once). */
+  commitIntervalMs: 100,
+  maxUncommittedRecords: 20_000,
+  maxUncommittedBytes: 8 << 20,
+  /** An hour: clock skew between producers is minutes, not hours. */
+  maxEventTimeLeadMs: 3_600_000,
+  maxRecordAttempts: 3,
+};
+
 export const configSchema = z.strictObject({
   kafka: z.strictObject({
     brokers: z.array(hostPort).min(1, 'expected at least one broker'),
@@ -50,20 +61,20 @@ export const configSchema = z.strictObject({
       remoteWriteUrl: httpUrl.optional(),
     })
     .optional(),
-  /** How workers commit (docs/runtime.md); `run --commit-interval` overrides the interval. */
+  /** How workers commit and what they tolerate (docs/runtime.md); `run --commit-interval` overrides the interval. */
   runtime: z
     .strictObject({
-      commitIntervalMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(0, 'expected ms ≥ 0 (0: commit every batch)').optional(),
-      maxUncommittedRecords: z.number({ error: 'expected a number' }).int().min(1, 'expected at least 1').optional(),
-      maxUncommittedBytes: z.number({ error: 'expected a number of bytes' }).int().min(1024, 'expected at least 1024 bytes').optional(),
-      /** How far an item's event time may lead the wall clock (default 1 h); beyond it the item goes to the late topic. */
-      maxEventTimeLeadMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(1, 'expected ms > 0').optional(),
+      commitIntervalMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(0, 'expected ms ≥ 0 (0: commit every batch)').default(RUNTIME_DEFAULTS.commitIntervalMs),
+      maxUncommittedRecords: z.number({ error: 'expected a number' }).int().min(1, 'expected at least 1').default(RUNTIME_DEFAULTS.maxUncommittedRecords),
+      maxUncommittedBytes: z.number({ error: 'expected a number of bytes' }).int().min(1024, 'expected at least 1024 bytes').default(RUNTIME_DEFAULTS.maxUncommittedBytes),
+      /** How far an item's event time may lead the wall clock; beyond it the item goes to the late topic. */
+      maxEventTimeLeadMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(1, 'expected ms > 0').default(RUNTIME_DEFAULTS.maxEventTimeLeadMs),
       /** How far an item's event time may lag the task's stream time (default: no bound). */
       maxEventTimeLagMs: z.number({ error: 'expected a number of ms' }).int('expected whole ms').min(1, 'expected ms > 0').optional(),
-      /** A record that makes the pipeline throw this many times in a row goes to the dead-letter topic (default 3). */
-      maxRecordAttempts: z.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'expected at least 1').optional(),
+      /** A record that makes the pipeline throw this many times in a row goes to the dead-letter topic. */
+      maxRecordAttempts: z.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'expected at least 1').default(RUNTIME_DEFAULTS.maxRecordAttempts),
     })
-    .optional(),
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

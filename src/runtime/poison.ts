@@ -3,6 +3,7 @@
 // aggregator that cannot handle its value) would replay forever and stop its partition. So the worker counts the
 // failures of each partition at the record they happened on; once one record has failed `maxAttempts` times in a
 // row, the next task for its partition sends it to the dead-letter topic, with the error, instead of processing it.
+import { RUNTIME_DEFAULTS } from '../config/index.ts';
 
 /** A pipeline error raised while a task processed the input record at `offset` of `partition`. */
 export class RecordError extends Error {
@@ -23,7 +24,7 @@ export interface PoisonedRecord {
   attempts: number;
 }
 
-export const DEFAULT_MAX_RECORD_ATTEMPTS = 3;
+export const DEFAULT_MAX_RECORD_ATTEMPTS = RUNTIME_DEFAULTS.maxRecordAttempts;
 
 /** Failures per partition and the records given up, by partition and offset. */
 export class PoisonRecords {

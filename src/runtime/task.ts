@@ -1,4 +1,5 @@
 // A task: one input partition with its own stores, pipeline, stream time and transactional producer.
+import { RUNTIME_DEFAULTS } from '../config/index.ts';
 import type { KafkaMessage, PartitionOffset, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { deadLetterRecord, DLQ_TOPIC, type DeadLetterSource } from '../dlq/index.ts';
@@ -80,7 +81,7 @@ export interface TaskOptions {
   poisoned?: ReadonlyMap<string, PoisonedRecord>;
 }
 
-export const DEFAULT_MAX_EVENT_TIME_LEAD_MS = 3_600_000;
+export const DEFAULT_MAX_EVENT_TIME_LEAD_MS = RUNTIME_DEFAULTS.maxEventTimeLeadMs;
 
 /** Topic of a topology's late records: items beyond the event-time bounds, and records later than a window's grace. */
 export function lateTopicOf(application: string): string {

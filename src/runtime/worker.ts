@@ -12,7 +12,7 @@
 import type { Server } from 'node:http';
 import type { Consumer, Kafka, EachBatchPayload } from 'kafkajs';
 import { Counter } from 'prom-client';
-import type { Config } from '../config/index.ts';
+import { RUNTIME_DEFAULTS, type Config } from '../config/index.ts';
 import { DLQ_TOPIC } from '../dlq/index.ts';
 import { createKafka, ensureTopics, partitionCount, type TopicSpec } from '../kafka/index.ts';
 import { componentLogger, type Logger } from '../log.ts';
@@ -68,7 +68,7 @@ export interface WorkerOptions {
   logger?: Logger;
 }
 
-export const DEFAULT_COMMIT_INTERVAL_MS = 100;
+export const DEFAULT_COMMIT_INTERVAL_MS = RUNTIME_DEFAULTS.commitIntervalMs;
 
 /** Runs a topology as a member of its consumer group until `stop()`. */
 export class Worker {
@@ -112,8 +112,8 @@ export class Worker {
     if (!(intervalMs >= 0) || !Number.isFinite(intervalMs)) throw new Error(`commitIntervalMs: expected a number of ms ≥ 0, got ${intervalMs}`);
     const policy: CommitPolicy = {
       intervalMs,
-      maxRecords: options.maxUncommittedRecords ?? settings.maxUncommittedRecords ?? 20_000,
-      maxBytes: options.maxUncommittedBytes ?? settings.maxUncommittedBytes ?? 8 << 20,
+      maxRecords: options.maxUncommittedRecords ?? settings.maxUncommittedRecords ?? RUNTIME_DEFAULTS.maxUncommittedRecords,
+      maxBytes: options.maxUncommittedBytes ?? settings.maxUncommittedBytes ?? RUNTIME_DEFAULTS.maxUncommittedBytes,
     };
     this.poison = new PoisonRecords(options.maxRecordAttempts ?? settings.maxRecordAttempts);
     this.poisonCounter = new Counter({ name: 'otlp_streams_poison_records_total', help: 'Input records given up after making the pipeline throw maxRecordAttempts times, sent to the dead-letter topic', registers: [this.metrics.registry] });
