@@ -156,9 +156,10 @@ export async function kafkaReady(brokers: string[]): Promise<boolean> {
 
 /**
  * Starts again a broker that startKafka ran in `ctx.dir` and that was stopped, keeping its data and ports
- * (for tests of what clients do while a broker is down and after it comes back).
+ * (for tests of what clients do while a broker is down and after it comes back). Resolves once it is ready
+ * (kafkaReady), or at once with `waitForReady: false`, for tests of clients meeting a broker that is still loading.
  */
-export async function restartKafka(ctx: ComponentContext, version: string): Promise<{ proc: ManagedProcess; brokers: string[] }> {
+export async function restartKafka(ctx: ComponentContext, version: string, opts: { waitForReady?: boolean } = {}): Promise<{ proc: ManagedProcess; brokers: string[] }> {
   const libs = await fetchKafka(ctx.cache, version);
   const home = join(ctx.dir, 'kafka');
   const props = join(home, 'server.properties');
@@ -174,6 +175,6 @@ export async function restartKafka(ctx: ComponentContext, version: string): Prom
   );
   ctx.spawned(proc);
   const brokers = [`127.0.0.1:${port}`];
-  await waitUntil(`Kafka ${version} on ${brokers[0]} (restarted)`, () => kafkaReady(brokers), { timeoutMs: 90_000, proc });
+  if (opts.waitForReady !== false) await waitUntil(`Kafka ${version} on ${brokers[0]} (restarted)`, () => kafkaReady(brokers), { timeoutMs: 90_000, proc });
   return { proc, brokers };
 }
