@@ -55,8 +55,11 @@ async function createMissing(admin: Admin, specs: TopicSpec[]): Promise<void> {
       })),
     });
   } catch (err) {
-    // Another process may have created them a moment ago; the readiness check decides.
-    if (!errorTypes(err).every((t) => t === 'TOPIC_ALREADY_EXISTS')) throw err;
+    // Another process may have created some a moment ago (the readiness check decides); the other answers count.
+    const others = errorsOf(err).filter((e) => (e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS');
+    if (others.length === 0) return;
+    if (others.every(isRetriable)) throw new NotReady(describe(err));
+    throw err;
   }
 }
 
@@ -78,12 +81,12 @@ class NotReady extends Error {
   readonly retriable = true;
 }
 
-/** kafkajs error types in `err` (an aggregate's, or one wrapped by kafkajs' retrier). */
-function errorTypes(err: unknown): string[] {
-  const e = err as { type?: string; errors?: unknown[]; cause?: unknown; name?: string };
-  if (Array.isArray(e.errors)) return e.errors.flatMap(errorTypes);
-  if (e.name === 'KafkaJSNumberOfRetriesExceeded' && e.cause) return errorTypes(e.cause);
-  return [e.type ?? e.name ?? 'unknown'];
+/** The errors in `err`: an aggregate's, the one kafkajs' retrier wrapped when it gave up, or `err` itself. */
+function errorsOf(err: unknown): unknown[] {
+  const e = err as { errors?: unknown[]; cause?: unknown; name?: string };
+  if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.flatMap(errorsOf);
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded' && e.cause) return errorsOf(e.cause);
+  return [err];
 }
 
 /**
