@@ -9,7 +9,10 @@ interface LogRecord extends FetchedRecord {
 
 const marker = (type: 0 | 1) => Buffer.from([0, 0, 0, type]);
 
-type Step = { producer: number; action: 'record' | 'plain' | 'commit' | 'abort' };
+// 'fence': the producer's next owner (same transactional id, so the same producer id) takes over: the coordinator
+// aborts the open transaction, or, when the producer had only added this partition without writing to it, writes
+// an abort marker that no aborted-transaction entry refers to. Then the same producer id writes and commits again.
+type Step = { producer: number; action: 'record' | 'plain' | 'commit' | 'abort' | 'fence' };
 
 /** Builds a partition log from steps of several producers, ending every open transaction at the end. */
 function buildLog(steps: Step[]): { log: LogRecord[]; aborted: Array<AbortedTransaction & { last: number }>; abortedTxns: Set<number> } {
@@ -18,8 +21,9 @@ function buildLog(steps: Step[]): { log: LogRecord[]; aborted: Array<AbortedTran
   const aborted: Array<AbortedTransaction & { last: number }> = [];
   const abortedTxns = new Set<number>();
   let txns = 0;
-  const end = (producer: number, type: 0 | 1) => {
+  const end = (producer: number, type: 0 | 1, bare = false) => {
     const t = open.get(producer);
+    if (!t && bare) log.push({ offset: String(log.length), key: marker(type), isControlRecord: true, batchContext: { producerId: String(producer), inTransaction: true }, txn: -1 });
     if (!t) return;
     open.delete(producer);
     const offset = log.length;
@@ -32,6 +36,7 @@ function buildLog(steps: Step[]): { log: LogRecord[]; aborted: Array<AbortedTran
   for (const { producer, action } of steps) {
     if (action === 'commit') end(producer, 1);
     else if (action === 'abort') end(producer, 0);
+    else if (action === 'fence') end(producer, 0, true);
     else if (action === 'plain') {
       // A non-transactional record whose key looks like an abort marker must not end anything.
       log.push({ offset: String(log.length), key: marker(0), batchContext: { producerId: String(100 + producer), inTransaction: false }, txn: -1 });
@@ -46,7 +51,7 @@ function buildLog(steps: Step[]): { log: LogRecord[]; aborted: Array<AbortedTran
 }
 
 const steps = fc.array(
-  fc.record({ producer: fc.integer({ min: 1, max: 4 }), action: fc.constantFrom<Step['action']>('record', 'record', 'record', 'plain', 'commit', 'abort') }),
+  fc.record({ producer: fc.integer({ min: 1, max: 4 }), action: fc.constantFrom<Step['action']>('record', 'record', 'record', 'plain', 'commit', 'abort', 'fence') }),
   { maxLength: 80 },
 );
 

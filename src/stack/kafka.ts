@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from '../kafka/kafkajs.ts';
+import { ensureTopics } from '../kafka/topics.ts';
 import { run } from './exec.ts';
 import { fetchArtifacts, type Artifact } from './maven.ts';
 import { startDetached, waitUntil, type ManagedProcess } from './processes.ts';
@@ -126,8 +127,10 @@ export async function startKafka(ctx: ComponentContext, version: string): Promis
 }
 
 /**
- * True once the broker serves metadata, a consumer-group coordinator and a transaction coordinator.
- * Right after start these answer "coordinator is loading" for a while; tests must not see that.
+ * True once the broker serves metadata, creates a topic whose partition its leader answers for, and answers as a
+ * consumer-group coordinator and a transaction coordinator, with every partition of the coordinators' internal topics
+ * led. Right after a (re)start these answer "coordinator is loading" or "does not host this topic-partition" for a
+ * while; tests must not see that.
  */
 export async function kafkaReady(brokers: string[]): Promise<boolean> {
   const kafka = new Kafka({ clientId: 'otlp-streams-stack', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 }, connectionTimeout: 2000 });
@@ -137,13 +140,14 @@ export async function kafkaReady(brokers: string[]): Promise<boolean> {
     await admin.connect();
     await admin.describeCluster();
     const topic = '__otlp_streams_ready';
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }], { waitMs: 5_000 });
     await admin.fetchOffsets({ groupId: 'otlp-streams-stack-ready', topics: [topic] });
     await producer.connect();
     const tx = await producer.transaction();
     await tx.send({ topic, messages: [{ value: 'ready' }] });
     await tx.commit();
-    return true;
+    const internal = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets', '__transaction_state'] });
+    return internal.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
   } finally {
     await producer.disconnect().catch(() => {});
     await admin.disconnect().catch(() => {});
@@ -152,9 +156,10 @@ export async function kafkaReady(brokers: string[]): Promise<boolean> {
 
 /**
  * Starts again a broker that startKafka ran in `ctx.dir` and that was stopped, keeping its data and ports
- * (for tests of what clients do while a broker is down and after it comes back).
+ * (for tests of what clients do while a broker is down and after it comes back). Resolves once it is ready
+ * (kafkaReady), or at once with `waitForReady: false`, for tests of clients meeting a broker that is still loading.
  */
-export async function restartKafka(ctx: ComponentContext, version: string): Promise<{ proc: ManagedProcess; brokers: string[] }> {
+export async function restartKafka(ctx: ComponentContext, version: string, opts: { waitForReady?: boolean } = {}): Promise<{ proc: ManagedProcess; brokers: string[] }> {
   const libs = await fetchKafka(ctx.cache, version);
   const home = join(ctx.dir, 'kafka');
   const props = join(home, 'server.properties');
@@ -170,6 +175,6 @@ export async function restartKafka(ctx: ComponentContext, version: string): Prom
   );
   ctx.spawned(proc);
   const brokers = [`127.0.0.1:${port}`];
-  await waitUntil(`Kafka ${version} on ${brokers[0]} (restarted)`, () => kafkaReady(brokers), { timeoutMs: 90_000, proc });
+  if (opts.waitForReady !== false) await waitUntil(`Kafka ${version} on ${brokers[0]} (restarted)`, () => kafkaReady(brokers), { timeoutMs: 90_000, proc });
   return { proc, brokers };
 }

@@ -5,7 +5,7 @@ import { countingInput, countingOracle, KEEP_RECORDS } from '../fixtures/countin
 import { expectOracleResults, tableCount, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
-import { startWorker, type WorkerProcess } from '../helpers/workers.ts';
+import { startWorker, waitForCommitted, type WorkerProcess } from '../helpers/workers.ts';
 
 describe('consumer-group scaling', () => {
   it('3 workers, one killed, one joining: nothing lost or doubled, state restored on takeover', async () => {
@@ -22,8 +22,10 @@ describe('consumer-group scaling', () => {
 
       for (let i = 1; i <= 3; i++) workers.push(startWorker(`worker-${i}`, env));
       await Promise.all(workers.map((w) => w.waitFor('worker started')));
-      // Let the three share the work for a moment, then kill one and add a fourth.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Let the three share the work until every partition has committed (so the partitions of the one killed have
+      // state in the changelog for their next owner to restore, however slow the machine), then kill one and add a fourth.
+      await waitForCommitted(client, env.APP, input, (offsets) => offsets.length === 6 && offsets.every((o) => o > 0n), workers);
+      await new Promise((r) => setTimeout(r, 500));
       console.log(`before the kill: ${await tableCount(pool)} of ${expected.length} windows`);
       workers[0].child.kill('SIGKILL');
       await workers[0].exited;

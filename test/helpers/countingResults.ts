@@ -4,6 +4,8 @@ import type pg from 'pg';
 import { expect } from 'vitest';
 import { describeDifference, type WindowRow } from '../fixtures/counting.ts';
 import { readTopic } from './consume.ts';
+import { kafkaLibs, readCommittedWithJava } from './javaReader.ts';
+import { stackSettings } from './stack.ts';
 
 /** Rows ordered by key, then window start, as the oracle orders them. */
 export function sortRows(rows: WindowRow[]): WindowRow[] {
@@ -52,6 +54,33 @@ export async function expectOracleResults(pool: pg.Pool, client: Kafka, topic: s
   expect(table).toEqual(expected);
   // Exactly once: every window once, none twice, with the oracle's values.
   const rows = await topicRows(client, topic, expected.length);
-  if (JSON.stringify(rows) !== JSON.stringify(expected)) console.log(`output topic (kafkajs reader, read committed): ${describeDifference(expected, rows)}`);
+  if (JSON.stringify(rows) !== JSON.stringify(expected)) {
+    console.log(`output topic (kafkajs reader, read committed): ${describeDifference(expected, rows)}`);
+    console.log(await secondOpinion(client, topic, expected, rows));
+  }
   expect(rows).toEqual(expected);
+}
+
+/**
+ * For a failing topic comparison: what an independent read-committed reader (the Java client) and a read-uncommitted
+ * kafkajs reader see of the windows our reader missed, to tell our read path from the log.
+ */
+async function secondOpinion(client: Kafka, topic: string, expected: WindowRow[], ours: WindowRow[]): Promise<string> {
+  const id = (r: { key: string; window_start: number }) => `${r.key}@${r.window_start}`;
+  const seen = new Set(ours.map(id));
+  const missing = expected.map(id).filter((w) => !seen.has(w));
+  const uncommitted = await readTopic(client, topic, { readUncommitted: true, quietMs: 3000, timeoutMs: 20_000 });
+  const inLog = new Set(uncommitted.map((m) => m.key!.toString()));
+  const lines = [`of ${missing.length} windows our reader missed, ${missing.filter((w) => inLog.has(w)).length} are in the log (read uncommitted: ${uncommitted.length} records)`];
+  if (!kafkaLibs()) return `${lines[0]}; no Kafka jars here for the Java reader`;
+  const java = await readCommittedWithJava(stackSettings().KAFKA_BROKERS, topic).catch((err: Error) => err);
+  if (java instanceof Error) return `${lines[0]}; the Java reader failed: ${java.message}`;
+  const javaKeys = new Set(java.map((r) => r.key));
+  const javaHas = missing.filter((w) => javaKeys.has(w));
+  lines.push(`the Java client (read committed) read ${java.length} records and has ${javaHas.length} of the ${missing.length} missing windows`);
+  lines.push(javaHas.length > 0 ? 'verdict: committed in the log, dropped by our read-committed path' : 'verdict: not committed in the log (the runtime lost them)');
+  const offsets = new Map<string, string>();
+  for (const m of uncommitted) if (missing.includes(m.key!.toString())) offsets.set(m.key!.toString(), `${m.partition}:${m.offset}`);
+  lines.push(`where the missing windows are in the log (partition:offset, first 20): ${[...offsets].slice(0, 20).map(([k, o]) => `${k} ${o}`).join(', ')}`);
+  return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 // Helpers for tests against the real stack: settings, clients, and per-test topics and database schemas.
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
+import { ensureTopics } from '../../src/kafka/topics.ts';
 import type { ITopicConfig } from 'kafkajs';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -20,16 +21,10 @@ export function kafka(clientId = unique('test')): Kafka {
   return new Kafka({ clientId, brokers: stackSettings().KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
 }
 
-/** Creates a fresh topic with a unique name and returns that name. */
+/** Creates a fresh topic with a unique name and returns that name, once every partition is led and its leader answers. */
 export async function createTopic(prefix: string, numPartitions = 1, configEntries: ITopicConfig['configEntries'] = []): Promise<string> {
   const topic = unique(prefix);
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, configEntries }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopics(kafka(), [{ topic, numPartitions, config: Object.fromEntries((configEntries ?? []).map((e) => [e.name, e.value])) }]);
   return topic;
 }
 

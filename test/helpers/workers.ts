@@ -1,5 +1,6 @@
 // Worker processes for the crash and scaling tests: spawn, watch their structured logs, kill.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Kafka } from 'kafkajs';
 import { join } from 'node:path';
 
 export interface WorkerProcess {
@@ -52,4 +53,30 @@ export function seededRandom(seed: number): () => number {
     s ^= s << 5;
     return (s >>> 0) / 2 ** 32;
   };
+}
+
+/**
+ * Waits until the group's committed offsets of `topic` (per partition, 0 where none) satisfy `done`, and returns
+ * them: for tests that must act after a worker committed (its state is then in the changelog), however slow the
+ * machine. Fails with the workers' output if one of them exits or nothing is committed within two minutes.
+ */
+export async function waitForCommitted(client: Kafka, groupId: string, topic: string, done: (offsets: bigint[]) => boolean, workers: WorkerProcess[]): Promise<bigint[]> {
+  const admin = client.admin();
+  await admin.connect();
+  const deadline = Date.now() + 120_000;
+  try {
+    for (;;) {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const offsets = committed.partitions.sort((a, b) => a.partition - b.partition).map((p) => (BigInt(p.offset) > 0n ? BigInt(p.offset) : 0n));
+      if (done(offsets)) return offsets;
+      const exited = workers.find((w) => w.child.exitCode !== null);
+      if (exited || Date.now() > deadline) {
+        const who = exited ?? workers[0];
+        throw new Error(`no commit of group ${groupId} as awaited (${exited ? `${exited.name} exited` : 'two minutes passed'}); offsets ${offsets.join(', ')}\n${who.output().slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
