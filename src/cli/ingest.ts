@@ -38,7 +38,7 @@ export function ingestCommand(): Command {
   return new Command('ingest')
     .description('OTLP ingest gateway: OTLP/HTTP and OTLP/gRPC in, keyed records on otlp_spans / otlp_metrics / otlp_logs out')
     .option('-c, --config <file>', 'YAML or JSON config file (Kafka connection)')
-    .option('--host <address>', 'interface to listen on (0.0.0.0 in a container)', d.host)
+    .addOption(new Option('--host <address>', 'interface to listen on (0.0.0.0 to be reachable from outside a container)').env('INGEST_HOST').default(d.host))
     .option('--http-port <port>', 'OTLP/HTTP port', int, d.httpPort)
     .option('--grpc-port <port>', 'OTLP/gRPC port', int, d.grpcPort ?? 4317)
     .option('--no-grpc', 'do not serve OTLP/gRPC')
@@ -56,7 +56,7 @@ export function ingestCommand(): Command {
         .choices(['transactional', 'idempotent'])
         .default(d.delivery),
     )
-    .option('--transactional-id <id>', 'Kafka transactional id, stable per instance (default otlp-streams-ingest-<http port>)')
+    .option('--transactional-id <id>', 'Kafka transactional id of this instance, unique across instances (default: otlp-streams-ingest-<host>-<pid>-<random>, so replicas never fence each other)')
     .option('--producers <n>', 'Kafka producers writing in parallel, each with one transaction (or send) in flight', int, d.producers)
     .option('--max-body-bytes <n>', 'largest request body after decompression (413 beyond)', int, d.maxBodyBytes)
     .option('--max-inflight-bytes <n>', 'bytes of requests handled at once (429 beyond); bounds memory', int, d.maxInflightBytes)
@@ -80,7 +80,7 @@ async function runIngest(flags: IngestFlags): Promise<void> {
     partitions: flags.partitions,
     partitioner: flags.partitioner,
     delivery: flags.delivery,
-    transactionalId: flags.transactionalId ?? `otlp-streams-ingest-${flags.httpPort}`,
+    transactionalId: flags.transactionalId,
     producers: flags.producers,
     maxBodyBytes: flags.maxBodyBytes,
     maxInflightBytes: flags.maxInflightBytes,
@@ -88,12 +88,25 @@ async function runIngest(flags: IngestFlags): Promise<void> {
     retryAfterSeconds: flags.retryAfter,
     tenancy,
   });
+  // Listening before start(), so a SIGTERM while connecting still drains. While draining, a repeated SIGTERM (an
+  // orchestrator may send several) is ignored; a second Ctrl-C gives up on the in-flight requests.
+  let stopping = false;
+  const stopSignal = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!stopping) {
+        stopping = true;
+        resolve();
+      } else if (signal === 'SIGINT') {
+        console.error('[ingest] interrupted again: exiting without finishing in-flight requests');
+        process.exit(130);
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
   const ports = await gateway.start();
   console.log(`[ingest] OTLP/HTTP on ${flags.host}:${ports.httpPort}${ports.grpcPort === null ? '' : `, OTLP/gRPC on ${flags.host}:${ports.grpcPort}`}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await stopSignal;
   await gateway.stop();
   console.log('[ingest] stopped cleanly');
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // otlp-streams: the command line. Each sub-command lives in its own file in src/cli/.
 import { Command, Option } from 'commander';
+import { maskText } from '../config/index.ts';
 import { KAFKA_VERSIONS, DEFAULT_KAFKA_VERSION } from '../stack/index.ts';
 import { down, status, up } from './stack.ts';
 import { start, type StartOptions } from './start.ts';
@@ -70,6 +71,6 @@ program.addCommand(backfillCommand());
 try {
   await program.parseAsync();
 } catch (err) {
-  console.error(`otlp-streams: ${(err as Error).message}`);
+  console.error(`otlp-streams: ${maskText((err as Error).message)}`);
   process.exit(1);
 }

@@ -2,6 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { MASK, maskText, registerSecretsOf, SECRET_KEY } from './secrets.ts';
+
+export { MASK, maskSecrets, maskText, registerSecret, SECRET_KEY } from './secrets.ts';
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -199,12 +202,16 @@ export function resolveConfig(layers: ConfigLayer[]): Config {
   let merged: Tree = {};
   for (const layer of layers) merged = merge(merged, layer.values);
   const result = configSchema.safeParse(merged);
-  if (result.success) return result.data;
+  if (result.success) {
+    registerSecretsOf(result.data); // from now on masked in every log line, wherever they appear
+    return result.data;
+  }
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.join('.');
     const origin = [...layers].reverse().find((l) => getPath(l.values, path) !== undefined)?.origin(path) ?? 'default';
     const got = getPath(merged, path);
-    const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+    const secret = issue.path.some((p) => SECRET_KEY.test(String(p)));
+    const shown = got === undefined ? 'nothing' : secret ? MASK : maskText(JSON.stringify(got));
     return `  ${path || '(root)'} (from ${origin}): ${issue.message}; got ${shown}`;
   });
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -28,7 +28,9 @@ const DRAIN_TIMEOUT_MS = 30_000;
 
 /** Creates a gateway on `kafka` with `overrides` over the defaults. */
 export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> = {}): Gateway {
-  const options: GatewayOptions = { ...defaultGatewayOptions(), ...overrides };
+  // An override left undefined keeps the default (a CLI flag not given must not erase the unique transactional id).
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<GatewayOptions>;
+  const options: GatewayOptions = { ...defaultGatewayOptions(), ...given };
   validateGatewayOptions(options);
   const log = componentLogger('ingest');
   const limiter = new InflightLimiter(options.maxInflightBytes);
@@ -117,7 +119,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
         grpc = createGrpcServer(core);
         grpcPort = await bindGrpc(grpc, options.host, options.grpcPort);
       }
-      log.info({ httpPort, grpcPort, topics: options.topics, partitioner: options.partitioner, delivery: options.delivery }, 'ingest gateway listening');
+      log.info({ httpPort, grpcPort, topics: options.topics, partitioner: options.partitioner, delivery: options.delivery, transactionalId: options.transactionalId }, 'ingest gateway listening');
       return { httpPort, grpcPort };
     },
     async stop() {

@@ -5,6 +5,11 @@ describe('gateway options', () => {
   it('accepts the defaults', () => {
     expect(() => validateGatewayOptions(defaultGatewayOptions())).not.toThrow();
   });
+  it('gives every instance its own transactional id, so replicas never fence each other', () => {
+    const ids = Array.from({ length: 50 }, () => defaultGatewayOptions().transactionalId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]).toMatch(new RegExp(`^otlp-streams-ingest-.+-${process.pid}-[0-9a-f]{8}$`));
+  });
   it('names the option that is wrong', () => {
     const d = defaultGatewayOptions();
     expect(() => validateGatewayOptions({ ...d, partitions: 0 })).toThrow(/partitions/);

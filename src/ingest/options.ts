@@ -1,4 +1,6 @@
 // The gateway's options, with every default in one place, and the cross-field checks.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { DeliveryMode, PartitionerName } from '../producer/index.ts';
 import type { Signal } from '../otlp/index.ts';
 import type { Tenancy } from './tenancy.ts';
@@ -15,7 +17,10 @@ export interface GatewayOptions {
   partitions: number;
   partitioner: PartitionerName;
   delivery: DeliveryMode;
-  /** Kafka transactional id of this instance; keep it stable across restarts of one instance. */
+  /**
+   * Kafka transactional id of this instance (lane i adds `-i`). Default: unique per gateway instance, so replicas
+   * never fence each other; set a stable one per instance to have a restart fence its predecessor.
+   */
   transactionalId: string;
   /** Kafka producers writing in parallel (each one transaction or send in flight). */
   producers: number;
@@ -32,7 +37,15 @@ export interface GatewayOptions {
   tenancy: Tenancy;
 }
 
-/** Defaults for every option. */
+/**
+ * A transactional id no other gateway shares: host name (the container id under Docker), process id, and a random
+ * part for several gateways in one process or hosts that share a name.
+ */
+export function instanceTransactionalId(prefix = 'otlp-streams-ingest'): string {
+  return `${prefix}-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Defaults for every option (a fresh transactional id on every call). */
 export function defaultGatewayOptions(): GatewayOptions {
   return {
     host: '127.0.0.1',
@@ -42,7 +55,7 @@ export function defaultGatewayOptions(): GatewayOptions {
     partitions: 6,
     partitioner: 'murmur2',
     delivery: 'transactional',
-    transactionalId: 'otlp-streams-ingest',
+    transactionalId: instanceTransactionalId(),
     producers: 4,
     maxBodyBytes: 16 << 20,
     maxInflightBytes: 256 << 20,

@@ -3,6 +3,7 @@
 // as the `tenant` header.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { registerSecret } from '../config/index.ts';
 
 export { TENANT_HEADER } from '../otlp/tenant.ts';
 
@@ -18,9 +19,13 @@ export function loadTokenTenancy(file: string): Tenancy {
   const doc = parseYaml(readFileSync(file, 'utf8')) as { tokens?: Record<string, unknown> } | null;
   if (!doc || typeof doc.tokens !== 'object' || doc.tokens === null) throw new Error(`${file}: expected a mapping "tokens: {<token>: <tenant>}"`);
   const tokens = new Map<string, string>();
+  let index = 0;
   for (const [token, tenant] of Object.entries(doc.tokens)) {
-    if (typeof tenant !== 'string' || !TENANT_ID.test(tenant)) throw new Error(`${file}: tokens.${token.slice(0, 4)}…: tenant must match ${TENANT_ID}`);
+    // The error names the entry by position: no part of a token is ever printed.
+    if (typeof tenant !== 'string' || !TENANT_ID.test(tenant)) throw new Error(`${file}: token #${index + 1}: tenant must match ${TENANT_ID}`);
     tokens.set(token, tenant);
+    registerSecret(token);
+    index++;
   }
   if (tokens.size === 0) throw new Error(`${file}: no tokens`);
   return { mode: 'token', tokens };

@@ -16,6 +16,10 @@ type Json = Record<string, unknown>;
 const MAX_UINT32 = 4294967295;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+// 2^63 and 2^64 are exact doubles, so comparing a parsed JSON number with them is an exact range check.
+const TWO_63 = 2 ** 63;
+const TWO_64 = 2 ** 64;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function fail(reason: string, path = ''): never {
@@ -85,10 +89,14 @@ function int32(v: unknown, name: string): number {
   return integer(v, name, -2147483648, 2147483647);
 }
 
+// A JSON number is range-checked as the double JSON.parse made of it: 1e300 or 9223372036854775808 are refused,
+// never wrapped into int64. (Beyond 2^53 a number has already lost digits in JSON.parse; OTLP/JSON sends strings.)
 function int64(v: unknown, name: string): Int64 {
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) fail(`expected a 64-bit integer, got ${v}`, name);
-    return Number.isSafeInteger(v) ? v : BigInt(v);
+    if (Number.isSafeInteger(v)) return v;
+    if (v < -TWO_63 || v >= TWO_63) fail(`${v} is outside the int64 range`, name);
+    return BigInt(v);
   }
   if (typeof v !== 'string' || !/^-?[0-9]{1,20}$/.test(v)) fail(`expected a 64-bit integer (decimal string or number), got ${describe(v)}`, name);
   const n = Number(v);
@@ -98,10 +106,17 @@ function int64(v: unknown, name: string): Int64 {
   return b;
 }
 
+// Counts are numbers in the model (exact below 2^53, like the protobuf decoder's); beyond uint64 they are refused.
 function count(v: unknown, name: string): number {
   if (v === undefined || v === null) return 0;
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
-  if (typeof v === 'string' && /^[0-9]{1,20}$/.test(v)) return Number(v);
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) {
+    if (v >= TWO_64) fail(`${v} is outside the uint64 range`, name);
+    return v;
+  }
+  if (typeof v === 'string' && /^[0-9]{1,20}$/.test(v)) {
+    if (v.length === 20 && BigInt(v) > UINT64_MAX) fail(`${v} is outside the uint64 range`, name);
+    return Number(v);
+  }
   return fail(`expected an unsigned 64-bit integer, got ${describe(v)}`, name);
 }
 

@@ -7,7 +7,6 @@ import { OtlpDecodeError } from './errors.ts';
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 
 const WIRE_NAMES = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32', '6 (invalid)', '7 (invalid)'];
-const MAX_GROUP_DEPTH = 32;
 
 /** Names a wire type for error messages. */
 export function wireTypeName(wireType: number): string {
@@ -160,13 +159,28 @@ export class ProtoReader {
   lengthEnd(limit: number): number {
     const at = this.pos;
     const n = this.uint32();
+    // uint32() keeps the low 32 bits, so a prefix of 5 or more bytes may stand for 2^32 + n: re-read it whole.
+    // Prefixes that long are rare (or hostile), which keeps this off the hot path.
+    if (this.pos - at > 4) this.checkLength32(at);
     const end = this.pos + n;
     if (n > 0x7fffffff || end > limit) this.fail(`length ${n} runs past the end of the enclosing message (${limit - this.pos} bytes left)`, at);
     return end;
   }
 
-  /** Skips one field of the given wire type (unknown fields are ignored, as protobuf requires). */
-  skipField(wireType: number, fieldNumber: number, limit: number, depth = 0): void {
+  // Fails if the varint at `at` is 2^32 or more (as protobuf-go and C++ refuse such lengths; wrapping would misparse).
+  private checkLength32(at: number): void {
+    const pos = this.pos;
+    this.pos = at;
+    this.varint64();
+    this.pos = pos;
+    if (this.hi !== 0) this.fail(`length prefix ${BigInt(this.hi) * 4294967296n + BigInt(this.lo)} is 2^32 or more`, at);
+  }
+
+  /**
+   * Skips one field of the given wire type (unknown fields are ignored, as protobuf requires). Groups (wire types 3
+   * and 4) are refused: OTLP is proto3 and has none, and skipping them would let hostile input nest and recurse.
+   */
+  skipField(wireType: number, fieldNumber: number, limit: number): void {
     const at = this.pos;
     switch (wireType) {
       case 0:
@@ -183,24 +197,9 @@ export class ProtoReader {
         if (this.pos + 4 > limit) this.fail('truncated fixed32', at);
         this.pos += 4;
         return;
-      case 3: {
-        if (depth >= MAX_GROUP_DEPTH) this.fail('groups nested too deeply', at);
-        while (true) {
-          if (this.pos >= limit) this.fail(`unterminated group (field ${fieldNumber})`, at);
-          const tagAt = this.pos;
-          const tag = this.uint32();
-          const wt = tag & 7;
-          const fn = tag >>> 3;
-          if (fn === 0) this.fail('invalid field number 0', tagAt);
-          if (wt === 4) {
-            if (fn !== fieldNumber) this.fail(`end-group for field ${fn} inside group ${fieldNumber}`, tagAt);
-            return;
-          }
-          this.skipField(wt, fn, limit, depth + 1);
-        }
-      }
+      case 3:
       case 4:
-        this.fail(`unexpected end-group (field ${fieldNumber})`, at);
+        this.fail(`group wire type ${wireTypeName(wireType)} (field ${fieldNumber}): groups are not part of OTLP`, at);
         break;
       default:
         this.fail(`invalid wire type ${wireType} (field ${fieldNumber})`, at);

@@ -1,6 +1,7 @@
 // createOtlpProducer(): OTLP requests in, Kafka records out — keyed and split exactly like the OpenTelemetry
 // Collector's kafka exporter with its partition options on (COLLECTOR-KAFKA.md), values kept under the topic's
 // max.message.bytes, acks=all, snappy, and an answer only once Kafka has every record (see delivery.ts).
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { IHeaders, Kafka } from 'kafkajs';
 import {
@@ -28,7 +29,10 @@ export interface OtlpProducerOptions {
   topics?: Partial<Record<Signal, string>>;
   /** transactional (default): nothing half-written; idempotent: at-least-once. See delivery.ts. */
   delivery?: DeliveryMode;
-  /** Stable per producer instance, so a restarted instance fences its predecessor (lane i adds `-i`). */
+  /**
+   * Lane i adds `-i`. Default: unique per producer (host, pid, random), so producers never fence each other; give
+   * one stable per instance to have a restarted instance fence its predecessor.
+   */
   transactionalId?: string;
   /** Kafka producers writing in parallel, each with one send or transaction in flight (default 4). */
   producers?: number;
@@ -98,7 +102,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
   const delivery = new Delivery({
     kafka: options.kafka,
     mode: options.delivery ?? 'transactional',
-    transactionalId: options.transactionalId ?? `otlp-streams-producer-${hostname()}-${process.pid}`,
+    transactionalId: options.transactionalId ?? `otlp-streams-producer-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     lanes: options.producers ?? 4,
     maxGroupBytes: options.maxGroupBytes ?? 1 << 20,
     timeoutMs: options.deliveryTimeoutMs ?? 15_000,

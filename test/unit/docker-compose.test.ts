@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ingestCommand } from '../../src/cli/ingest.ts';
 import { ENV_KEYS, envLayer, resolveConfig } from '../../src/config/index.ts';
 import { IMAGES } from '../../src/stack/docker.ts';
 
@@ -26,13 +27,25 @@ describe('docker-compose.yml', () => {
     expect(ours.map(([name]) => name).sort()).toEqual(['ingest', 'worker']);
   });
 
-  it('gives the project services only variables the config loader reads, and they validate', () => {
+  // Variables a command reads itself (commander's Option.env), besides the config loader's.
+  const commandEnv: Record<string, string[]> = { ingest: ingestCommand().options.flatMap((o) => (o.envVar === undefined ? [] : [o.envVar])) };
+
+  it('gives the project services only variables the config loader or their command reads, and they validate', () => {
     for (const [name, service] of ours) {
       const env = service.environment ?? {};
-      for (const key of Object.keys(env)) expect(Object.keys(ENV_KEYS), `${name}: ${key}`).toContain(key);
+      const known = [...Object.keys(ENV_KEYS), ...(commandEnv[service.command?.[0] ?? ''] ?? [])];
+      for (const key of Object.keys(env)) expect(known, `${name}: ${key}`).toContain(key);
       const config = resolveConfig([envLayer(env)]);
       expect(config.kafka.brokers).toEqual(['kafka:9092']);
     }
+  });
+
+  it('has the gateway listen on every interface of its container, so its published ports reach it', () => {
+    expect(commandEnv.ingest).toContain('INGEST_HOST');
+    expect(services.ingest.environment?.INGEST_HOST).toBe('0.0.0.0');
+    expect(services.ingest.ports).toEqual(expect.arrayContaining(['4318:4318', '4317:4317']));
+    // The shared connection settings still come with it.
+    expect(services.ingest.environment?.KAFKA_BROKERS).toBe('kafka:9092');
   });
 
   it('points every URL at a service that exists and a port it listens on', () => {
