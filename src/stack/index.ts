@@ -116,7 +116,11 @@ export async function stackUp(opts: UpOptions = {}): Promise<UpResult> {
       if (process.env.PROM_URL) state.prometheus = { url: process.env.PROM_URL };
       log(`using the existing stack named by ${EXTERNAL_ENV.filter((e) => process.env[e]).join(', ')}`);
       if (!(await kafkaAnswers(state.kafka.brokers))) throw new Error(`KAFKA_BROKERS=${process.env.KAFKA_BROKERS}: no Kafka answers there`);
-      writeState(dir, state);
+      // Never over the state of a stack this folder started: it names the processes and data of that stack, and a
+      // later `up` without the variables would take it for a dead stack and start another one on its data folders.
+      const existing = readState(dir);
+      if (existing && existing.mode !== 'external') log(`the local ${existing.mode} stack recorded in ${dir} is left as it is`);
+      else writeState(dir, state);
       return { state, reused: true, cold: false, seconds: seconds() };
     }
 
