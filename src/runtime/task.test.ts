@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { topology } from './dsl.ts';
-import { commitDue, placeBatch, positionAfterFiltered, Task, type CommitPolicy } from './task.ts';
+import { afterLogStart, commitDue, placeBatch, positionAfterFiltered, Task, type CommitPolicy } from './task.ts';
 
 const policy: CommitPolicy = { intervalMs: 100, maxRecords: 10, maxBytes: 1000 };
 const none = { records: 0, bytes: 0 };
@@ -55,8 +55,16 @@ describe('batch placement against the task position', () => {
     expect(placeBatch(100n, 500n, { at: 90n, count: 9 })).toBe('seek');
   });
 
-  it('accepts a gap that comes back after several seeks (records gone from the log)', () => {
-    expect(placeBatch(100n, 500n, { at: 100n, count: 3 })).toBe('accept');
+  it('asks where the log starts when a gap comes back after several seeks', () => {
+    expect(placeBatch(100n, 500n, { at: 100n, count: 3 })).toBe('check-log');
+  });
+
+  it('skips only records that are gone from the log', () => {
+    // retention removed [100, 400): the task moves to the log start (and seeks there if the batch starts later)
+    expect(afterLogStart(100n, 400n)).toBe(400n);
+    // the records are still there: never skip them, however often kafkajs comes back past them
+    expect(afterLogStart(100n, 100n)).toBe(100n);
+    expect(afterLogStart(100n, 0n)).toBe(100n);
   });
 });
 

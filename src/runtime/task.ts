@@ -433,13 +433,21 @@ export function commitDue(policy: CommitPolicy, pendingSince: number | undefined
  * Where a fetched batch stands against a task's position. kafkajs fetches from its own position, which runs ahead of
  * the committed offset while work is uncommitted; a task restored from the committed offset must see the records in
  * between again. `process`: the batch starts at or before the position (records below it are skipped). `seek`: it
- * starts past the position — records were never seen by this task; seek back and drop the batch. `accept`: the same
- * gap came back `maxSeeks` times in a row after seeking, so the records are gone from the log (retention, compaction)
- * and the task moves on.
+ * starts past the position — records were never seen by this task; seek back and drop the batch. `check-log`: the
+ * same gap came back `maxSeeks` times in a row after seeking: the caller asks the broker where the log starts now,
+ * and skips records only if retention (or a records deletion) really removed them (`afterLogStart`).
  */
-export function placeBatch(position: bigint, fetchedOffset: bigint, gap: { at: bigint; count: number }, maxSeeks = 3): 'process' | 'seek' | 'accept' {
+export function placeBatch(position: bigint, fetchedOffset: bigint, gap: { at: bigint; count: number }, maxSeeks = 3): 'process' | 'seek' | 'check-log' {
   if (fetchedOffset <= position) return 'process';
-  return gap.at === position && gap.count >= maxSeeks ? 'accept' : 'seek';
+  return gap.at === position && gap.count >= maxSeeks ? 'check-log' : 'seek';
+}
+
+/**
+ * A task's position once the log is known to start at `logStart`: records below it are gone for good, so the task
+ * moves up to it; records at or after it exist and are never skipped, however often a fetch comes back past them.
+ */
+export function afterLogStart(position: bigint, logStart: bigint): bigint {
+  return logStart > position ? logStart : position;
 }
 
 /**

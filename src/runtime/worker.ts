@@ -10,7 +10,7 @@
 // restored from the committed offset, and the worker seeks the consumer back there so the records in between
 // are fetched again; each task keeps its own position and skips records it has already processed.
 import type { Server } from 'node:http';
-import type { Consumer, Kafka, EachBatchPayload } from 'kafkajs';
+import type { Admin, Consumer, Kafka, EachBatchPayload } from 'kafkajs';
 import { Counter } from 'prom-client';
 import { RUNTIME_DEFAULTS, type Config } from '../config/index.ts';
 import { DLQ_TOPIC } from '../dlq/index.ts';
@@ -25,7 +25,7 @@ import { Committer } from './committer.ts';
 import { runtimeMetrics, serveMetrics, type RuntimeMetrics } from './metrics.ts';
 import { PoisonRecords, RecordError } from './poison.ts';
 import { maxMessageBytes, recordLimits, type RecordLimits } from './recordLimits.ts';
-import { placeBatch, positionAfterFiltered, type CommitPolicy, type Task } from './task.ts';
+import { afterLogStart, placeBatch, positionAfterFiltered, type CommitPolicy, type Task } from './task.ts';
 import { TaskManager } from './taskManager.ts';
 import type { Topology } from './topology.ts';
 
@@ -91,6 +91,8 @@ export class Worker {
   private limits?: RecordLimits;
   private kafka!: Kafka;
   private consumer?: Consumer;
+  /** Asks where a partition's log starts, when a gap in it persists (connected on first use). */
+  private admin?: Promise<Admin>;
   private server?: Server;
   private partitions = 0;
   private running = false;
@@ -279,16 +281,22 @@ export class Worker {
     if (!isRunning() || isStale() || this.stopping || task.closed || !this.tasks.isCurrent(task) || this.bounds.isFinished(partition)) return;
     // kafkajs' Batch carries the offset it fetched from; the type declarations leave it out.
     const fetched = BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset);
-    const placement = placeBatch(task.position, fetched, task.gap);
+    let placement = placeBatch(task.position, fetched, task.gap);
+    if (placement === 'check-log') {
+      // Skipping records that still exist would lose them for good: only retention or a records deletion may move a task on.
+      const logStart = await this.logStartOffset(partition);
+      const position = afterLogStart(task.position, logStart);
+      if (position > task.position) {
+        this.log.warn({ partition, position: task.position.toString(), logStart: logStart.toString(), fetched: fetched.toString() }, 'records between the task position and the log start are gone (retention or a records deletion); skipping them');
+        task.position = position;
+      }
+      placement = fetched <= task.position ? 'process' : 'seek';
+    }
     if (placement === 'seek') {
       task.gap = { at: task.position, count: task.gap.at === task.position ? task.gap.count + 1 : 1 };
-      this.log.info({ partition, position: task.position.toString(), fetched: fetched.toString() }, 'batch starts past the task position; seeking back');
+      this.log.info({ partition, position: task.position.toString(), fetched: fetched.toString(), seeks: task.gap.count }, 'batch starts past the task position; seeking back');
       this.seek(partition, task.position);
       return;
-    }
-    if (placement === 'accept') {
-      this.log.warn({ partition, position: task.position.toString(), fetched: fetched.toString() }, 'records between the task position and the fetch offset are no longer in the log; skipping them');
-      task.position = fetched;
     }
     task.gap = { at: -1n, count: 0 };
     const { messages, next, reachedEnd } = this.bounds.clip(partition, batch.messages, batch.lastOffset());
@@ -333,6 +341,18 @@ export class Worker {
     }
   }
 
+  private async logStartOffset(partition: number): Promise<bigint> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    const offsets = await (await this.admin).fetchTopicOffsets(this.topology.source.topic);
+    const low = offsets.find((o) => o.partition === partition)?.low;
+    if (low === undefined) throw new Error(`${this.topology.source.topic}-${partition}: the broker gave no log start offset`);
+    return BigInt(low);
+  }
+
   /** Backfill end reached through a batch of transaction markers only: flush and commit from outside eachBatch. */
   private async finishPartition(partition: number): Promise<void> {
     const task = this.tasks.get(partition);
@@ -372,6 +392,7 @@ export class Worker {
     await Promise.allSettled([...this.inFlight]);
     await this.committer.commitAll('stop');
     await this.consumer?.disconnect();
+    await this.admin?.then((admin) => admin.disconnect()).catch(() => {});
     await this.tasks.closeAll();
     await this.sinks.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
