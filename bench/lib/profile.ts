@@ -1,8 +1,8 @@
 // CPU profiles of a bench phase (the V8 sampling profiler through node:inspector, the same data `node --cpu-prof`
 // writes), saved as .cpuprofile for Chrome DevTools, plus a self-time summary by function.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -36,6 +36,7 @@ export async function startProfile(file: string, intervalUs = 500): Promise<() =
   return async () => {
     const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
     session.disconnect();
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(profile));
     return profile;
   };
