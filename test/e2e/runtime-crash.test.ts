@@ -8,7 +8,7 @@ import { countingInput, countingOracle, KEEP_RECORDS } from '../fixtures/countin
 import { expectOracleResults, tableCount, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
-import { seededRandom, startWorker, waitForCommitted } from '../helpers/workers.ts';
+import { seededRandom, startWorker, waitForAllCommitted, waitForCommitted } from '../helpers/workers.ts';
 
 describe('exactly-once under SIGKILL', () => {
   it('survives 5 kills at random moments with nothing missing and nothing counted twice', async () => {
@@ -39,6 +39,8 @@ describe('exactly-once under SIGKILL', () => {
       const last = startWorker('worker-final', env);
       await last.waitFor('worker started');
       if ((await waitForTable(pool, expected.length, 180_000)) < expected.length) console.log(`final worker did not finish:\n${last.output().slice(-6000)}`);
+      // Stop only once every input record is committed: the table fills before the last transactions commit.
+      await waitForAllCommitted(client, env.APP, input, [last]);
       last.child.kill('SIGTERM');
       expect(await last.exited, last.output().slice(-2000)).toBe(0);
       if (last.output().includes('state restored from changelog')) restoredWithState++;

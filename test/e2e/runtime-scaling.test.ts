@@ -5,7 +5,7 @@ import { countingInput, countingOracle, KEEP_RECORDS } from '../fixtures/countin
 import { expectOracleResults, tableCount, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
-import { startWorker, waitForCommitted, type WorkerProcess } from '../helpers/workers.ts';
+import { startWorker, waitForAllCommitted, waitForCommitted, type WorkerProcess } from '../helpers/workers.ts';
 
 describe('consumer-group scaling', () => {
   it('3 workers, one killed, one joining: nothing lost or doubled, state restored on takeover', async () => {
@@ -37,6 +37,8 @@ describe('consumer-group scaling', () => {
       console.log(`after the takeover: ${await tableCount(pool)} of ${expected.length} windows`);
 
       const live = workers.slice(1);
+      // Stop only once every input record is committed: the table fills before the last transactions commit.
+      await waitForAllCommitted(client, env.APP, input, live);
       const restored = live.filter((w) => /"restoredEntries":[1-9]/.test(w.output()) && w.output().includes('state restored from changelog'));
       expect(restored.length, 'a surviving or joining worker restored state from the changelog').toBeGreaterThan(0);
 

@@ -58,12 +58,12 @@ export function seededRandom(seed: number): () => number {
 /**
  * Waits until the group's committed offsets of `topic` (per partition, 0 where none) satisfy `done`, and returns
  * them: for tests that must act after a worker committed (its state is then in the changelog), however slow the
- * machine. Fails with the workers' output if one of them exits or nothing is committed within two minutes.
+ * machine. Fails with the workers' output if one of them exits or nothing is committed within `timeoutMs`.
  */
-export async function waitForCommitted(client: Kafka, groupId: string, topic: string, done: (offsets: bigint[]) => boolean, workers: WorkerProcess[]): Promise<bigint[]> {
+export async function waitForCommitted(client: Kafka, groupId: string, topic: string, done: (offsets: bigint[]) => boolean, workers: WorkerProcess[], timeoutMs = 120_000): Promise<bigint[]> {
   const admin = client.admin();
   await admin.connect();
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -72,11 +72,25 @@ export async function waitForCommitted(client: Kafka, groupId: string, topic: st
       const exited = workers.find((w) => w.child.exitCode !== null);
       if (exited || Date.now() > deadline) {
         const who = exited ?? workers[0];
-        throw new Error(`no commit of group ${groupId} as awaited (${exited ? `${exited.name} exited` : 'two minutes passed'}); offsets ${offsets.join(', ')}\n${who.output().slice(-3000)}`);
+        throw new Error(`no commit of group ${groupId} as awaited (${exited ? `${exited.name} exited` : `${timeoutMs / 1000} s passed`}); offsets ${offsets.join(', ')}\n${who?.output().slice(-3000) ?? ''}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Waits until the group has committed every record of `topic`: only then are all its outputs committed. A full sink
+ * table is no such sign — sink rows are written before the Kafka transaction of the same checkpoint, and a
+ * checkpoint whose transaction failed is redone by the task's next incarnation, which a worker stopped at that
+ * moment leaves to the group's next member.
+ */
+export async function waitForAllCommitted(client: Kafka, groupId: string, topic: string, workers: WorkerProcess[], timeoutMs = 180_000): Promise<void> {
+  const admin = client.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const end = ends.sort((a, b) => a.partition - b.partition).map((p) => BigInt(p.high));
+  await waitForCommitted(client, groupId, topic, (offsets) => offsets.length === end.length && offsets.every((o, i) => o >= end[i]), workers, timeoutMs);
 }
