@@ -45,7 +45,7 @@ export function ingestCommand(): Command {
   const d = defaultGatewayOptions();
   return new Command('ingest')
     .description('OTLP ingest gateway: OTLP/HTTP and OTLP/gRPC in, keyed records on otlp_spans / otlp_metrics / otlp_logs out')
-    .option('-c, --config <file>', 'YAML or JSON config file (Kafka connection)')
+    .option('-c, --config <file>', "YAML or JSON config file (Kafka connection; the gateway's credentials and TLS under ingest:)")
     .addOption(new Option('--host <address>', 'interface to listen on (0.0.0.0 to be reachable from outside a container)').env('INGEST_HOST').default(d.host))
     .option('--http-port <port>', 'OTLP/HTTP port', int, d.httpPort)
     .option('--grpc-port <port>', 'OTLP/gRPC port', int, d.grpcPort ?? 4317)

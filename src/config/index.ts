@@ -93,8 +93,11 @@ export const configSchema = z.strictObject({
           key: z.string().min(1).optional().describe('path of the PEM server key'),
           clientCa: z.string().min(1).optional().describe('path of a PEM CA bundle: clients must present a certificate it signed'),
         })
-        .refine((t) => (t.cert === undefined) === (t.key === undefined), 'cert and key go together')
-        .refine((t) => t.clientCa === undefined || t.cert !== undefined, 'clientCa needs cert and key')
+        .superRefine((t, ctx) => {
+          // Name the missing file, so the error points at what to set.
+          if (t.key === undefined && (t.cert !== undefined || t.clientCa !== undefined)) ctx.addIssue({ code: 'custom', path: ['key'], message: 'needed with cert and clientCa' });
+          if (t.cert === undefined && (t.key !== undefined || t.clientCa !== undefined)) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'needed with key and clientCa' });
+        })
         .optional(),
     })
     .optional(),
