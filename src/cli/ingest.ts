@@ -134,7 +134,7 @@ async function runIngest(flags: IngestFlags): Promise<void> {
 }
 
 /** Authentication when credentials are configured (a tenants file, inline tokens), else X-Scope-OrgID if asked, else single-tenant. */
-function tenancyOf(flags: IngestFlags, config: Config): Tenancy {
+export function tenancyOf(flags: Pick<IngestFlags, 'tenants' | 'tenantHeader'>, config: Pick<Config, 'ingest'>): Tenancy {
   const file = flags.tenants ?? config.ingest?.tenants;
   const inline = config.ingest?.tenantTokens;
   if (file === undefined && inline === undefined) return flags.tenantHeader ? { mode: 'header' } : { mode: 'none' };
