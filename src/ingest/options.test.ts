@@ -28,6 +28,8 @@ describe('gateway options', () => {
     expect(() => validateGatewayOptions({ ...d, tenantMaxInflightBytes: d.maxInflightBytes + 1 })).toThrow(/must not exceed maxInflightBytes/);
     expect(() => validateGatewayOptions({ ...d, tenantItemsPerSecond: 0 })).toThrow(/tenantItemsPerSecond/);
     expect(() => validateGatewayOptions({ ...d, maxTenants: 0 })).toThrow(/maxTenants/);
+    const small = { mode: 'auth', credentials: parseCredentials({ tokens: { Jk8lP0oI2uYt: 'a' }, limits: { a: { maxInflightBytes: 1024 } } }, 'test') } as const;
+    expect(() => validateGatewayOptions({ ...d, tenancy: small })).toThrow(/limits.a.maxInflightBytes \(1024\) must be at least twice maxBodyBytes/);
   });
   it('wants a client CA when the tenants file maps client certificates', () => {
     const d = defaultGatewayOptions();

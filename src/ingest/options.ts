@@ -95,11 +95,16 @@ export function validateGatewayOptions(o: GatewayOptions): void {
   positive('maxTenants', o.maxTenants);
   if (o.tenantItemsPerSecond !== undefined) positive('tenantItemsPerSecond', o.tenantItemsPerSecond);
   if (o.tenantBytesPerSecond !== undefined) positive('tenantBytesPerSecond', o.tenantBytesPerSecond);
-  const share = tenantMaxInflightBytes(o);
-  positive('tenantMaxInflightBytes', share);
-  // Below twice the body limit, a tenant's largest request could never fit: it would get 429 forever.
-  if (share < 2 * o.maxBodyBytes) throw new Error(`tenantMaxInflightBytes (${share}) must be at least twice maxBodyBytes (${o.maxBodyBytes})`);
-  if (share > o.maxInflightBytes) throw new Error(`tenantMaxInflightBytes (${share}) must not exceed maxInflightBytes (${o.maxInflightBytes})`);
+  const checkShare = (name: string, share: number) => {
+    positive(name, share);
+    // Below twice the body limit, a tenant's largest request could never fit: it would get 429 forever.
+    if (share < 2 * o.maxBodyBytes) throw new Error(`${name} (${share}) must be at least twice maxBodyBytes (${o.maxBodyBytes})`);
+    if (share > o.maxInflightBytes) throw new Error(`${name} (${share}) must not exceed maxInflightBytes (${o.maxInflightBytes})`);
+  };
+  checkShare('tenantMaxInflightBytes', tenantMaxInflightBytes(o));
+  if (o.tenancy.mode === 'auth') {
+    for (const [tenant, limits] of o.tenancy.credentials.limits) if (limits.maxInflightBytes !== undefined) checkShare(`limits.${tenant}.maxInflightBytes`, limits.maxInflightBytes);
+  }
   if (o.tenancy.mode === 'auth' && o.tenancy.credentials.clients.size > 0 && o.tls?.clientCa === undefined) {
     throw new Error('the tenants file maps client certificates (clients:), which needs a client CA (--tls-client-ca)');
   }
