@@ -78,10 +78,8 @@ describe('ingest gateway authentication and TLS', () => {
   const gateways: Gateway[] = [];
   const clients: ExportClient[] = [];
   // Acme's token is in the file as its digest only; globex's plain.
-  const tenancy = {
-    mode: 'auth',
-    credentials: parseCredentials({ tokens: { [`sha256:${tokenDigest(ACME_TOKEN).toString('hex')}`]: 'acme', [GLOBEX_TOKEN]: 'globex' }, clients: { 'collector.acme.example': 'acme' } }, 'test'),
-  } as const;
+  const tokens = { [`sha256:${tokenDigest(ACME_TOKEN).toString('hex')}`]: 'acme', [GLOBEX_TOKEN]: 'globex' };
+  const tenancy = (mutual: boolean) => ({ mode: 'auth', credentials: parseCredentials({ tokens, clients: mutual ? { 'collector.acme.example': 'acme' } : {} }, 'test') }) as const;
 
   beforeAll(() => registerSnappy());
   afterAll(async () => {
@@ -92,7 +90,7 @@ describe('ingest gateway authentication and TLS', () => {
   async function start(tls: { clientCa?: Buffer }, prefix: string) {
     const topics = { traces: unique(`${prefix}-spans`), metrics: unique(`${prefix}-metrics`), logs: unique(`${prefix}-logs`) };
     const gateway = createGateway(kafka(), {
-      httpPort: 0, grpcPort: 0, topics, partitions: 2, transactionalId: unique('gw'), tenancy,
+      httpPort: 0, grpcPort: 0, topics, partitions: 2, transactionalId: unique('gw'), tenancy: tenancy(tls.clientCa !== undefined),
       tls: { cert: server.cert, key: server.key, ...tls },
     });
     gateways.push(gateway);
@@ -199,8 +197,9 @@ describe('per-tenant budgets and rates', () => {
     const topics = { traces: unique('budget-spans'), metrics: unique('budget-metrics'), logs: unique('budget-logs') };
     gateway = createGateway(kafka(), {
       httpPort: 0, grpcPort: 0, topics, partitions: 2, transactionalId: unique('gw'),
-      // Alone, the flooding tenant could hold the whole gateway budget; its share is half of it.
-      maxBodyBytes: 64 * 1024, maxInflightBytes: 256 * 1024, tenantMaxInflightBytes: 128 * 1024,
+      // Alone, the flooding tenant could hold the whole gateway budget; its share is less than half of it. (A request
+      // holds its body and its records, which repeat the resource per trace: about three times a body here.)
+      maxBodyBytes: 64 * 1024, maxInflightBytes: 768 * 1024, tenantMaxInflightBytes: 320 * 1024,
       tenancy: { mode: 'auth', credentials: parseCredentials({ tokens: { [ACME_TOKEN]: 'acme', [GLOBEX_TOKEN]: 'globex', 'slow-Qe3Rt5Yu7Io9': 'slow' }, limits: { slow: { itemsPerSecond: 50 } } }, 'test') },
     });
     ({ httpPort: http, grpcPort: grpc } = (await gateway.start()) as { httpPort: number; grpcPort: number });
@@ -211,19 +210,22 @@ describe('per-tenant budgets and rates', () => {
   });
 
   it('answers a flooding tenant 429 naming its share while another tenant is served', async () => {
-    const bodies = Array.from({ length: 12 }, () => traffic.encodedTraces(250).traces);
+    const bodies = Array.from({ length: 16 }, () => traffic.encodedTraces(250).traces);
     expect(bodies[0].length).toBeGreaterThan(40 * 1024);
     const flood = Promise.all(bodies.map((b) => post(http, b, { Authorization: `Bearer ${ACME_TOKEN}` })));
-    const served: number[] = [];
-    for (let i = 0; i < 3; i++) served.push((await post(http, traffic.encodedTraces(250).traces, { Authorization: `Bearer ${GLOBEX_TOKEN}` })).status);
+    const served: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await post(http, traffic.encodedTraces(250).traces, { Authorization: `Bearer ${GLOBEX_TOKEN}` });
+      served.push(`${res.status} ${Buffer.from(await res.arrayBuffer()).toString('latin1')}`);
+    }
     const flooded = await flood;
-    expect(served).toEqual([200, 200, 200]);
+    expect(served).toEqual(['200 ', '200 ', '200 ']);
     const statuses = flooded.map((r) => r.status);
     expect(statuses).toContain(200);
     expect(statuses).toContain(429);
     const refused = flooded.find((r) => r.status === 429)!;
     expect(refused.headers.get('retry-after')).toBe('5');
-    expect(Buffer.from(await refused.arrayBuffer()).toString('latin1')).toContain('tenant acme has its share of the in-flight byte budget (131072 bytes) in use');
+    expect(Buffer.from(await refused.arrayBuffer()).toString('latin1')).toContain('tenant acme has its share of the in-flight byte budget (327680 bytes) in use');
   });
 
   it('answers a tenant over its rate 429 / RESOURCE_EXHAUSTED with the wait, on HTTP and gRPC, while others pass', async () => {
