@@ -13,6 +13,7 @@ import { httpHandler } from './httpServer.ts';
 import { InflightLimiter } from './limiter.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { defaultGatewayOptions, tenantMaxInflightBytes, validateGatewayOptions, type GatewayOptions } from './options.ts';
+import { credentialTenants } from './credentials.ts';
 import { TenantLimiter } from './tenantLimits.ts';
 import { httpsOptions } from './tls.ts';
 
@@ -42,7 +43,8 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
   const tenants = new TenantLimiter({
     defaults: { maxInflightBytes: tenantMaxInflightBytes(options), itemsPerSecond: options.tenantItemsPerSecond, bytesPerSecond: options.tenantBytesPerSecond },
     overrides: tenancy.mode === 'auth' ? tenancy.credentials.limits : undefined,
-    maxTenants: options.maxTenants,
+    // With authentication every tenant of the credentials may send at once; only header mode needs the cap.
+    maxTenants: tenancy.mode === 'auth' ? Math.max(options.maxTenants, credentialTenants(tenancy.credentials).size) : options.maxTenants,
   });
   const producer = createOtlpProducer({
     kafka,
@@ -130,6 +132,9 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
         grpcPort = await bindGrpc(grpc, options.host, options.grpcPort, options.tls);
       }
       const security = options.tls === undefined ? 'plaintext' : options.tls.clientCa === undefined ? 'tls' : 'mtls';
+      if (tenancy.mode === 'auth' && options.tls === undefined && !['127.0.0.1', '::1', 'localhost'].includes(options.host)) {
+        log.warn('authentication without TLS: bearer tokens cross the network in the clear (fine behind a proxy that terminates TLS; otherwise set --tls-cert and --tls-key)');
+      }
       log.info({ httpPort, grpcPort, topics: options.topics, partitioner: options.partitioner, delivery: options.delivery, transactionalId: options.transactionalId, security, tenancy: tenancy.mode }, 'ingest gateway listening');
       return { httpPort, grpcPort };
     },
