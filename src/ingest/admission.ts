@@ -4,7 +4,7 @@ import type { GatewayCore } from './core.ts';
 import type { ExportOutcome } from './exportRequest.ts';
 import { Reservation } from './limiter.ts';
 import { resolveTenant, type Presented } from './tenancy.ts';
-import { TenantReservation } from './tenantLimits.ts';
+import { TenantReservation, TenantState } from './tenantLimits.ts';
 
 /** A request let in. */
 export interface Admission {
@@ -22,7 +22,7 @@ export function admit(core: GatewayCore, presented: Presented): Admission | { re
   if (tenant === undefined) return { tenant, reservation: new Reservation(core.limiter), settle: (outcome) => outcome };
 
   const state = core.tenants.admit(tenant);
-  if (!('budget' in state)) return { refused: { kind: 'overloaded', message: state.message, retryAfterSeconds: state.retryAfterSeconds } };
+  if (!(state instanceof TenantState)) return { refused: { kind: 'overloaded', message: state.message, retryAfterSeconds: state.retryAfterSeconds } };
   const reservation = new TenantReservation(core.limiter, state.budget);
   return {
     tenant,

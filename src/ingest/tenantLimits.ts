@@ -39,6 +39,7 @@ export class TokenBucket {
     return this.balance > 0 ? 0 : Math.max(1, Math.ceil((1 - this.balance) / this.rate));
   }
 
+  /** Takes `amount` from the balance, which may go below zero. */
   spend(amount: number, now: number): void {
     this.refill(now);
     this.balance -= amount;
@@ -67,6 +68,7 @@ export class TenantState {
     this.bytes = settings.bytesPerSecond === undefined ? undefined : new TokenBucket(settings.bytesPerSecond, now);
   }
 
+  /** True when nothing would be lost by forgetting this state. */
   idle(now: number): boolean {
     return this.budget.inUse === 0 && (this.items?.full(now) ?? true) && (this.bytes?.full(now) ?? true);
   }
@@ -127,7 +129,7 @@ export class TenantLimiter {
     return state;
   }
 
-  /** Charges a finished request of `tenant` to its buckets. */
+  /** Charges a finished request to its tenant's buckets. */
   spend(state: TenantState, items: number, bytes: number): void {
     state.spend(items, bytes, this.clock());
   }
