@@ -1,6 +1,7 @@
 // `otlp-streams gen`: seeded, realistic OTLP traffic to the gateway or straight to Kafka, with progress.
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
+import { registerSecret } from '../config/index.ts';
 import { loadConfig } from './loadConfig.ts';
 import { runGen, type GenStats, type GenTarget } from '../gen/index.ts';
 import { createKafka } from '../kafka/index.ts';
@@ -26,6 +27,7 @@ interface GenFlags {
   metricsInterval: number;
   partitioner: PartitionerName;
   tenant?: string;
+  token?: string;
 }
 
 /** The `gen` command. */
@@ -44,6 +46,7 @@ export function genCommand(): Command {
     .option('--metrics-interval <seconds>', 'seconds between metric collections', num, 10)
     .addOption(new Option('--partitioner <name>', 'for --target kafka').choices(['murmur2', 'sarama_compat']).default('murmur2'))
     .option('--tenant <id>', 'X-Scope-OrgID header for a multi-tenant gateway')
+    .addOption(new Option('--token <token>', 'bearer token for a gateway with authentication (for https with a private CA, set NODE_EXTRA_CA_CERTS)').env('OTLP_INGEST_TOKEN'))
     .action(async (flags: GenFlags) => runGenCommand(flags));
 }
 
@@ -59,7 +62,13 @@ async function runGenCommand(flags: GenFlags): Promise<void> {
     target = { kind: 'kafka', producer };
     close = () => producer.disconnect();
   } else {
-    target = { kind: 'http', url: flags.url.replace(/\/$/, ''), headers: flags.tenant ? { 'X-Scope-OrgID': flags.tenant } : undefined };
+    const headers: Record<string, string> = {};
+    if (flags.tenant) headers['X-Scope-OrgID'] = flags.tenant;
+    if (flags.token) {
+      registerSecret(flags.token);
+      headers.Authorization = `Bearer ${flags.token}`;
+    }
+    target = { kind: 'http', url: flags.url.replace(/\/$/, ''), headers };
   }
   const bar = process.stdout.isTTY
     ? new cliProgress.SingleBar({ format: 'gen [{bar}] {value}/{total} s | {spans} spans/s | {requests} requests, {failed} failed' }, cliProgress.Presets.shades_classic)

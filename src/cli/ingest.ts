@@ -1,7 +1,8 @@
 // `otlp-streams ingest`: the OTLP ingest gateway, until SIGTERM / SIGINT (then drains and exits 0).
 import { Command, Option } from 'commander';
 import { loadConfig } from './loadConfig.ts';
-import { createGateway, defaultGatewayOptions, loadTokenTenancy, type GatewayOptions, type Tenancy } from '../ingest/index.ts';
+import type { Config } from '../config/index.ts';
+import { createGateway, defaultGatewayOptions, emptyCredentials, loadCredentialsFile, loadGatewayTls, parseTokenList, type GatewayOptions, type Tenancy } from '../ingest/index.ts';
 import { createKafka } from '../kafka/index.ts';
 
 const int = (v: string): number => {
@@ -30,6 +31,13 @@ interface IngestFlags {
   retryAfter: number;
   tenants?: string;
   tenantHeader: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  tenantMaxInflightBytes?: number;
+  tenantItemsPerSecond?: number;
+  tenantBytesPerSecond?: number;
+  maxTenants: number;
 }
 
 /** The `ingest` command. */
@@ -37,7 +45,7 @@ export function ingestCommand(): Command {
   const d = defaultGatewayOptions();
   return new Command('ingest')
     .description('OTLP ingest gateway: OTLP/HTTP and OTLP/gRPC in, keyed records on otlp_spans / otlp_metrics / otlp_logs out')
-    .option('-c, --config <file>', 'YAML or JSON config file (Kafka connection)')
+    .option('-c, --config <file>', "YAML or JSON config file (Kafka connection; the gateway's credentials and TLS under ingest:)")
     .addOption(new Option('--host <address>', 'interface to listen on (0.0.0.0 to be reachable from outside a container)').env('INGEST_HOST').default(d.host))
     .option('--http-port <port>', 'OTLP/HTTP port', int, d.httpPort)
     .option('--grpc-port <port>', 'OTLP/gRPC port', int, d.grpcPort ?? 4317)
@@ -62,16 +70,25 @@ export function ingestCommand(): Command {
     .option('--max-inflight-bytes <n>', 'bytes of requests handled at once (429 beyond); bounds memory', int, d.maxInflightBytes)
     .option('--max-message-bytes <n>', "cap records below the topic's max.message.bytes", int)
     .option('--retry-after <seconds>', 'Retry-After on 429 / 503', int, d.retryAfterSeconds)
-    .option('--tenants <file>', 'YAML/JSON "tokens: {<bearer token>: <tenant>}": require a bearer token, tenant from it')
-    .option('--tenant-header', 'multi-tenant: require X-Scope-OrgID and put it on every record', false)
+    .option('--tenants <file>', 'tenants file (tokens: {<token or sha256:hex>: tenant}, clients: {<cert CN>: tenant}, limits): authentication on, the tenant comes from the credential (also INGEST_TENANTS; tokens inline: INGEST_TENANT_TOKENS=tenant=token,...)')
+    .option('--tenant-header', 'multi-tenant without authentication: require X-Scope-OrgID and put it on every record (for a gateway behind an authenticating proxy)', false)
+    .option('--tls-cert <file>', 'PEM server certificate: serve OTLP/HTTP and OTLP/gRPC over TLS (also INGEST_TLS_CERT)')
+    .option('--tls-key <file>', 'PEM server key (also INGEST_TLS_KEY)')
+    .option('--tls-client-ca <file>', 'PEM CA bundle: every client must present a certificate it signed (mTLS); the tenants file maps certificate CNs to tenants (also INGEST_TLS_CLIENT_CA)')
+    .option('--tenant-max-inflight-bytes <n>', "each tenant's share of --max-inflight-bytes (default: a quarter of it, at least twice --max-body-bytes)", int)
+    .option('--tenant-items-per-second <n>', "each tenant's rate limit in spans / data points / log records per second (default: none)", int)
+    .option('--tenant-bytes-per-second <n>', "each tenant's rate limit in request bytes per second (default: none)", int)
+    .option('--max-tenants <n>', 'tenants whose limits are tracked at once (with --tenant-header, more get 429 until one is idle)', int, d.maxTenants)
     .action(async (flags: IngestFlags) => runIngest(flags));
 }
 
 async function runIngest(flags: IngestFlags): Promise<void> {
   const config = loadConfig({ file: flags.config });
-  let tenancy: Tenancy = { mode: 'none' };
-  if (flags.tenants) tenancy = loadTokenTenancy(flags.tenants);
-  else if (flags.tenantHeader) tenancy = { mode: 'header' };
+  const tls = loadGatewayTls({
+    cert: flags.tlsCert ?? config.ingest?.tls?.cert,
+    key: flags.tlsKey ?? config.ingest?.tls?.key,
+    clientCa: flags.tlsClientCa ?? config.ingest?.tls?.clientCa,
+  });
   const gateway = createGateway(createKafka(config), {
     host: flags.host,
     httpPort: flags.httpPort,
@@ -86,7 +103,12 @@ async function runIngest(flags: IngestFlags): Promise<void> {
     maxInflightBytes: flags.maxInflightBytes,
     maxMessageBytes: flags.maxMessageBytes,
     retryAfterSeconds: flags.retryAfter,
-    tenancy,
+    tenancy: tenancyOf(flags, config),
+    tls,
+    tenantMaxInflightBytes: flags.tenantMaxInflightBytes,
+    tenantItemsPerSecond: flags.tenantItemsPerSecond,
+    tenantBytesPerSecond: flags.tenantBytesPerSecond,
+    maxTenants: flags.maxTenants,
   });
   // Listening before start(), so a SIGTERM while connecting still drains. While draining, a repeated SIGTERM (an
   // orchestrator may send several) is ignored; a second Ctrl-C gives up on the in-flight requests.
@@ -109,4 +131,16 @@ async function runIngest(flags: IngestFlags): Promise<void> {
   await stopSignal;
   await gateway.stop();
   console.log('[ingest] stopped cleanly');
+}
+
+/** Authentication when credentials are configured (a tenants file, inline tokens), else X-Scope-OrgID if asked, else single-tenant. */
+export function tenancyOf(flags: Pick<IngestFlags, 'tenants' | 'tenantHeader'>, config: Pick<Config, 'ingest'>): Tenancy {
+  const file = flags.tenants ?? config.ingest?.tenants;
+  const inline = config.ingest?.tenantTokens;
+  if (file === undefined && inline === undefined) return flags.tenantHeader ? { mode: 'header' } : { mode: 'none' };
+  const credentials = emptyCredentials();
+  if (file !== undefined) loadCredentialsFile(file, credentials);
+  if (inline !== undefined) parseTokenList(inline, 'INGEST_TENANT_TOKENS', credentials);
+  if (credentials.tokens.size === 0 && credentials.clients.size === 0) throw new Error(`${file ?? 'INGEST_TENANT_TOKENS'}: no tokens and no clients`);
+  return { mode: 'auth', credentials };
 }

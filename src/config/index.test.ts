@@ -63,6 +63,21 @@ describe('config loader', () => {
     expect(() => fileLayer(tmpFile('x.yaml', 'kafka: [unclosed'))).toThrow('is not valid YAML/JSON');
   });
 
+  it('reads the gateway credentials and TLS files, masking inline tokens and checking what goes together', () => {
+    const config = resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', INGEST_TENANTS: '/etc/t.yaml', INGEST_TENANT_TOKENS: 'acme=Rt6yU8iO0pAs', INGEST_TLS_CERT: 'c.pem', INGEST_TLS_KEY: 'k.pem' })]);
+    expect(config.ingest).toEqual({ tenants: '/etc/t.yaml', tenantTokens: 'acme=Rt6yU8iO0pAs', tls: { cert: 'c.pem', key: 'k.pem' } });
+    expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', INGEST_TLS_CERT: 'c.pem' })])).toThrow('ingest.tls.key (from default): needed with cert and clientCa; got nothing');
+    expect(() => resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', INGEST_TLS_CLIENT_CA: 'ca.pem' })])).toThrow('ingest.tls.cert (from default): needed with key and clientCa; got nothing');
+    let message = '';
+    try {
+      resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', INGEST_TENANT_TOKENS: 'Gh7jK9lZ1xCv' })]);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('ingest.tenantTokens (from env INGEST_TENANT_TOKENS): expected tenant=token pairs');
+    expect(message).not.toContain('Gh7j');
+  });
+
   it('builds kafkajs options with SASL', () => {
     const config = resolveConfig([envLayer({ KAFKA_BROKERS: 'a:1', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' })]);
     expect(kafkaClientConfig(config)).toMatchObject({ brokers: ['a:1'], sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });

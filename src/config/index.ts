@@ -78,6 +78,29 @@ export const configSchema = z.strictObject({
       maxRecordAttempts: z.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'expected at least 1').default(RUNTIME_DEFAULTS.maxRecordAttempts),
     })
     .prefault({}),
+  /** The ingest gateway's credentials and TLS (docs/ingest.md); `ingest` flags override them. */
+  ingest: z
+    .strictObject({
+      tenants: z.string().min(1).optional().describe('path of a tenants file (tokens, clients, limits)'),
+      /** Secret: masked wherever shown. */
+      tenantTokens: z
+        .string()
+        .regex(/^\s*[A-Za-z0-9_.-]+=[^,\s]+(\s*,\s*[A-Za-z0-9_.-]+=[^,\s]+)*\s*,?\s*$/, 'expected tenant=token pairs separated by commas (a token may be sha256:<hex>)')
+        .optional(),
+      tls: z
+        .strictObject({
+          cert: z.string().min(1).optional().describe('path of the PEM server certificate'),
+          key: z.string().min(1).optional().describe('path of the PEM server key'),
+          clientCa: z.string().min(1).optional().describe('path of a PEM CA bundle: clients must present a certificate it signed'),
+        })
+        .superRefine((t, ctx) => {
+          // Name the missing file, so the error points at what to set.
+          if (t.key === undefined && (t.cert !== undefined || t.clientCa !== undefined)) ctx.addIssue({ code: 'custom', path: ['key'], message: 'needed with cert and clientCa' });
+          if (t.cert === undefined && (t.key !== undefined || t.clientCa !== undefined)) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'needed with key and clientCa' });
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -111,6 +134,11 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   MAX_EVENT_TIME_LEAD_MS: 'runtime.maxEventTimeLeadMs',
   MAX_EVENT_TIME_LAG_MS: 'runtime.maxEventTimeLagMs',
   MAX_RECORD_ATTEMPTS: 'runtime.maxRecordAttempts',
+  INGEST_TENANTS: 'ingest.tenants',
+  INGEST_TENANT_TOKENS: 'ingest.tenantTokens',
+  INGEST_TLS_CERT: 'ingest.tls.cert',
+  INGEST_TLS_KEY: 'ingest.tls.key',
+  INGEST_TLS_CLIENT_CA: 'ingest.tls.clientCa',
 };
 
 const LIST_PATHS = new Set(['kafka.brokers']);

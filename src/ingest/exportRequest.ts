@@ -9,8 +9,8 @@ import { TENANT_HEADER } from '../otlp/tenant.ts';
 
 /** What happened to a request; `kind` maps to an HTTP status and a gRPC code (outcome.ts). */
 export type ExportOutcome =
-  | { kind: 'accepted'; rejected: number; message: string }
-  | { kind: 'invalid' | 'too_large' | 'unsupported' | 'unauthenticated' | 'overloaded' | 'unavailable' | 'draining' | 'internal'; message: string };
+  | { kind: 'accepted'; rejected: number; items: number; message: string }
+  | { kind: 'invalid' | 'too_large' | 'unsupported' | 'unauthenticated' | 'forbidden' | 'overloaded' | 'unavailable' | 'draining' | 'internal'; message: string; retryAfterSeconds?: number };
 
 export interface ExportContext {
   producer: OtlpProducer;
@@ -59,7 +59,7 @@ export async function exportRequest(ctx: ExportContext, input: ExportInput): Pro
   stop();
   metrics.items.inc({ signal }, prepared.items - rejected);
   metrics.records.inc({ signal }, prepared.records.length);
-  return { kind: 'accepted', rejected, message: rejectedMessage };
+  return { kind: 'accepted', rejected, items: prepared.items - rejected, message: rejectedMessage };
 }
 
 function describeOversized(prepared: PreparedRequest): string {

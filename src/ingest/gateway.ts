@@ -1,6 +1,7 @@
 // The ingest gateway: OTLP/HTTP and OTLP/gRPC in, keyed records on otlp_spans / otlp_metrics / otlp_logs out,
 // answering success only after Kafka acknowledged (and, by default, committed) every record of the request.
 import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Kafka } from 'kafkajs';
@@ -11,7 +12,10 @@ import { bindGrpc, createGrpcServer } from './grpcServer.ts';
 import { httpHandler } from './httpServer.ts';
 import { InflightLimiter } from './limiter.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
-import { defaultGatewayOptions, validateGatewayOptions, type GatewayOptions } from './options.ts';
+import { defaultGatewayOptions, tenantMaxInflightBytes, validateGatewayOptions, type GatewayOptions } from './options.ts';
+import { credentialTenants } from './credentials.ts';
+import { TenantLimiter } from './tenantLimits.ts';
+import { httpsOptions } from './tls.ts';
 
 export interface Gateway {
   /** Connects to Kafka (creating missing topics), then listens; resolves with the bound ports. */
@@ -35,6 +39,13 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
   const log = componentLogger('ingest');
   const limiter = new InflightLimiter(options.maxInflightBytes);
   const metrics = createGatewayMetrics(() => limiter.inUse);
+  const { tenancy } = options;
+  const tenants = new TenantLimiter({
+    defaults: { maxInflightBytes: tenantMaxInflightBytes(options), itemsPerSecond: options.tenantItemsPerSecond, bytesPerSecond: options.tenantBytesPerSecond },
+    overrides: tenancy.mode === 'auth' ? tenancy.credentials.limits : undefined,
+    // With authentication every tenant of the credentials may send at once; only header mode needs the cap.
+    maxTenants: tenancy.mode === 'auth' ? Math.max(options.maxTenants, credentialTenants(tenancy.credentials).size) : options.maxTenants,
+  });
   const producer = createOtlpProducer({
     kafka,
     partitioner: options.partitioner,
@@ -74,6 +85,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
     producer,
     metrics,
     limiter,
+    tenants,
     draining: () => draining,
     async ready() {
       if (draining || producer.state !== 'ready') return false;
@@ -108,7 +120,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
     options,
     async start() {
       await producer.connect();
-      http = createServer({ keepAliveTimeout: 65_000 }, httpHandler(core));
+      http = options.tls ? createHttpsServer({ ...httpsOptions(options.tls), keepAliveTimeout: 65_000 }, httpHandler(core)) : createServer({ keepAliveTimeout: 65_000 }, httpHandler(core));
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
         http!.listen(options.httpPort, options.host, () => resolve());
@@ -117,9 +129,13 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
       let grpcPort: number | null = null;
       if (options.grpcPort !== null) {
         grpc = createGrpcServer(core);
-        grpcPort = await bindGrpc(grpc, options.host, options.grpcPort);
+        grpcPort = await bindGrpc(grpc, options.host, options.grpcPort, options.tls);
       }
-      log.info({ httpPort, grpcPort, topics: options.topics, partitioner: options.partitioner, delivery: options.delivery, transactionalId: options.transactionalId }, 'ingest gateway listening');
+      const security = options.tls === undefined ? 'plaintext' : options.tls.clientCa === undefined ? 'tls' : 'mtls';
+      if (tenancy.mode === 'auth' && options.tls === undefined && !['127.0.0.1', '::1', 'localhost'].includes(options.host)) {
+        log.warn('authentication without TLS: bearer tokens cross the network in the clear (fine behind a proxy that terminates TLS; otherwise set --tls-cert and --tls-key)');
+      }
+      log.info({ httpPort, grpcPort, topics: options.topics, partitioner: options.partitioner, delivery: options.delivery, transactionalId: options.transactionalId, security, tenancy: tenancy.mode }, 'ingest gateway listening');
       return { httpPort, grpcPort };
     },
     async stop() {

@@ -1,13 +1,13 @@
 // OTLP/gRPC: the collector services' Export methods on @grpc/grpc-js, with the request bytes handed to the same
 // splitter as HTTP (our codec does the protobuf; grpc-js only frames and decompresses).
-import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData } from '@grpc/grpc-js';
+import { Metadata, Server, status, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData } from '@grpc/grpc-js';
 import type { Signal } from '../otlp/index.ts';
 import type { GatewayCore } from './core.ts';
+import { admit } from './admission.ts';
 import { exportRequest, type ExportOutcome } from './exportRequest.ts';
-import { Reservation } from './limiter.ts';
-import { GRPC_CODE, isRetryable } from './outcome.ts';
+import { GRPC_CODE, isRetryable, retryAfterOf } from './outcome.ts';
 import { exportResponse, statusProto } from './responses.ts';
-import { resolveTenant } from './tenancy.ts';
+import { certificateCn, grpcCredentials, type GatewayTls } from './tls.ts';
 
 const SERVICES: Record<Signal, string> = {
   traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
@@ -49,7 +49,6 @@ export function createGrpcServer(core: GatewayCore): Server {
 }
 
 async function handleExport(core: GatewayCore, signal: Signal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
-  const reservation = new Reservation(core.limiter);
   let outcome: ExportOutcome;
   try {
     outcome = await (async (): Promise<ExportOutcome> => {
@@ -58,15 +57,22 @@ async function handleExport(core: GatewayCore, signal: Signal, call: ServerUnary
         const v = call.metadata.get(key)[0];
         return v === undefined ? undefined : String(v);
       };
-      const tenant = resolveTenant(core.options.tenancy, first('authorization'), first('x-scope-orgid'));
-      if ('error' in tenant) return { kind: 'unauthenticated', message: tenant.error };
-      if (!reservation.add(call.request.length)) return { kind: 'overloaded', message: 'too many bytes in flight; retry later' };
-      return exportRequest(core, { signal, format: 'protobuf', body: call.request, tenant: tenant.tenant, reservation });
+      // grpc-js shows the peer certificate only when the handshake verified it.
+      const certificate = call.getAuthContext()?.sslPeerCertificate;
+      const admission = admit(core, { authorization: first('authorization'), orgId: first('x-scope-orgid'), certificateCn: certificateCn(certificate) });
+      if ('refused' in admission) return admission.refused;
+      const { reservation } = admission;
+      try {
+        const result = reservation.add(call.request.length)
+          ? await exportRequest(core, { signal, format: 'protobuf', body: call.request, tenant: admission.tenant, reservation })
+          : ({ kind: 'overloaded', message: 'too many bytes in flight; retry later' } as const);
+        return admission.settle(result, call.request.length);
+      } finally {
+        reservation.release();
+      }
     })();
   } catch (err) {
     outcome = { kind: 'internal', message: (err as Error).message };
-  } finally {
-    reservation.release();
   }
   core.count(signal, 'grpc', outcome);
   if (outcome.kind === 'accepted') {
@@ -77,14 +83,14 @@ async function handleExport(core: GatewayCore, signal: Signal, call: ServerUnary
   const metadata = new Metadata();
   if (isRetryable(outcome.kind)) {
     // RetryInfo tells OTLP clients a RESOURCE_EXHAUSTED is worth retrying, and when.
-    metadata.set('grpc-status-details-bin', statusProto(code, outcome.message, core.options.retryAfterSeconds));
+    metadata.set('grpc-status-details-bin', statusProto(code, outcome.message, retryAfterOf(outcome, core.options.retryAfterSeconds)));
   }
   callback({ code, details: outcome.message, metadata });
 }
 
-/** Binds the server; resolves with the port it listens on. */
-export function bindGrpc(server: Server, host: string, port: number): Promise<number> {
+/** Binds the server (with TLS when given); resolves with the port it listens on. */
+export function bindGrpc(server: Server, host: string, port: number, tls?: GatewayTls): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${port}`, grpcCredentials(tls), (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }

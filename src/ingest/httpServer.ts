@@ -6,11 +6,12 @@ import type { Signal } from '../otlp/index.ts';
 import type { RequestFormat } from '../producer/index.ts';
 import { BodyError, readBody } from './body.ts';
 import type { GatewayCore } from './core.ts';
+import { admit } from './admission.ts';
 import { exportRequest, type ExportOutcome } from './exportRequest.ts';
-import { Reservation } from './limiter.ts';
-import { GRPC_CODE, HTTP_STATUS, isRetryable } from './outcome.ts';
+import type { Reservation } from './limiter.ts';
+import { GRPC_CODE, HTTP_STATUS, isRetryable, retryAfterOf } from './outcome.ts';
 import { exportResponse, statusBody } from './responses.ts';
-import { resolveTenant } from './tenancy.ts';
+import { socketCertificateCn } from './tls.ts';
 
 const ROUTES: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
 const CONTENT_TYPE: Record<RequestFormat, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
@@ -51,7 +52,6 @@ function formatOf(contentType: string | undefined): RequestFormat | undefined {
 
 async function handleExport(core: GatewayCore, signal: Signal, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const format = formatOf(req.headers['content-type']);
-  const reservation = new Reservation(core.limiter);
   let bodyRead = false;
   let outcome: ExportOutcome;
   try {
@@ -60,22 +60,21 @@ async function handleExport(core: GatewayCore, signal: Signal, req: IncomingMess
       if (format === undefined) {
         return { kind: 'unsupported', message: `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/x-protobuf or application/json)` };
       }
-      const tenant = resolveTenant(core.options.tenancy, req.headers.authorization, header(req, 'x-scope-orgid'));
-      if ('error' in tenant) return { kind: 'unauthenticated', message: tenant.error };
-      let body: Buffer;
+      // Before the body is read: a refused tenant costs no memory.
+      const admission = admit(core, { authorization: req.headers.authorization, orgId: header(req, 'x-scope-orgid'), certificateCn: socketCertificateCn(req.socket) });
+      if ('refused' in admission) return admission.refused;
       try {
-        body = await readBody(req, core.options.maxBodyBytes, reservation);
-      } catch (err) {
-        if (err instanceof BodyError) return { kind: err.kind, message: err.message };
-        throw err;
+        const read = await readOrRefuse(req, core.options.maxBodyBytes, admission.reservation);
+        if ('refused' in read) return admission.settle(read.refused, 0);
+        bodyRead = true;
+        const result = await exportRequest(core, { signal, format, body: read.body, tenant: admission.tenant, reservation: admission.reservation });
+        return admission.settle(result, read.body.length);
+      } finally {
+        admission.reservation.release();
       }
-      bodyRead = true;
-      return exportRequest(core, { signal, format, body, tenant: tenant.tenant, reservation });
     })();
   } catch (err) {
     outcome = { kind: 'internal', message: (err as Error).message };
-  } finally {
-    reservation.release();
   }
   core.count(signal, 'http', outcome);
 
@@ -83,7 +82,7 @@ async function handleExport(core: GatewayCore, signal: Signal, req: IncomingMess
   const headers: Record<string, string | number> = { 'Content-Type': CONTENT_TYPE[responseFormat] };
   // A body we did not read to the end cannot leave the connection reusable.
   if (!bodyRead) headers.Connection = 'close';
-  if (isRetryable(outcome.kind)) headers['Retry-After'] = core.options.retryAfterSeconds;
+  if (isRetryable(outcome.kind)) headers['Retry-After'] = retryAfterOf(outcome, core.options.retryAfterSeconds);
   const status = HTTP_STATUS[outcome.kind];
   const body =
     outcome.kind === 'accepted'
@@ -91,6 +90,15 @@ async function handleExport(core: GatewayCore, signal: Signal, req: IncomingMess
       : statusBody(responseFormat, GRPC_CODE[outcome.kind], outcome.message);
   res.writeHead(status, headers).end(body);
   if (!bodyRead) req.resume();
+}
+
+async function readOrRefuse(req: IncomingMessage, maxBytes: number, reservation: Reservation): Promise<{ body: Buffer } | { refused: ExportOutcome }> {
+  try {
+    return { body: await readBody(req, maxBytes, reservation) };
+  } catch (err) {
+    if (err instanceof BodyError) return { refused: { kind: err.kind, message: err.message } };
+    throw err;
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

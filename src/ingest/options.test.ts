@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultGatewayOptions, validateGatewayOptions } from './options.ts';
+import { parseCredentials } from './credentials.ts';
+import { defaultGatewayOptions, tenantMaxInflightBytes, validateGatewayOptions } from './options.ts';
 
 describe('gateway options', () => {
   it('accepts the defaults', () => {
@@ -16,5 +17,25 @@ describe('gateway options', () => {
     expect(() => validateGatewayOptions({ ...d, maxInflightBytes: d.maxBodyBytes })).toThrow(/maxInflightBytes .* twice maxBodyBytes/);
     expect(() => validateGatewayOptions({ ...d, grpcPort: d.httpPort })).toThrow(/both/);
     expect(() => validateGatewayOptions({ ...d, partitioner: 'crc32' as never })).toThrow(/murmur2 or sarama_compat/);
+  });
+
+  it('gives each tenant a quarter of the in-flight budget by default, never less than two bodies', () => {
+    const d = defaultGatewayOptions();
+    expect(tenantMaxInflightBytes(d)).toBe(d.maxInflightBytes / 4);
+    expect(tenantMaxInflightBytes({ maxInflightBytes: 100, maxBodyBytes: 40 })).toBe(80);
+    expect(tenantMaxInflightBytes({ maxInflightBytes: 100, maxBodyBytes: 50 })).toBe(100);
+    expect(() => validateGatewayOptions({ ...d, tenantMaxInflightBytes: d.maxBodyBytes })).toThrow(/tenantMaxInflightBytes .* twice maxBodyBytes/);
+    expect(() => validateGatewayOptions({ ...d, tenantMaxInflightBytes: d.maxInflightBytes + 1 })).toThrow(/must not exceed maxInflightBytes/);
+    expect(() => validateGatewayOptions({ ...d, tenantItemsPerSecond: 0 })).toThrow(/tenantItemsPerSecond/);
+    expect(() => validateGatewayOptions({ ...d, maxTenants: 0 })).toThrow(/maxTenants/);
+    const small = { mode: 'auth', credentials: parseCredentials({ tokens: { Jk8lP0oI2uYt: 'a' }, limits: { a: { maxInflightBytes: 1024 } } }, 'test') } as const;
+    expect(() => validateGatewayOptions({ ...d, tenancy: small })).toThrow(/limits.a.maxInflightBytes \(1024\) must be at least twice maxBodyBytes/);
+  });
+  it('wants a client CA when the tenants file maps client certificates', () => {
+    const d = defaultGatewayOptions();
+    const tenancy = { mode: 'auth', credentials: parseCredentials({ clients: { 'a.example': 'a' } }, 'test') } as const;
+    expect(() => validateGatewayOptions({ ...d, tenancy })).toThrow(/needs a client CA/);
+    const pem = Buffer.from('-');
+    expect(() => validateGatewayOptions({ ...d, tenancy, tls: { cert: pem, key: pem, clientCa: pem } })).not.toThrow();
   });
 });

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { DeliveryMode, PartitionerName } from '../producer/index.ts';
 import type { Signal } from '../otlp/index.ts';
 import type { Tenancy } from './tenancy.ts';
+import type { GatewayTls } from './tls.ts';
 
 export interface GatewayOptions {
   /** Interface to listen on (default 127.0.0.1; 0.0.0.0 in a container). */
@@ -35,6 +36,16 @@ export interface GatewayOptions {
   /** A request not acknowledged by Kafka within this time gets 503. */
   deliveryTimeoutMs: number;
   tenancy: Tenancy;
+  /** TLS on both listeners; with a client CA, every client must present a certificate it signed. */
+  tls?: GatewayTls;
+  /** Each tenant's share of maxInflightBytes (default: a quarter of it, but at least 2 × maxBodyBytes). */
+  tenantMaxInflightBytes?: number;
+  /** Each tenant's rate limit in spans / data points / log records per second (default: none). */
+  tenantItemsPerSecond?: number;
+  /** Each tenant's rate limit in request bytes (after decompression) per second (default: none). */
+  tenantBytesPerSecond?: number;
+  /** Tenants whose limits are tracked at once; with X-Scope-OrgID, more wait until one is idle (429). */
+  maxTenants: number;
 }
 
 /**
@@ -62,6 +73,7 @@ export function defaultGatewayOptions(): GatewayOptions {
     retryAfterSeconds: 5,
     deliveryTimeoutMs: 15_000,
     tenancy: { mode: 'none' },
+    maxTenants: 1000,
   };
 }
 
@@ -80,4 +92,25 @@ export function validateGatewayOptions(o: GatewayOptions): void {
   if (!['murmur2', 'sarama_compat'].includes(o.partitioner)) throw new Error(`partitioner: expected murmur2 or sarama_compat, got ${o.partitioner}`);
   if (!['transactional', 'idempotent'].includes(o.delivery)) throw new Error(`delivery: expected transactional or idempotent, got ${o.delivery}`);
   if (o.grpcPort !== null && o.grpcPort !== 0 && o.grpcPort === o.httpPort) throw new Error(`grpcPort and httpPort are both ${o.httpPort}`);
+  positive('maxTenants', o.maxTenants);
+  if (o.tenantItemsPerSecond !== undefined) positive('tenantItemsPerSecond', o.tenantItemsPerSecond);
+  if (o.tenantBytesPerSecond !== undefined) positive('tenantBytesPerSecond', o.tenantBytesPerSecond);
+  const checkShare = (name: string, share: number) => {
+    positive(name, share);
+    // Below twice the body limit, a tenant's largest request could never fit: it would get 429 forever.
+    if (share < 2 * o.maxBodyBytes) throw new Error(`${name} (${share}) must be at least twice maxBodyBytes (${o.maxBodyBytes})`);
+    if (share > o.maxInflightBytes) throw new Error(`${name} (${share}) must not exceed maxInflightBytes (${o.maxInflightBytes})`);
+  };
+  checkShare('tenantMaxInflightBytes', tenantMaxInflightBytes(o));
+  if (o.tenancy.mode === 'auth') {
+    for (const [tenant, limits] of o.tenancy.credentials.limits) if (limits.maxInflightBytes !== undefined) checkShare(`limits.${tenant}.maxInflightBytes`, limits.maxInflightBytes);
+  }
+  if (o.tenancy.mode === 'auth' && o.tenancy.credentials.clients.size > 0 && o.tls?.clientCa === undefined) {
+    throw new Error('the tenants file maps client certificates (clients:), which needs a client CA (--tls-client-ca)');
+  }
+}
+
+/** Each tenant's share of the in-flight byte budget. */
+export function tenantMaxInflightBytes(o: Pick<GatewayOptions, 'tenantMaxInflightBytes' | 'maxInflightBytes' | 'maxBodyBytes'>): number {
+  return o.tenantMaxInflightBytes ?? Math.min(o.maxInflightBytes, Math.max(Math.floor(o.maxInflightBytes / 4), 2 * o.maxBodyBytes));
 }

@@ -40,7 +40,7 @@ export function exportResponse(signal: Signal, format: RequestFormat, rejected: 
 }
 
 /** gRPC status codes the gateway answers with. */
-export const GrpcCode = { OK: 0, INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14, UNAUTHENTICATED: 16, INTERNAL: 13 } as const;
+export const GrpcCode = { OK: 0, INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14, UNAUTHENTICATED: 16, INTERNAL: 13 } as const;
 
 /** google.rpc.Status bytes, with a RetryInfo detail when `retryAfterSeconds` is given. */
 export function statusProto(code: number, message: string, retryAfterSeconds?: number): Buffer {

@@ -3,7 +3,7 @@
 import { credentials, makeGenericClientConstructor, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Traffic } from '../../src/gen/index.ts';
-import { createGateway, otlpServiceDefinition, type Gateway } from '../../src/ingest/index.ts';
+import { createGateway, otlpServiceDefinition, parseCredentials, type Gateway } from '../../src/ingest/index.ts';
 import { registerSnappy } from '../../src/kafka/index.ts';
 import { decodeTraces, encodeTraces, sarama_compat, splitMetrics, splitTraces, type Signal, type Span } from '../../src/otlp/index.ts';
 import { readTopic } from '../helpers/consume.ts';
@@ -40,7 +40,7 @@ describe('ingest gateway over gRPC', () => {
     gateway = createGateway(client, {
       httpPort: 0, grpcPort: 0, topics, partitions: 4, partitioner: 'sarama_compat', delivery: 'idempotent', transactionalId: unique('gw'),
       maxMessageBytes: 16 * 1024, maxBodyBytes: 256 * 1024, maxInflightBytes: 1 << 20,
-      tenancy: { mode: 'token', tokens: new Map([['s3cret-a', 'tenant-a']]) },
+      tenancy: { mode: 'auth', credentials: parseCredentials({ tokens: { 's3cret-a': 'tenant-a' } }, 'test') },
     });
     port = (await gateway.start()).grpcPort!;
   });

@@ -143,6 +143,7 @@ describe('ingest gateway limits and tenancy', () => {
     gateway = createGateway(client, {
       httpPort: 0, grpcPort: null, topics, partitions: 2, transactionalId: unique('gw'),
       maxMessageBytes: 8192, maxBodyBytes: 64 * 1024, maxInflightBytes: 160 * 1024, tenancy: { mode: 'header' },
+      tenantMaxInflightBytes: 160 * 1024, // the 429 below is the gateway's budget: the one tenant may use all of it
     });
     port = (await gateway.start()).httpPort;
   });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ingestCommand } from '../../src/cli/ingest.ts';
 import { ENV_KEYS, envLayer, resolveConfig } from '../../src/config/index.ts';
+import { loadCredentialsFile } from '../../src/ingest/index.ts';
 import { IMAGES } from '../../src/stack/docker.ts';
 
 interface Service {
@@ -14,6 +15,7 @@ interface Service {
   command?: string[];
   ports?: string[];
   environment?: Record<string, string>;
+  volumes?: string[];
 }
 
 const root = join(import.meta.dirname, '../..');
@@ -46,6 +48,15 @@ describe('docker-compose.yml', () => {
     expect(services.ingest.ports).toEqual(expect.arrayContaining(['4318:4318', '4317:4317']));
     // The shared connection settings still come with it.
     expect(services.ingest.environment?.KAFKA_BROKERS).toBe('kafka:9092');
+  });
+
+  it('has the gateway authenticate with a mounted tenants file holding digests only', () => {
+    const mount = (services.ingest.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === services.ingest.environment?.INGEST_TENANTS);
+    expect(mount, 'the INGEST_TENANTS file is mounted').toBeDefined();
+    const credentials = loadCredentialsFile(join(root, mount![0]));
+    expect(credentials.tokens.lookup('otlp-dev-token-change-me')).toBe('dev'); // the token docs/ingest.md names
+    const doc = parse(readFileSync(join(root, mount![0]), 'utf8')) as { tokens: Record<string, string> };
+    for (const token of Object.keys(doc.tokens)) expect(token).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   it('points every URL at a service that exists and a port it listens on', () => {
