@@ -5,10 +5,13 @@
 //   2. latency: p50 / p99 / max over >= 1,000 requests sent open-loop at half the measured throughput;
 //   3. peak RSS of the gateway process (VmHWM);
 //   4. baseline in the same run: a plain kafkajs idempotent producer writing the same pre-split records.
+// Authentication is on, as at an internet edge: a tenants file with one bearer token that every request carries, so
+// token lookup and the tenant's share of the in-flight budget are part of the figures (BENCH_AUTH=0: off).
 // `BENCH_PROFILE=1 npm run bench -- gateway` also writes a CPU profile of the gateway (node --cpu-prof) and prints its top self times.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'node:http';
@@ -30,6 +33,16 @@ const RUNS = 3;
 const RUN_SECONDS = 8;
 const LATENCY_REQUESTS = 1200;
 const profile = process.argv.includes('--profile') || process.env.BENCH_PROFILE === '1';
+const AUTH = process.env.BENCH_AUTH !== '0';
+const TOKEN = randomBytes(24).toString('base64url');
+const authorization: Record<string, string> = AUTH ? { Authorization: `Bearer ${TOKEN}` } : {};
+
+/** A tenants file for the gateway: one token of tenant `bench` (the gateway hashes it on load). */
+function tenantsFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-gateway-')), 'tenants.yaml');
+  writeFileSync(file, `tokens:\n  ${TOKEN}: bench\n`);
+  return file;
+}
 
 const log = (line: string) => console.log(`[gateway] ${line}`);
 
@@ -53,7 +66,7 @@ function post(port: number, body: Buffer): Promise<{ status: number; ms: number 
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', agent, headers: { 'Content-Type': 'application/x-protobuf', 'Content-Length': body.length } },
+      { host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', agent, headers: { 'Content-Type': 'application/x-protobuf', 'Content-Length': body.length, ...authorization } },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
@@ -75,7 +88,7 @@ async function startGateway(brokers: string, delivery: string, profileDir?: stri
   const suffix = randomBytes(3).toString('hex');
   const args = ['ingest', '--no-grpc', '--http-port', String(port), '--delivery', delivery, '--partitions', '6',
     '--traces-topic', `bench-spans-${suffix}`, '--metrics-topic', `bench-metrics-${suffix}`, '--logs-topic', `bench-logs-${suffix}`,
-    '--transactional-id', `bench-gateway-${suffix}`];
+    '--transactional-id', `bench-gateway-${suffix}`, ...(AUTH ? ['--tenants', tenantsFile()] : [])];
   const env = { ...process.env, KAFKA_BROKERS: brokers, LOG_LEVEL: 'warn', NODE_OPTIONS: profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir}` : '' };
   const proc = spawn(join(root, 'bin', 'otlp-streams'), args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -200,7 +213,7 @@ async function main(): Promise<void> {
   const kafka = createKafka(resolveConfig([envLayer(stackEnv(up.state))]), { clientId: 'bench-gateway' });
   const bodies = generateBodies();
   const bytesPerSpan = bodies.reduce((n, b) => n + b.bytes.length, 0) / bodies.reduce((n, b) => n + b.spans, 0);
-  log(`${BODIES} requests of ${SPANS_PER_REQUEST} spans, ${bytesPerSpan.toFixed(0)} bytes/span`);
+  log(`${BODIES} requests of ${SPANS_PER_REQUEST} spans, ${bytesPerSpan.toFixed(0)} bytes/span, authentication ${AUTH ? 'on (bearer token)' : 'off'}`);
   const results: BenchResult[] = [];
   const profileDir = profile ? join(root, 'bench', 'results', 'gateway-profile') : undefined;
   if (profileDir) {
