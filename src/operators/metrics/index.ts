@@ -1,0 +1,19 @@
+// Aggregation per OTLP metric type: pure, mergeable aggregators (see docs/metrics.md).
+export { DEFAULT_QUANTILES, emptyGauge, gaugeAggregator, gaugeResult, gaugeSerde, mergeGauges } from './gauge.ts';
+export type { GaugeAggregate, GaugeResult, NumberPointFields, TimedValue } from './gauge.ts';
+export {
+  compactCumulativeSum,
+  cumulativeSumAggregator,
+  cumulativeSumResult,
+  cumulativeSumSerde,
+  deltaSumAggregator,
+  deltaSumSerde,
+  sumAggregateKind,
+  upDownSumAggregator,
+  upDownSumSerde,
+} from './sum.ts';
+export type { CumulativePoint, CumulativeRun, CumulativeSumAggregate, CumulativeSumResult, DeltaSumAggregate, UpDownSumAggregate } from './sum.ts';
+export { emptyExactSum, exactAdd, exactMerge, exactValue } from './exactSum.ts';
+export type { ExactSum } from './exactSum.ts';
+export { SKETCH_RELATIVE_ACCURACY, sketchBuckets, sketchQuantile } from './quantileSketch.ts';
+export type { QuantileSketch, SketchBucket } from './quantileSketch.ts';
