@@ -13,6 +13,23 @@ export {
   upDownSumSerde,
 } from './sum.ts';
 export type { CumulativePoint, CumulativeRun, CumulativeSumAggregate, CumulativeSumResult, DeltaSumAggregate, UpDownSumAggregate } from './sum.ts';
+export { histogramAggregator, histogramQuantile, histogramResult, histogramSerde, MAX_BOUNDS_GROUPS } from './histogram.ts';
+export type { HistogramAggregate, HistogramBuckets, HistogramPointFields, HistogramResult } from './histogram.ts';
+export {
+  exponentialHistogramAggregator,
+  exponentialHistogramQuantile,
+  exponentialHistogramResult,
+  exponentialHistogramSerde,
+  MAX_BUCKETS,
+} from './exponentialHistogram.ts';
+export type {
+  ExponentialBucketRun,
+  ExponentialHistogramAggregate,
+  ExponentialHistogramPointFields,
+  ExponentialHistogramResult,
+} from './exponentialHistogram.ts';
+export { summaryPointAggregator, summaryPointSerde } from './summary.ts';
+export type { SummaryPointAggregate, SummaryPointFields, SummarySnapshot } from './summary.ts';
 export { emptyExactSum, exactAdd, exactMerge, exactValue } from './exactSum.ts';
 export type { ExactSum } from './exactSum.ts';
 export { SKETCH_RELATIVE_ACCURACY, sketchBuckets, sketchQuantile } from './quantileSketch.ts';
