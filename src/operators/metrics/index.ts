@@ -30,6 +30,8 @@ export type {
 } from './exponentialHistogram.ts';
 export { summaryPointAggregator, summaryPointSerde } from './summary.ts';
 export type { SummaryPointAggregate, SummaryPointFields, SummarySnapshot } from './summary.ts';
+export { rollupOf } from './rollup.ts';
+export type { RollupOptions } from './rollup.ts';
 export { emptyExactSum, exactAdd, exactMerge, exactValue } from './exactSum.ts';
 export type { ExactSum } from './exactSum.ts';
 export { SKETCH_RELATIVE_ACCURACY, sketchBuckets, sketchQuantile } from './quantileSketch.ts';
