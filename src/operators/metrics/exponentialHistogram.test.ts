@@ -2,6 +2,7 @@
 // sum, min, max; quantiles in the exact quantile's bucket; the rollup property.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AggregationTemporality } from '../../otlp/model.ts';
 import {
   addExponentialHistogramPoint,
   emptyExponentialHistogram,
@@ -141,11 +142,12 @@ describe('exponential histogram aggregator', () => {
     expect(merged.positive).toEqual({ offset: 1, bucketCounts: [1, 0, 1, 1] });
   });
 
-  it('does not merge invalid points (counts that do not add up, scale out of range)', () => {
+  it('does not merge invalid points (counts that do not add up, scale out of range) nor cumulative ones', () => {
     const p = makePoint([1, 2], 0).point;
     let acc = addExponentialHistogramPoint(emptyExponentialHistogram, { ...p, count: 3 });
     acc = addExponentialHistogramPoint(acc, { ...p, scale: 21 });
+    acc = addExponentialHistogramPoint(acc, { ...p, metric: { aggregationTemporality: AggregationTemporality.CUMULATIVE } });
     acc = addExponentialHistogramPoint(acc, p);
-    expect(acc).toMatchObject({ count: 2, invalid: 2 });
+    expect(acc).toMatchObject({ count: 2, invalid: 3 });
   });
 });

@@ -14,13 +14,13 @@ import { ByteReader, ByteWriter, expectVersion } from './bytes.ts';
 import { emptyExactSum, exactAdd, exactMerge, exactValue } from './exactSum.ts';
 import type { ExactSum } from './exactSum.ts';
 import { hasRecordedValue } from './gauge.ts';
-import { readOptional, readOptionalSum, writeOptional, writeOptionalSum } from './histogram.ts';
+import { isCumulative, readOptional, readOptionalSum, writeOptional, writeOptionalSum } from './histogram.ts';
 
 /** The fields of an exponential histogram point the aggregator reads. */
 export type ExponentialHistogramPointFields = Pick<
   ExponentialHistogramPoint,
   'count' | 'sum' | 'scale' | 'zeroCount' | 'zeroThreshold' | 'positive' | 'negative' | 'min' | 'max' | 'flags'
->;
+> & { metric?: { aggregationTemporality: number } };
 
 /** Buckets of one sign: bucketCounts[k] is bucket index offset + k. */
 export interface ExponentialBucketRun {
@@ -39,7 +39,7 @@ export interface ExponentialHistogramAggregate {
   readonly sum: ExactSum | null;
   readonly min: number | null;
   readonly max: number | null;
-  /** Points whose counts do not add up, whose scale is outside [-10, 20] or whose buckets no double falls in: not merged. */
+  /** Points whose counts do not add up, whose scale is outside [-10, 20] or whose buckets no double falls in, or cumulative points: not merged. */
   readonly invalid: number;
 }
 
@@ -69,6 +69,7 @@ export function addExponentialHistogramPoint(acc: ExponentialHistogramAggregate,
   if (!hasRecordedValue(point)) return acc;
   const total = (run: ExponentialBucketRun) => run.bucketCounts.reduce((t, c) => t + c, 0);
   const valid =
+    !isCumulative(point) &&
     Number.isInteger(point.scale) &&
     point.scale >= MIN_SCALE &&
     point.scale <= MAX_SCALE &&

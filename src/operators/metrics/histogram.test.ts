@@ -2,6 +2,7 @@
 // bounds change rule, quantiles in the exact quantile's bucket, and the rollup property.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AggregationTemporality } from '../../otlp/model.ts';
 import { addHistogramPoint, emptyHistogram, histogramQuantile, histogramResult, MAX_BOUNDS_GROUPS, mergeHistograms } from './histogram.ts';
 import type { HistogramPointFields } from './histogram.ts';
 import { bruteForceSum, mergeInRandomGrouping, permute, rollupShape, splitRuns, testDouble } from './testing.ts';
@@ -140,10 +141,12 @@ describe('histogram aggregator', () => {
     expect(histogramResult(acc)).toMatchObject({ explicitBounds: [MAX_BOUNDS_GROUPS], boundsChanged: MAX_BOUNDS_GROUPS });
   });
 
-  it('does not merge invalid points (counts that do not fit the bounds)', () => {
+  it('does not merge invalid points (counts that do not fit the bounds) nor cumulative ones', () => {
     const bad = { ...makePoint([1, 2], [1], 0, true, true).point, bucketCounts: [1, 0] };
     const unsorted = { ...makePoint([1, 2], [1], 0, true, true).point, explicitBounds: [2, 1] };
-    const acc = addHistogramPoint(addHistogramPoint(emptyHistogram, bad), unsorted);
-    expect(histogramResult(acc)).toMatchObject({ count: 0, invalid: 2 });
+    const cumulative = { ...makePoint([1, 2], [1], 0, true, true).point, metric: { aggregationTemporality: AggregationTemporality.CUMULATIVE } };
+    const delta = { ...makePoint([1, 2], [1], 0, true, true).point, metric: { aggregationTemporality: AggregationTemporality.DELTA } };
+    const acc = [bad, unsorted, cumulative, delta].reduce(addHistogramPoint, emptyHistogram);
+    expect(histogramResult(acc)).toMatchObject({ count: 1, invalid: 3 });
   });
 });

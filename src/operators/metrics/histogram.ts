@@ -9,6 +9,7 @@
 // Beyond MAX_BOUNDS_GROUPS distinct bounds in one partial the oldest groups are evicted (counted in
 // `evicted`); only then does a merge depend on grouping.
 import type { HistogramPoint } from '../../otlp/model.ts';
+import { AggregationTemporality } from '../../otlp/model.ts';
 import type { Aggregator } from '../aggregators.ts';
 import type { Serde } from '../../state/index.ts';
 import { ByteReader, ByteWriter, expectVersion } from './bytes.ts';
@@ -18,11 +19,20 @@ import { hasRecordedValue } from './gauge.ts';
 import { compareTime } from './time.ts';
 import type { PointTime } from './time.ts';
 
-/** The fields of a histogram point the aggregator reads. */
+/** The fields of a histogram point the aggregator reads; `metric` (a decoded point has it) for its temporality. */
 export type HistogramPointFields = Pick<
   HistogramPoint,
   'count' | 'sum' | 'bucketCounts' | 'explicitBounds' | 'min' | 'max' | 'timeMs' | 'timeNanos' | 'flags'
->;
+> & { metric?: { aggregationTemporality: number } };
+
+/**
+ * Whether a point's counts are cumulative (since its start time). Such points must become deltas
+ * before they are added up, which is not built yet: until then they are counted as invalid rather
+ * than summed into nonsense.
+ */
+export function isCumulative(point: { metric?: { aggregationTemporality: number } }): boolean {
+  return point.metric?.aggregationTemporality === AggregationTemporality.CUMULATIVE;
+}
 
 /** Points with the same explicit bounds, merged bucket-wise. */
 export interface HistogramBuckets {
@@ -44,7 +54,7 @@ export interface HistogramAggregate {
   readonly groups: readonly HistogramBuckets[];
   /** Points of groups evicted past MAX_BOUNDS_GROUPS. */
   readonly evicted: number;
-  /** Points whose bucket counts do not fit their bounds (or do not add up to count): not merged. */
+  /** Points whose bucket counts do not fit their bounds (or do not add up to count), or cumulative points: not merged. */
   readonly invalid: number;
 }
 
@@ -72,6 +82,7 @@ export function addHistogramPoint(acc: HistogramAggregate, point: HistogramPoint
   if (!hasRecordedValue(point)) return acc;
   const counts = point.bucketCounts;
   const valid =
+    !isCumulative(point) &&
     (counts.length === point.explicitBounds.length + 1 || (counts.length === 0 && point.explicitBounds.length === 0)) &&
     counts.reduce((total, c) => total + c, 0) === (counts.length === 0 ? 0 : point.count) &&
     isStrictlyIncreasing(point.explicitBounds);
