@@ -10,6 +10,8 @@ import { emptyExactSum, exactAdd, exactMerge, exactValue, readExactSum, writeExa
 import type { ExactSum } from './exactSum.ts';
 import { hasRecordedValue, numberValue, readTimedValue, writeTimedValue } from './gauge.ts';
 import type { NumberPointFields, TimedValue } from './gauge.ts';
+import { addToRuns, compactRuns, joinRuns, MAX_RUNS, mergeRuns, runSeconds, sortRuns } from './cumulativeRuns.ts';
+import type { Run, RunRules, Runs } from './cumulativeRuns.ts';
 import { compareTime, laterOf } from './time.ts';
 
 /** A cumulative point as the increase logic needs it: its value, time and start time. */
@@ -18,35 +20,16 @@ export interface CumulativePoint extends TimedValue {
   readonly startTimeNanos: number;
 }
 
-/**
- * A run of cumulative points in time order: its first and last points and what lies between them — the
- * increase between consecutive points, resets and duplicates.
- */
-export interface CumulativeRun {
-  /** Points in the run (duplicates included). */
-  readonly points: number;
-  readonly first: CumulativePoint;
-  readonly last: CumulativePoint;
-  readonly increase: ExactSum;
-  readonly resets: number;
-  /** Consecutive points with the same time: the later arrival replaces the earlier, no increase. */
-  readonly duplicates: number;
-}
+/** A run of cumulative sum points (see cumulativeRuns.ts): the increase between them, exactly. */
+export type CumulativeRun = Run<CumulativePoint, ExactSum>;
 
 /**
- * Partial of a cumulative monotonic sum: a set of runs. Points arriving in time order extend one run; a
- * partial of another window is another run. The runs are only joined when read (`cumulativeSumResult`,
- * `compactCumulativeSum`): sorted by first time, each run continues the previous one, and the increase
- * across each boundary (previous run's last point → next run's first point) is added. Keeping them apart
- * until then is what makes merging exact in any order and grouping: windows may arrive out of order, and
- * a later window must not be joined to an earlier one before the window between them has arrived.
+ * Partial of a cumulative monotonic sum: a set of runs, joined by time when read (see cumulativeRuns.ts
+ * for why that makes merging exact in any order). The increase from one point to the next: none for
+ * the same time (a duplicate; the later arrival replaces the earlier); all of the next value after a
+ * reset — a changed start time or a value drop, the counter restarted; else next − previous.
  */
-export interface CumulativeSumAggregate {
-  /** Sorted by first time (then last time). */
-  readonly runs: readonly CumulativeRun[];
-  /** Points left out when runs were joined by `compactCumulativeSum` (see there). */
-  readonly outOfOrder: number;
-}
+export type CumulativeSumAggregate = Runs<CumulativePoint, ExactSum>;
 
 export interface CumulativeSumResult {
   points: number;
@@ -61,15 +44,18 @@ export interface CumulativeSumResult {
   last: CumulativePoint | undefined;
 }
 
-/** Runs a partial keeps before it joins them (only many late points in one window get there). */
-export const MAX_RUNS = 128;
+const sumRules: RunRules<CumulativePoint, ExactSum> = {
+  noIncrease: emptyExactSum,
+  mergeIncrease: exactMerge,
+  step: (previous, next) => ({ increase: exactAdd(exactAdd(emptyExactSum, next.value), -previous.value), reset: next.value < previous.value }),
+  sinceStart: (point) => exactAdd(emptyExactSum, point.value),
+  compareContent: (a, b) =>
+    compareNumbers(a.first.value, b.first.value) || compareNumbers(a.last.value, b.last.value) || compareNumbers(exactValue(a.increase), exactValue(b.increase)),
+};
 
 export const emptyCumulativeSum: CumulativeSumAggregate = { runs: [], outOfOrder: 0 };
 
-/**
- * Adds one point. A point at or after the end of the run that ends last extends that run; an older point
- * (arriving late) starts a run of its own, placed by time when the runs are joined.
- */
+/** Adds one point: it extends the run that ends last when not older than its end, else starts a run. */
 export function addCumulativePoint(acc: CumulativeSumAggregate, point: NumberPointFields): CumulativeSumAggregate {
   if (!hasRecordedValue(point)) return acc;
   const p: CumulativePoint = {
@@ -79,106 +65,25 @@ export function addCumulativePoint(acc: CumulativeSumAggregate, point: NumberPoi
     startTimeNanos: point.startTimeNanos,
     value: numberValue(point),
   };
-  const single: CumulativeRun = { points: 1, first: p, last: p, increase: emptyExactSum, resets: 0, duplicates: 0 };
-  let latest = -1;
-  acc.runs.forEach((run, i) => {
-    if (latest < 0 || compareTime(run.last, acc.runs[latest].last) > 0) latest = i;
-  });
-  if (latest >= 0 && compareTime(p, acc.runs[latest].last) >= 0) {
-    const runs = [...acc.runs];
-    runs[latest] = concatenate(runs[latest], single);
-    return { runs, outOfOrder: acc.outOfOrder };
-  }
-  return limitRuns({ runs: sortedRuns(acc.runs, [single]), outOfOrder: acc.outOfOrder });
+  return addToRuns(sumRules, acc, p);
 }
 
 /** Merges two partials: the union of their runs (exact, associative and commutative). */
 export function mergeCumulativeSums(left: CumulativeSumAggregate, right: CumulativeSumAggregate): CumulativeSumAggregate {
-  if (right.runs.length === 0 && right.outOfOrder === 0) return left;
-  if (left.runs.length === 0 && left.outOfOrder === 0) return right;
-  return limitRuns({ runs: sortedRuns(left.runs, right.runs), outOfOrder: left.outOfOrder + right.outOfOrder });
+  return mergeRuns(sumRules, left, right);
 }
 
-/**
- * Joins the runs into one, for a final window whose partials have all arrived (a rollup level emits
- * compacted partials, so the runs of a level are its input windows). Runs that start before the end of
- * the previous kept run cannot be placed: their points are counted in `outOfOrder` and left out.
- */
+/** Joins the runs into one, for a final window whose partials have all arrived (what a rollup level emits). */
 export function compactCumulativeSum(acc: CumulativeSumAggregate): CumulativeSumAggregate {
-  const { run, outOfOrder } = joinRuns(acc);
-  return { runs: run === undefined ? [] : [run], outOfOrder };
-}
-
-function joinRuns(acc: CumulativeSumAggregate): { run: CumulativeRun | undefined; outOfOrder: number } {
-  let joined: CumulativeRun | undefined;
-  let outOfOrder = acc.outOfOrder;
-  for (const run of acc.runs) {
-    if (joined === undefined) joined = run;
-    else if (compareTime(run.first, joined.last) < 0) outOfOrder += run.points;
-    else joined = concatenate(joined, run);
-  }
-  return { run: joined, outOfOrder };
-}
-
-/** `next` continues `previous` (it starts at or after previous's last point). */
-function concatenate(previous: CumulativeRun, next: CumulativeRun): CumulativeRun {
-  const step = boundaryStep(previous.last, next.first);
-  let increase = exactMerge(previous.increase, next.increase);
-  for (const term of step.terms) increase = exactAdd(increase, term);
-  return {
-    points: previous.points + next.points,
-    first: previous.first,
-    last: next.last,
-    increase,
-    resets: previous.resets + next.resets + (step.reset ? 1 : 0),
-    duplicates: previous.duplicates + next.duplicates + (step.duplicate ? 1 : 0),
-  };
-}
-
-/** A total order of runs, so the joined result does not depend on the order runs were merged in. */
-function compareRuns(a: CumulativeRun, b: CumulativeRun): number {
-  return (
-    compareTime(a.first, b.first) ||
-    compareTime(a.last, b.last) ||
-    a.points - b.points ||
-    compareNumbers(a.first.value, b.first.value) ||
-    compareNumbers(a.last.value, b.last.value) ||
-    compareNumbers(exactValue(a.increase), exactValue(b.increase))
-  );
-}
-
-function compareNumbers(a: number, b: number): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function sortedRuns(runs: readonly CumulativeRun[], more: readonly CumulativeRun[]): CumulativeRun[] {
-  return [...runs, ...more].sort(compareRuns);
-}
-
-function limitRuns(acc: CumulativeSumAggregate): CumulativeSumAggregate {
-  if (acc.runs.length <= MAX_RUNS) return acc;
-  // Pathological: more late points than MAX_RUNS in one window. Join now; from here merging this
-  // partial with runs that fall between its own is no longer exact (they count as out of order).
-  return compactCumulativeSum(acc);
-}
-
-/**
- * The increase from one point to the next (as terms added exactly). A reset is a changed start time or a
- * value drop: the counter restarted, so the next value is all increase since the restart.
- */
-export function boundaryStep(previous: CumulativePoint, next: CumulativePoint): { terms: number[]; reset: boolean; duplicate: boolean } {
-  if (compareTime(next, previous) === 0) return { terms: [], reset: false, duplicate: true };
-  const restarted = next.startTimeMs !== previous.startTimeMs || next.startTimeNanos !== previous.startTimeNanos;
-  if (restarted || next.value < previous.value) return { terms: [next.value], reset: true, duplicate: false };
-  return { terms: [next.value, -previous.value], reset: false, duplicate: false };
+  return compactRuns(sumRules, acc);
 }
 
 /** Reads a partial: its runs joined. */
 export function cumulativeSumResult(acc: CumulativeSumAggregate): CumulativeSumResult {
-  const { run, outOfOrder } = joinRuns(acc);
+  const { run, outOfOrder } = joinRuns(sumRules, acc);
   if (run === undefined) return { points: 0, increase: 0, rate: NaN, resets: 0, duplicates: 0, outOfOrder, first: undefined, last: undefined };
   const increase = exactValue(run.increase);
-  const seconds = (run.last.timeMs - run.first.timeMs) / 1000 + (run.last.timeNanos - run.first.timeNanos) / 1e9;
+  const seconds = runSeconds(run);
   return {
     points: run.points,
     increase,
@@ -189,6 +94,10 @@ export function cumulativeSumResult(acc: CumulativeSumAggregate): CumulativeSumR
     first: run.first,
     last: run.last,
   };
+}
+
+function compareNumbers(a: number, b: number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Partial of delta sum points: their values accumulate (exactly). */
@@ -304,7 +213,7 @@ export const cumulativeSumSerde: Serde<CumulativeSumAggregate> = {
     }
     const outOfOrder = input.uvarint();
     input.end();
-    return { runs: runs.sort(compareRuns), outOfOrder };
+    return { runs: sortRuns(sumRules, runs), outOfOrder };
   },
 };
 
