@@ -24,6 +24,14 @@ export class ByteWriter {
     this.at += 8;
   }
 
+  /** Bytes with their length in front (another aggregate's encoding). */
+  nested(value: Uint8Array): void {
+    this.uvarint(value.length);
+    this.reserve(value.length);
+    this.bytes.set(value, this.at);
+    this.at += value.length;
+  }
+
   finish(): Uint8Array {
     return this.bytes.slice(0, this.at);
   }
@@ -92,6 +100,14 @@ export class ByteReader {
     if (this.at + 8 > this.bytes.length) throw this.error('truncated');
     const value = this.view.getFloat64(this.at);
     this.at += 8;
+    return value;
+  }
+
+  /** Bytes written by `ByteWriter.nested` (a view, not a copy). */
+  nested(): Uint8Array {
+    const n = this.length(this.bytes.length);
+    const value = this.bytes.subarray(this.at, this.at + n);
+    this.at += n;
     return value;
   }
 

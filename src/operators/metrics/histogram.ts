@@ -26,9 +26,8 @@ export type HistogramPointFields = Pick<
 > & { metric?: { aggregationTemporality: number } };
 
 /**
- * Whether a point's counts are cumulative (since its start time). Such points must become deltas
- * before they are added up, which is not built yet: until then they are counted as invalid rather
- * than summed into nonsense.
+ * Whether a point's counts are cumulative (since its start time). Adding those up would be nonsense:
+ * they go to `cumulativeHistogramAggregator`, and this aggregator counts them as invalid.
  */
 export function isCumulative(point: { metric?: { aggregationTemporality: number } }): boolean {
   return point.metric?.aggregationTemporality === AggregationTemporality.CUMULATIVE;

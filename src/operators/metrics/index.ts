@@ -13,7 +13,7 @@ export {
   upDownSumSerde,
 } from './sum.ts';
 export type { CumulativePoint, CumulativeRun, CumulativeSumAggregate, CumulativeSumResult, DeltaSumAggregate, UpDownSumAggregate } from './sum.ts';
-export { histogramAggregator, histogramQuantile, histogramResult, histogramSerde, MAX_BOUNDS_GROUPS } from './histogram.ts';
+export { histogramAggregator, histogramQuantile, histogramResult, histogramSerde, isCumulative, MAX_BOUNDS_GROUPS } from './histogram.ts';
 export type { HistogramAggregate, HistogramBuckets, HistogramPointFields, HistogramResult } from './histogram.ts';
 export {
   exponentialHistogramAggregator,
@@ -28,6 +28,15 @@ export type {
   ExponentialHistogramPointFields,
   ExponentialHistogramResult,
 } from './exponentialHistogram.ts';
+export {
+  compactCumulativeHistogram,
+  cumulativeHistogramAggregator,
+  cumulativeHistogramResult,
+  cumulativeHistogramSerde,
+} from './cumulativeHistogram.ts';
+export type { CumulativeHistogramAggregate, CumulativeHistogramPointFields, CumulativeHistogramResult, HistogramSnapshot } from './cumulativeHistogram.ts';
+export { MAX_RUNS } from './cumulativeRuns.ts';
+export type { Run, Runs } from './cumulativeRuns.ts';
 export { summaryPointAggregator, summaryPointSerde } from './summary.ts';
 export type { SummaryPointAggregate, SummaryPointFields, SummarySnapshot } from './summary.ts';
 export { rollupOf } from './rollup.ts';
