@@ -19,8 +19,8 @@ import { isCumulative, readOptional, readOptionalSum, writeOptional, writeOption
 /** The fields of an exponential histogram point the aggregator reads. */
 export type ExponentialHistogramPointFields = Pick<
   ExponentialHistogramPoint,
-  'count' | 'sum' | 'scale' | 'zeroCount' | 'zeroThreshold' | 'positive' | 'negative' | 'min' | 'max' | 'flags'
-> & { metric?: { aggregationTemporality: number } };
+  'count' | 'sum' | 'scale' | 'zeroCount' | 'zeroThreshold' | 'min' | 'max' | 'flags'
+> & { positive: ExponentialBucketRun; negative: ExponentialBucketRun; metric?: { aggregationTemporality: number } };
 
 /** Buckets of one sign: bucketCounts[k] is bucket index offset + k. */
 export interface ExponentialBucketRun {
@@ -302,4 +302,32 @@ function mergeRuns(a: ExponentialBucketRun, aScale: number, b: ExponentialBucket
 /** A value inside bucket `index` (of |value|): log-linear at `fraction` ∈ [0, 1] from its lower bound. */
 function interpolate(index: number, scale: number, fraction: number): number {
   return 2 ** ((index + fraction) / 2 ** scale);
+}
+
+/**
+ * `next` − `previous` bucket by bucket at `scale` (at most both scales); undefined when a bucket went
+ * down (the counts restarted). For the increase between two cumulative points.
+ */
+export function subtractBuckets(
+  next: ExponentialBucketRun,
+  nextScale: number,
+  previous: ExponentialBucketRun,
+  previousScale: number,
+  scale: number,
+): ExponentialBucketRun | undefined {
+  const difference = new Map<number, number>();
+  const add = (run: ExponentialBucketRun, from: number, sign: number) =>
+    run.bucketCounts.forEach((c, k) => {
+      const index = downscale(run.offset + k, from, scale);
+      difference.set(index, (difference.get(index) ?? 0) + sign * c);
+    });
+  add(next, nextScale, 1);
+  add(previous, previousScale, -1);
+  const indexes = [...difference.keys()].filter((i) => difference.get(i) !== 0).sort((a, b) => a - b);
+  if (indexes.some((i) => (difference.get(i) as number) < 0)) return undefined;
+  if (indexes.length === 0) return noBuckets;
+  const offset = indexes[0];
+  const bucketCounts = new Array<number>(indexes[indexes.length - 1] - offset + 1).fill(0);
+  for (const i of indexes) bucketCounts[i - offset] = difference.get(i) as number;
+  return { offset, bucketCounts };
 }

@@ -35,6 +35,18 @@ export {
   cumulativeHistogramSerde,
 } from './cumulativeHistogram.ts';
 export type { CumulativeHistogramAggregate, CumulativeHistogramPointFields, CumulativeHistogramResult, HistogramSnapshot } from './cumulativeHistogram.ts';
+export {
+  compactCumulativeExponentialHistogram,
+  cumulativeExponentialHistogramAggregator,
+  cumulativeExponentialHistogramResult,
+  cumulativeExponentialHistogramSerde,
+} from './cumulativeExponentialHistogram.ts';
+export type {
+  CumulativeExponentialHistogramAggregate,
+  CumulativeExponentialHistogramPointFields,
+  CumulativeExponentialHistogramResult,
+  ExponentialSnapshot,
+} from './cumulativeExponentialHistogram.ts';
 export { MAX_RUNS } from './cumulativeRuns.ts';
 export type { Run, Runs } from './cumulativeRuns.ts';
 export { summaryPointAggregator, summaryPointSerde } from './summary.ts';
