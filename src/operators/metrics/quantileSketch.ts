@@ -2,7 +2,7 @@
 // gives the logarithmic bucket mapping, the bucket stores and the quantile lookup; two things are done here:
 // - merging: the library's `DDSketch.merge` (2.1.1) merges only the positive store and drops the other
 //   side's negative buckets while adding their count (DataDog/sketches-js#22), so sketches are merged by
-//   adding both stores' buckets into a fresh sketch (pinned by a test in quantileSketch.test.ts);
+//   adding both stores' buckets into a fresh sketch (pinned by a test in gauge.test.ts);
 // - the changelog encoding: `fromProto` sizes a dense array from whatever bucket keys the bytes name and
 //   drops min/max, so the buckets are written as (key, count) runs with keys bounded by the mapping.
 // Sketches are treated as immutable: `add` and `merge` build a new one (aggregates must not change once
