@@ -1,6 +1,7 @@
 // Stream operators of a task pipeline: event-time windows, aggregators and their envelope types.
 export { count, last, lastValueSerde, max, min, sum, summary, summarySerde } from './aggregators.ts';
 export type { Aggregator, LastValue, Summary } from './aggregators.ts';
+export * from './metrics/index.ts';
 export { deduplicate } from './deduplicate.ts';
 export type { DeduplicateOptions } from './deduplicate.ts';
 export { lateRecords } from './lateRecords.ts';
