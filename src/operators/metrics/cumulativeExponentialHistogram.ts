@@ -9,8 +9,8 @@
 import type { Aggregator } from '../aggregators.ts';
 import type { Serde } from '../../state/index.ts';
 import { ByteReader, ByteWriter, expectVersion } from './bytes.ts';
-import { addToRuns, compactRuns, joinRuns, MAX_RUNS, mergeRuns, sortRuns } from './cumulativeRuns.ts';
-import type { Run, RunRules, Runs, StartedPoint } from './cumulativeRuns.ts';
+import { addToRuns, compactRuns, joinRuns, mergeRuns, nestedIncrease, readRuns, runCounts, writeRuns } from './cumulativeRuns.ts';
+import type { RunCodec, RunRules, Runs, StartedPoint } from './cumulativeRuns.ts';
 import { emptyExactSum, exactAdd } from './exactSum.ts';
 import { hasRecordedValue } from './gauge.ts';
 import {
@@ -117,60 +117,30 @@ export function compactCumulativeExponentialHistogram(acc: CumulativeExponential
 export function cumulativeExponentialHistogramResult(acc: CumulativeExponentialHistogramAggregate): CumulativeExponentialHistogramResult {
   const { run, outOfOrder } = joinRuns(exponentialRules, acc.series);
   const increase = exponentialHistogramResult(run?.increase ?? emptyExponentialHistogram);
-  return {
-    ...increase,
-    invalid: increase.invalid + acc.invalid,
-    points: run?.points ?? 0,
-    resets: run?.resets ?? 0,
-    duplicates: run?.duplicates ?? 0,
-    outOfOrder,
-  };
+  return { ...increase, invalid: increase.invalid + acc.invalid, ...runCounts(run, outOfOrder) };
 }
 
 const FORMAT = 1;
 // Per sign; a point may carry more buckets than a partial keeps, but not without bound.
 const MAX_SNAPSHOT_BUCKETS = 4096;
 
+const exponentialCodec: RunCodec<ExponentialSnapshot, ExponentialHistogramAggregate> = { writePoint: writeSnapshot, readPoint: readSnapshot, ...nestedIncrease(exponentialHistogramSerde) };
+
 export const cumulativeExponentialHistogramSerde: Serde<CumulativeExponentialHistogramAggregate> = {
   serialize(acc) {
     const out = new ByteWriter();
     out.uvarint(FORMAT);
-    out.uvarint(acc.series.runs.length);
-    for (const run of acc.series.runs) {
-      out.uvarint(run.points);
-      writeSnapshot(out, run.first);
-      writeSnapshot(out, run.last);
-      out.nested(exponentialHistogramSerde.serialize(run.increase));
-      out.uvarint(run.resets);
-      out.uvarint(run.duplicates);
-    }
-    out.uvarint(acc.series.outOfOrder);
+    writeRuns(out, acc.series, exponentialCodec);
     out.uvarint(acc.invalid);
     return out.finish();
   },
   deserialize(bytes) {
     const input = new ByteReader(bytes, 'cumulative exponential histogram aggregate');
     expectVersion(input, FORMAT);
-    const n = input.length(MAX_RUNS, 4);
-    const runs: Run<ExponentialSnapshot, ExponentialHistogramAggregate>[] = [];
-    for (let i = 0; i < n; i++) {
-      const points = input.uvarint();
-      if (points === 0) throw input.error('empty run');
-      const first = readSnapshot(input);
-      const last = readSnapshot(input);
-      const nested = input.nested();
-      let increase: ExponentialHistogramAggregate;
-      try {
-        increase = exponentialHistogramSerde.deserialize(nested);
-      } catch (cause) {
-        throw input.error(`increase of run ${i}: ${(cause as Error).message}`);
-      }
-      runs.push({ points, first, last, increase, resets: input.uvarint(), duplicates: input.uvarint() });
-    }
-    const outOfOrder = input.uvarint();
+    const series = readRuns(input, exponentialRules, exponentialCodec);
     const invalid = input.uvarint();
     input.end();
-    return { series: { runs: sortRuns(exponentialRules, runs), outOfOrder }, invalid };
+    return { series, invalid };
   },
 };
 

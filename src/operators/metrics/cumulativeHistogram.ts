@@ -11,8 +11,8 @@
 import type { Aggregator } from '../aggregators.ts';
 import type { Serde } from '../../state/index.ts';
 import { ByteReader, ByteWriter, expectVersion } from './bytes.ts';
-import { addToRuns, compactRuns, joinRuns, MAX_RUNS, mergeRuns, sortRuns } from './cumulativeRuns.ts';
-import type { Run, RunRules, Runs, StartedPoint } from './cumulativeRuns.ts';
+import { addToRuns, compactRuns, joinRuns, mergeRuns, nestedIncrease, readRuns, runCounts, writeRuns } from './cumulativeRuns.ts';
+import type { RunCodec, RunRules, Runs, StartedPoint } from './cumulativeRuns.ts';
 import { emptyExactSum, exactAdd } from './exactSum.ts';
 import { hasRecordedValue } from './gauge.ts';
 import { emptyHistogram, histogramResult, histogramSerde, mergeHistograms } from './histogram.ts';
@@ -94,59 +94,29 @@ export function compactCumulativeHistogram(acc: CumulativeHistogramAggregate): C
 export function cumulativeHistogramResult(acc: CumulativeHistogramAggregate): CumulativeHistogramResult {
   const { run, outOfOrder } = joinRuns(histogramRules, acc.series);
   const increase = histogramResult(run?.increase ?? emptyHistogram);
-  return {
-    ...increase,
-    invalid: increase.invalid + acc.invalid,
-    points: run?.points ?? 0,
-    resets: run?.resets ?? 0,
-    duplicates: run?.duplicates ?? 0,
-    outOfOrder,
-  };
+  return { ...increase, invalid: increase.invalid + acc.invalid, ...runCounts(run, outOfOrder) };
 }
 
 const CUMULATIVE_HISTOGRAM_FORMAT = 1;
 const MAX_BOUNDS = 4096;
 
+const histogramCodec: RunCodec<HistogramSnapshot, HistogramAggregate> = { writePoint: writeSnapshot, readPoint: readSnapshot, ...nestedIncrease(histogramSerde) };
+
 export const cumulativeHistogramSerde: Serde<CumulativeHistogramAggregate> = {
   serialize(acc) {
     const out = new ByteWriter();
     out.uvarint(CUMULATIVE_HISTOGRAM_FORMAT);
-    out.uvarint(acc.series.runs.length);
-    for (const run of acc.series.runs) {
-      out.uvarint(run.points);
-      writeSnapshot(out, run.first);
-      writeSnapshot(out, run.last);
-      out.nested(histogramSerde.serialize(run.increase));
-      out.uvarint(run.resets);
-      out.uvarint(run.duplicates);
-    }
-    out.uvarint(acc.series.outOfOrder);
+    writeRuns(out, acc.series, histogramCodec);
     out.uvarint(acc.invalid);
     return out.finish();
   },
   deserialize(bytes) {
     const input = new ByteReader(bytes, 'cumulative histogram aggregate');
     expectVersion(input, CUMULATIVE_HISTOGRAM_FORMAT);
-    const n = input.length(MAX_RUNS, 4);
-    const runs: Run<HistogramSnapshot, HistogramAggregate>[] = [];
-    for (let i = 0; i < n; i++) {
-      const points = input.uvarint();
-      if (points === 0) throw input.error('empty run');
-      const first = readSnapshot(input);
-      const last = readSnapshot(input);
-      const nested = input.nested();
-      let increase: HistogramAggregate;
-      try {
-        increase = histogramSerde.deserialize(nested);
-      } catch (cause) {
-        throw input.error(`increase of run ${i}: ${(cause as Error).message}`);
-      }
-      runs.push({ points, first, last, increase, resets: input.uvarint(), duplicates: input.uvarint() });
-    }
-    const outOfOrder = input.uvarint();
+    const series = readRuns(input, histogramRules, histogramCodec);
     const invalid = input.uvarint();
     input.end();
-    return { series: { runs: sortRuns(histogramRules, runs), outOfOrder }, invalid };
+    return { series, invalid };
   },
 };
 

@@ -8,6 +8,8 @@
 // increase across the boundary (previous run's last point → next run's first point) is added. Merging
 // is the union of runs, so it is exact in any order and grouping: windows may arrive out of order, and
 // a later window must not be joined to an earlier one before the window between them has arrived.
+import type { Serde } from '../../state/index.ts';
+import type { ByteReader, ByteWriter } from './bytes.ts';
 import { compareTime } from './time.ts';
 import type { PointTime } from './time.ts';
 
@@ -100,6 +102,63 @@ export function compactRuns<P extends StartedPoint, I>(rules: RunRules<P, I>, ac
 /** Sorted as a partial keeps its runs (after decoding, for instance). */
 export function sortRuns<P extends StartedPoint, I>(rules: RunRules<P, I>, runs: Run<P, I>[]): Run<P, I>[] {
   return runs.sort((a, b) => compareTime(a.first, b.first) || compareTime(a.last, b.last) || a.points - b.points || rules.compareContent(a, b));
+}
+
+/** How the points and increases of runs are written to changelog bytes and read back. */
+export interface RunCodec<P extends StartedPoint, I> {
+  writePoint(out: ByteWriter, point: P): void;
+  readPoint(input: ByteReader): P | undefined;
+  writeIncrease(out: ByteWriter, increase: I): void;
+  readIncrease(input: ByteReader, run: number): I;
+}
+
+/** Writes runs: their count, each run, then the out-of-order count. */
+export function writeRuns<P extends StartedPoint, I>(out: ByteWriter, acc: Runs<P, I>, codec: RunCodec<P, I>): void {
+  out.uvarint(acc.runs.length);
+  for (const run of acc.runs) {
+    out.uvarint(run.points);
+    codec.writePoint(out, run.first);
+    codec.writePoint(out, run.last);
+    codec.writeIncrease(out, run.increase);
+    out.uvarint(run.resets);
+    out.uvarint(run.duplicates);
+  }
+  out.uvarint(acc.outOfOrder);
+}
+
+/** Reads what `writeRuns` wrote (at most MAX_RUNS runs), sorted as a partial keeps them. */
+export function readRuns<P extends StartedPoint, I>(input: ByteReader, rules: RunRules<P, I>, codec: RunCodec<P, I>): Runs<P, I> {
+  const n = input.length(MAX_RUNS, 4);
+  const runs: Run<P, I>[] = [];
+  for (let i = 0; i < n; i++) {
+    const points = input.uvarint();
+    if (points === 0) throw input.error('empty run');
+    const first = codec.readPoint(input);
+    const last = codec.readPoint(input);
+    if (first === undefined || last === undefined) throw input.error('empty run');
+    runs.push({ points, first, last, increase: codec.readIncrease(input, i), resets: input.uvarint(), duplicates: input.uvarint() });
+  }
+  return { runs: sortRuns(rules, runs), outOfOrder: input.uvarint() };
+}
+
+/** An increase stored as another aggregate's bytes, nested; a decoding error names the run. */
+export function nestedIncrease<I>(serde: Serde<I>): Pick<RunCodec<StartedPoint, I>, 'writeIncrease' | 'readIncrease'> {
+  return {
+    writeIncrease: (out, increase) => out.nested(serde.serialize(increase)),
+    readIncrease(input, run) {
+      const nested = input.nested();
+      try {
+        return serde.deserialize(nested);
+      } catch (cause) {
+        throw input.error(`increase of run ${run}: ${(cause as Error).message}`);
+      }
+    },
+  };
+}
+
+/** What a read partial says of its points besides the increase. */
+export function runCounts(run: Run<StartedPoint, unknown> | undefined, outOfOrder: number): { points: number; resets: number; duplicates: number; outOfOrder: number } {
+  return { points: run?.points ?? 0, resets: run?.resets ?? 0, duplicates: run?.duplicates ?? 0, outOfOrder };
 }
 
 /** Seconds from the first to the last point of a run. */

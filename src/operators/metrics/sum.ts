@@ -10,8 +10,8 @@ import { emptyExactSum, exactAdd, exactMerge, exactValue, readExactSum, writeExa
 import type { ExactSum } from './exactSum.ts';
 import { hasRecordedValue, numberValue, readTimedValue, writeTimedValue } from './gauge.ts';
 import type { NumberPointFields, TimedValue } from './gauge.ts';
-import { addToRuns, compactRuns, joinRuns, MAX_RUNS, mergeRuns, runSeconds, sortRuns } from './cumulativeRuns.ts';
-import type { Run, RunRules, Runs } from './cumulativeRuns.ts';
+import { addToRuns, compactRuns, joinRuns, mergeRuns, readRuns, runSeconds, writeRuns } from './cumulativeRuns.ts';
+import type { Run, RunCodec, RunRules, Runs } from './cumulativeRuns.ts';
 import { compareTime, laterOf } from './time.ts';
 
 /** A cumulative point as the increase logic needs it: its value, time and start time. */
@@ -183,37 +183,26 @@ const CUMULATIVE_FORMAT = 1;
 const DELTA_FORMAT = 1;
 const UP_DOWN_FORMAT = 1;
 
+const sumCodec: RunCodec<CumulativePoint, ExactSum> = {
+  writePoint: writeCumulativePoint,
+  readPoint: readCumulativePoint,
+  writeIncrease: writeExactSum,
+  readIncrease: (input) => readExactSum(input),
+};
+
 export const cumulativeSumSerde: Serde<CumulativeSumAggregate> = {
   serialize(acc) {
     const out = new ByteWriter();
     out.uvarint(CUMULATIVE_FORMAT);
-    out.uvarint(acc.runs.length);
-    for (const run of acc.runs) {
-      out.uvarint(run.points);
-      writeCumulativePoint(out, run.first);
-      writeCumulativePoint(out, run.last);
-      writeExactSum(out, run.increase);
-      out.uvarint(run.resets);
-      out.uvarint(run.duplicates);
-    }
-    out.uvarint(acc.outOfOrder);
+    writeRuns(out, acc, sumCodec);
     return out.finish();
   },
   deserialize(bytes) {
     const input = new ByteReader(bytes, 'cumulative sum aggregate');
     expectVersion(input, CUMULATIVE_FORMAT);
-    const n = input.length(MAX_RUNS, 4);
-    const runs: CumulativeRun[] = [];
-    for (let i = 0; i < n; i++) {
-      const points = input.uvarint();
-      const first = readCumulativePoint(input);
-      const last = readCumulativePoint(input);
-      if (points === 0 || first === undefined || last === undefined) throw input.error('empty run');
-      runs.push({ points, first, last, increase: readExactSum(input), resets: input.uvarint(), duplicates: input.uvarint() });
-    }
-    const outOfOrder = input.uvarint();
+    const runs = readRuns(input, sumRules, sumCodec);
     input.end();
-    return { runs: sortRuns(sumRules, runs), outOfOrder };
+    return runs;
   },
 };
 
