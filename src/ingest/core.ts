@@ -1,6 +1,7 @@
 // What the HTTP and gRPC front ends share: producer, limits, metrics, tenancy and the drain state.
 import type { OtlpProducer } from '../producer/index.ts';
 import type { ExportOutcome } from './exportRequest.ts';
+import type { JsonConverter } from './jsonConverter.ts';
 import type { InflightLimiter } from './limiter.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
@@ -10,6 +11,8 @@ export interface GatewayCore {
   producer: OtlpProducer;
   metrics: GatewayMetrics;
   limiter: InflightLimiter;
+  /** Turns OTLP/JSON bodies into protobuf off the event loop. */
+  json: JsonConverter;
   /** True once shutdown began: new requests get 503. */
   draining(): boolean;
   /** True when Kafka answers (cached briefly). */

@@ -9,6 +9,7 @@ import { createOtlpProducer, type OtlpProducer } from '../producer/index.ts';
 import type { GatewayCore } from './core.ts';
 import { bindGrpc, createGrpcServer } from './grpcServer.ts';
 import { httpHandler } from './httpServer.ts';
+import { JsonConverter } from './jsonConverter.ts';
 import { InflightLimiter } from './limiter.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { defaultGatewayOptions, validateGatewayOptions, type GatewayOptions } from './options.ts';
@@ -55,6 +56,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
   let readyValue = false;
   let http: HttpServer | undefined;
   let grpc: GrpcServer | undefined;
+  const json = new JsonConverter();
 
   const probeKafka = async (): Promise<boolean> => {
     const admin = kafka.admin({ retry: { retries: 0 } });
@@ -74,6 +76,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
     producer,
     metrics,
     limiter,
+    json,
     draining: () => draining,
     async ready() {
       if (draining || producer.state !== 'ready') return false;
@@ -138,6 +141,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
       http?.closeAllConnections();
       grpc?.forceShutdown();
       await Promise.all([httpClosed, grpcClosed]);
+      await json.close();
       await producer.disconnect();
       log.info('stopped');
     },

@@ -34,9 +34,12 @@ export function otlpServiceDefinition(signal: Signal): ServiceDefinition {
 
 /** A gRPC server with the three collector services registered (not yet bound). */
 export function createGrpcServer(core: GatewayCore): Server {
+  // grpc-js buffers a whole message (and its decompressed copy, both capped at the receive limit) before the handler
+  // runs and reserves it: at most maxGrpcStreams such messages per connection are outside the in-flight budget.
   const server = new Server({
     'grpc.max_receive_message_length': core.options.maxBodyBytes,
     'grpc.max_send_message_length': 1 << 20,
+    'grpc.max_concurrent_streams': core.options.maxGrpcStreams,
   });
   for (const signal of Object.keys(SERVICES) as Signal[]) {
     server.addService(otlpServiceDefinition(signal), {
@@ -60,6 +63,7 @@ async function handleExport(core: GatewayCore, signal: Signal, call: ServerUnary
       };
       const tenant = resolveTenant(core.options.tenancy, first('authorization'), first('x-scope-orgid'));
       if ('error' in tenant) return { kind: 'unauthenticated', message: tenant.error };
+      // Reserved before our decoding starts; grpc-js has held these bytes since the message arrived.
       if (!reservation.add(call.request.length)) return { kind: 'overloaded', message: 'too many bytes in flight; retry later' };
       return exportRequest(core, { signal, format: 'protobuf', body: call.request, tenant: tenant.tenant, reservation });
     })();

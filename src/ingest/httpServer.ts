@@ -64,7 +64,8 @@ async function handleExport(core: GatewayCore, signal: Signal, req: IncomingMess
       if ('error' in tenant) return { kind: 'unauthenticated', message: tenant.error };
       let body: Buffer;
       try {
-        body = await readBody(req, core.options.maxBodyBytes, reservation);
+        const limit = format === 'json' ? Math.min(core.options.maxJsonBodyBytes, core.options.maxBodyBytes) : core.options.maxBodyBytes;
+        body = await readBody(req, limit, reservation);
       } catch (err) {
         if (err instanceof BodyError) return { kind: err.kind, message: err.message };
         throw err;

@@ -6,7 +6,7 @@ import { rethrowWithin } from './errors.ts';
 import type { Signal } from './model.ts';
 import { expectEnd, ProtoReader, skipUnknown } from './protoReader.ts';
 import { ProtoWriter, varintSize } from './protoWriter.ts';
-import type { KafkaRecord } from './split.ts';
+import type { KafkaRecord, PlannedRecord } from './split.ts';
 
 /** An item too large for the limit even in a request of its own. */
 export interface OversizedItem {
@@ -57,19 +57,46 @@ interface Item {
 /** Splits `record` (key kept) into records whose values are at most `maxBytes`, reporting items that can never fit. */
 export function splitBySize(signal: Signal, record: KafkaRecord, maxBytes: number): SizeSplit {
   if (record.value.length <= maxBytes) return { records: [record], oversized: [] };
+  const { pieces, oversized } = planBySize(signal, record, maxBytes);
+  return { records: pieces.map((p) => ({ key: p.key, value: p.build() })), oversized };
+}
+
+/** The pieces of a record split by size, planned but not written, and the items that can never fit. */
+export interface SizePlan {
+  /** Each piece's `valueBytes` is an upper bound (lengths are counted at their largest varint size). */
+  pieces: PlannedRecord[];
+  oversized: OversizedItem[];
+}
+
+/**
+ * Plans how `record` splits under `maxBytes` without writing the pieces, so their total size (every piece repeats the
+ * enclosing resource and scope) is known before it is allocated. For records over `maxBytes` (one that fits would be
+ * copied into one piece).
+ */
+export function planBySize(signal: Signal, record: KafkaRecord, maxBytes: number): SizePlan {
   const r = new ProtoReader(record.value);
   const items: Item[] = [];
   collect(r, r.length, LEVELS[signal], 0, undefined, maxBytes, items);
 
-  const records: KafkaRecord[] = [];
+  const pieces: PlannedRecord[] = [];
   const oversized: OversizedItem[] = [];
-  const w = new ProtoWriter(Math.min(maxBytes, 1 << 20));
+  // One writer for the pieces of this record: they are built one after the other.
+  let writer: ProtoWriter | undefined;
   let piece: Item[] = [];
   let pieceBytes = 0;
   const flush = (): void => {
     if (piece.length === 0) return;
-    writePiece(w, r.buf, piece);
-    records.push({ key: record.key, value: w.finish() });
+    const content = piece;
+    pieces.push({
+      key: record.key,
+      valueBytes: pieceBytes,
+      items: content.length,
+      build: () => {
+        writer ??= new ProtoWriter(Math.min(maxBytes, 1 << 20));
+        writePiece(writer, r.buf, content);
+        return writer.finish();
+      },
+    });
     piece = [];
     pieceBytes = 0;
   };
@@ -87,7 +114,7 @@ export function splitBySize(signal: Signal, record: KafkaRecord, maxBytes: numbe
     piece.push(item);
   }
   flush();
-  return { records, oversized };
+  return { pieces, oversized };
 }
 
 // Overhead of the containers of `c` that are not already open in the piece (whose last item sits in `open`).
