@@ -15,7 +15,7 @@ export { encodeLogs } from './encodeLogs.ts';
 export { decodeLogsJson, decodeMetricsJson, decodeTracesJson } from './jsonDecode.ts';
 export { encodeLogsJson, encodeMetricsJson, encodeTracesJson } from './jsonEncode.ts';
 export { planRecords, splitLogs, splitLogsJson, splitMetrics, splitMetricsJson, splitTraces, splitTracesJson, type KafkaRecord, type PlannedRecord } from './split.ts';
-export { planBySize, splitBySize, type OversizedItem, type SizePlan, type SizeSplit } from './splitBySize.ts';
+export { planBySize, planBySizeSteps, splitBySize, type OversizedItem, type SizePlan, type SizeSplit } from './splitBySize.ts';
 export { NO_REQUEST_LIMITS, type RequestLimits } from './requestLimits.ts';
 export { countItems } from './countItems.ts';
 export { canonicalAttributes, resourceKey } from './resourceKey.ts';

@@ -127,8 +127,9 @@ function* planResourceSpans(r: ProtoReader, end: number, out: PlannedRecord[], i
 
 function* planScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, out: PlannedRecord[], items: ItemCounter): Generator<void, void, void> {
   const header: Ranges = [];
-  // Spans grouped by trace id in first-seen order; each span is its whole field (tag + length + bytes).
-  const traces = new Map<string, { idAt: number; spans: Ranges }>();
+  // Spans grouped by trace id in first-seen order; each span is its whole field (tag + length + bytes), and spans
+  // next to each other on the wire share one range, copied at once.
+  const traces = new Map<string, { idAt: number; spans: Ranges; count: number }>();
   let index = 0;
   while (r.pos < end) {
     const tagAt = r.pos;
@@ -143,8 +144,13 @@ function* planScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, ou
       }
       const hex = bytesToHex(r.buf, idAt, 16);
       const group = traces.get(hex);
-      if (group === undefined) traces.set(hex, { idAt, spans: [[tagAt, e]] });
-      else group.spans.push([tagAt, e]);
+      if (group === undefined) traces.set(hex, { idAt, spans: [[tagAt, e]], count: 1 });
+      else {
+        const last = group.spans[group.spans.length - 1];
+        if (last[1] === tagAt) last[1] = e;
+        else group.spans.push([tagAt, e]);
+        group.count++;
+      }
       r.pos = e;
       index++;
       if (index % SPANS_PER_STEP === 0) {
@@ -160,15 +166,17 @@ function* planScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, ou
   expectEnd(r, end);
   items.add(index % SPANS_PER_STEP);
   const buf = r.buf;
+  let planned = 0;
   for (const [hex, group] of traces) {
     const key = allZero(buf, group.idAt, group.idAt + 16) ? EMPTY_KEY : Buffer.from(hex, 'latin1');
     const spans = group.spans;
     out.push({
       key,
       valueBytes: requestSize(resourceHeader, header, spans),
-      items: spans.length,
+      items: group.count,
       build: () => buildRequest(buf, resourceHeader, 2, header, spans),
     });
+    if (++planned % SPANS_PER_STEP === 0) yield;
   }
 }
 

@@ -6,8 +6,8 @@ import { hostname } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { IHeaders, Kafka } from 'kafkajs';
 import {
-  decodeLogsJson, decodeMetricsJson, decodeTracesJson, encodeLogs, encodeMetrics, encodeTraces, NO_REQUEST_LIMITS, partitioners, planBySize,
-  planRecords, type OversizedItem, type Partitioner, type PlannedRecord, type RequestLimits, type Signal,
+  decodeLogsJson, decodeMetricsJson, decodeTracesJson, encodeLogs, encodeMetrics, encodeTraces, NO_REQUEST_LIMITS, partitioners, planBySizeSteps,
+  planRecords, type OversizedItem, type Partitioner, type PlannedRecord, type RequestLimits, type Signal, type SizePlan,
 } from '../otlp/index.ts';
 import { componentLogger, type Logger } from '../log.ts';
 import { RecordsTooLargeError } from './errors.ts';
@@ -211,7 +211,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
       charge(p.key.length + p.valueBytes + perRecord);
     };
     const first: PlannedRecord[] = [];
-    const takeFirst = (): void => {
+    function* takeFirst(): Generator<void, void, void> {
       for (const p of first) {
         plan.items += p.items;
         if (p.valueBytes <= limit) {
@@ -219,18 +219,19 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
           continue;
         }
         charge(p.valueBytes); // built now to plan its pieces, and held until they are written
-        const sized = planBySize(plan.signal, { key: p.key, value: p.build() }, limit);
+        const sized: SizePlan = { pieces: [], oversized: [] };
+        yield* planBySizeSteps(plan.signal, { key: p.key, value: p.build() }, limit, sized);
         plan.rejected.push(...sized.oversized);
         for (const piece of sized.pieces) take(piece);
       }
       first.length = 0;
-    };
+    }
     for (const step of planRecords(plan.signal, bytes, first, limits)) {
       void step;
-      takeFirst();
+      yield* takeFirst();
       yield;
     }
-    takeFirst();
+    yield* takeFirst();
   }
 
   function* buildSteps(plan: RequestPlan, prepared: PreparedRequest): Generator<void, void, void> {
