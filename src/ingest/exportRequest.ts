@@ -3,7 +3,7 @@
 import type { IHeaders } from 'kafkajs';
 import { OtlpDecodeError, RequestLimitError, type Signal } from '../otlp/index.ts';
 import {
-  KafkaUnavailableError, ProducerClosedError, RecordsTooLargeError, type OtlpProducer, type PreparedRequest, type RequestFormat, type RequestPlan,
+  KafkaUnavailableError, NoRoomError, ProducerClosedError, RecordsTooLargeError, type OtlpProducer, type PreparedRequest, type RequestFormat, type RequestPlan,
 } from '../producer/index.ts';
 import { JsonConversionError, type JsonConverter } from './jsonConverter.ts';
 import type { Reservation } from './limiter.ts';
@@ -34,9 +34,9 @@ export interface ExportInput {
 const ITEM_NAME: Record<Signal, string> = { traces: 'spans', metrics: 'data points', logs: 'log records' };
 
 /**
- * Validates, splits and produces one request; never throws. The records are measured before they exist: a request
- * whose records would be too large is refused (413) and one that does not fit the in-flight budget now waits for
- * nothing (429) — in both cases before a byte of them is allocated.
+ * Validates, splits and produces one request; never throws. The records are measured and reserved in the in-flight
+ * budget one by one before any is built: a request whose records would be too large is refused (413), and one whose
+ * records do not fit the budget now gets 429 — in both cases before their values are allocated.
  */
 export async function exportRequest(ctx: ExportContext, input: ExportInput): Promise<ExportOutcome> {
   const { producer, metrics, options } = ctx;
@@ -57,11 +57,13 @@ export async function exportRequest(ctx: ExportContext, input: ExportInput): Pro
       headers,
       limits: { maxItems: options.maxRequestItems, maxResourceAttributes: options.maxResourceAttributes },
       maxHeldBytes: cap.bytes,
+      reserve: (bytes) => reservation.add(bytes),
     });
   } catch (err) {
     if (err instanceof OtlpDecodeError || err instanceof RequestLimitError) return { kind: 'invalid', message: err.message };
     if (err instanceof JsonConversionError) return { kind: err.kind, message: err.message };
     if (err instanceof RecordsTooLargeError) return { kind: 'too_large', message: describeTooLarge(err, cap.why) };
+    if (err instanceof NoRoomError) return { kind: 'overloaded', message: 'too many bytes in flight; retry later' };
     return { kind: 'internal', message: `could not split the request: ${(err as Error).message}` };
   }
 
@@ -70,7 +72,6 @@ export async function exportRequest(ctx: ExportContext, input: ExportInput): Pro
     metrics.rejections.inc({ signal, reason: 'item_too_large' }, rejected);
     return { kind: 'too_large', message: describeOversized(plan) };
   }
-  if (!reservation.add(plan.heldBytes)) return { kind: 'overloaded', message: 'too many bytes in flight; retry later' };
   let prepared: PreparedRequest;
   try {
     prepared = await producer.build(plan);

@@ -2,7 +2,8 @@
 // megabytes takes up to seconds and cannot be cut into slices, so the event loop must not run it; and its objects take
 // up to ~25× the body (empty objects), so one body at a time keeps that memory to one body's worth.
 // (No heap cap on the worker: V8 cannot stop JSON.parse at a cap; it aborts the whole process. The JSON body limit
-// bounds the memory instead.)
+// bounds the memory instead, and a worker that converted a large body is replaced, so its heap is given back at once
+// rather than whenever V8 gets to it.)
 import { Worker } from 'node:worker_threads';
 import { RequestLimitError, type Signal } from '../otlp/index.ts';
 
@@ -29,6 +30,9 @@ export class JsonConversionError extends Error {
     this.kind = kind;
   }
 }
+
+// Bodies from this size on leave a heap worth giving back: the worker is replaced after them (~50 ms to start one).
+const RECYCLE_AFTER_BYTES = 1 << 20;
 
 interface Waiting {
   job: JsonJob;
@@ -91,11 +95,19 @@ export class JsonConverter {
     const waiting = this.current;
     if (waiting === undefined || waiting.job.id !== reply.id) return;
     this.current = undefined;
-    this.worker?.unref();
+    if (waiting.job.body.length >= RECYCLE_AFTER_BYTES) this.recycle();
+    else this.worker?.unref();
     if ('protobuf' in reply) waiting.resolve(reply.protobuf);
     else if (reply.error.kind === 'limit') waiting.reject(new RequestLimitError(reply.error.limit, reply.error.message));
     else waiting.reject(new JsonConversionError(reply.error.kind, reply.error.message));
     this.next();
+  }
+
+  private recycle(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    worker?.removeAllListeners();
+    void worker?.terminate();
   }
 
   private fail(err: Error): void {

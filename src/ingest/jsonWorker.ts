@@ -2,7 +2,7 @@
 // decoding cannot be cut into slices, so they run here, where they hold no other request's event loop.
 import { parentPort } from 'node:worker_threads';
 import { decodeLogsJson, decodeMetricsJson, decodeTracesJson, encodeLogs, encodeMetrics, encodeTraces, OtlpDecodeError, RequestLimitError, type Signal } from '../otlp/index.ts';
-import { countJsonItems, ItemCounter } from '../otlp/requestLimits.ts';
+import { checkJsonItems } from '../otlp/requestLimits.ts';
 import type { JsonJob, JsonReply } from './jsonConverter.ts';
 
 const CONVERT: Record<Signal, (request: unknown) => Uint8Array> = {
@@ -19,7 +19,7 @@ function convert(job: JsonJob): JsonReply {
     } catch (err) {
       throw new OtlpDecodeError(`not JSON: ${(err as Error).message}`, 'json');
     }
-    new ItemCounter(job.signal, job.maxItems).add(countJsonItems(job.signal, request));
+    checkJsonItems(job.signal, request, job.maxItems);
     return { id: job.id, protobuf: CONVERT[job.signal](request) };
   } catch (err) {
     if (err instanceof OtlpDecodeError) return { id: job.id, error: { kind: 'invalid', message: err.message } };

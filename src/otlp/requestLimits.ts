@@ -50,10 +50,19 @@ const JSON_PATHS: Record<Signal, string[]> = {
 const METRIC_DATA = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'];
 
 /**
- * Items in a parsed OTLP/JSON request, counted from array lengths alone so a request over `maxItems` is refused before
- * it is decoded. Shapes that are not OTLP count as nothing here; the decoder names them.
+ * Checks a parsed OTLP/JSON request against `maxItems` from array lengths alone, before it is decoded: its items, and
+ * its resources and scopes (each becomes objects when decoded, even empty). Shapes that are not OTLP count as nothing
+ * here; the decoder names them. Throws RequestLimitError.
  */
-export function countJsonItems(signal: Signal, request: unknown): number {
+export function checkJsonItems(signal: Signal, request: unknown, maxItems: number): void {
+  const containers = arrayAt(request, JSON_PATHS[signal][0]).reduce<number>((n, resource) => n + 1 + arrayAt(resource, JSON_PATHS[signal][1]).length, 0);
+  if (containers > maxItems) {
+    throw new RequestLimitError('maxRequestItems', `the request has more than ${maxItems} resources and scopes, the most one request may hold (maxRequestItems); send smaller batches`);
+  }
+  new ItemCounter(signal, maxItems).add(countJsonItems(signal, request));
+}
+
+function countJsonItems(signal: Signal, request: unknown): number {
   const [resources, scopes, items] = JSON_PATHS[signal];
   let n = 0;
   for (const resource of arrayAt(request, resources)) {

@@ -71,10 +71,13 @@ export class ByteSink {
   }
 }
 
+// The key of every resource without attributes: one shared buffer, not one allocation per record (keys are never written).
+const NO_ATTRIBUTES_KEY = Buffer.alloc(16);
+
 /** The 16-byte key hash of canonical attribute bytes (16 zero bytes for no attributes). */
 export function hashCanonical(canonical: Uint8Array): Buffer {
-  const key = Buffer.alloc(16);
-  if (canonical.length === 0) return key;
+  if (canonical.length === 0) return NO_ATTRIBUTES_KEY;
+  const key = Buffer.allocUnsafe(16); // both halves are written below
   key.writeBigUInt64LE(hasher.h64Raw(canonical, 0n), 0);
   const extended = Buffer.allocUnsafe(canonical.length + 1);
   extended.set(canonical, 0);

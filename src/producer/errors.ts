@@ -33,3 +33,12 @@ export class RecordsTooLargeError extends Error {
     this.limit = limit;
   }
 }
+
+/** The memory budget had no room for a request's records while they were planned; retry later. */
+export class NoRoomError extends Error {
+  override name = 'NoRoomError';
+
+  constructor(wanted: number) {
+    super(`no room in the in-flight budget for ${wanted} bytes of records now`);
+  }
+}

@@ -10,7 +10,7 @@ import {
   planRecords, type OversizedItem, type Partitioner, type PlannedRecord, type RequestLimits, type Signal, type SizePlan,
 } from '../otlp/index.ts';
 import { componentLogger, type Logger } from '../log.ts';
-import { RecordsTooLargeError } from './errors.ts';
+import { NoRoomError, RecordsTooLargeError } from './errors.ts';
 import { Delivery, recordBytes, type DeliveryMode, type DeliveryState, type PlacedRecord } from './delivery.ts';
 import { readTopicLayouts, type TopicLayout } from './topics.ts';
 
@@ -69,6 +69,12 @@ export interface PlanOptions {
   limits?: Partial<RequestLimits>;
   /** Most bytes the records may hold (`RequestPlan.heldBytes`); beyond, RecordsTooLargeError before any is built. */
   maxHeldBytes?: number;
+  /**
+   * Called with the bytes of each record as it is planned, before the next is: false (no room in a memory budget)
+   * stops planning with NoRoomError. Planning itself allocates about what it reserves, so reserving as it goes keeps
+   * several requests being planned at once within the budget too.
+   */
+  reserve?: (bytes: number) => boolean;
 }
 
 /** A request split into measured records, none of them built yet: reserve `heldBytes`, then `build()`. */
@@ -100,7 +106,7 @@ export interface OtlpProducer {
   prepare(signal: Signal, body: Uint8Array | string | object, format?: RequestFormat, headers?: IHeaders): PreparedRequest;
   /**
    * Measures the records a request becomes without allocating them, enforcing `options`' limits; yields to the event
-   * loop every few milliseconds. Throws OtlpDecodeError, RequestLimitError or RecordsTooLargeError.
+   * loop every few milliseconds. Throws OtlpDecodeError, RequestLimitError, RecordsTooLargeError or NoRoomError.
    */
   plan(signal: Signal, body: Uint8Array | string | object, options?: PlanOptions): Promise<RequestPlan>;
   /** Builds a plan's records, yielding to the event loop every few milliseconds. */
@@ -126,8 +132,11 @@ const FROM_JSON: Record<Signal, (body: unknown) => Uint8Array> = {
 // Room left in a record batch for the key, headers and record framing.
 const RECORD_HEADROOM = 1024;
 
-/** Bytes a record's objects take in memory besides its key and value bytes (the record, two Buffers, kafkajs' message). */
-export const RECORD_MEMORY_OVERHEAD = 256;
+/**
+ * Bytes a record's objects take in memory besides its key and value bytes: its plan, the record, two Buffers, kafkajs'
+ * message (measured: ~480 bytes for a planned metrics record; rounded up).
+ */
+export const RECORD_MEMORY_OVERHEAD = 512;
 
 // Work between two turns of the event loop in plan() and build().
 const SLICE_MS = 5;
@@ -198,12 +207,13 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
 
   // Measures the records of `bytes` into `plan`, pausing between steps; records over the message size are planned as
   // their pieces. Charges every record before the next is planned, so an oversized result stops early.
-  function* planSteps(bytes: Uint8Array, plan: RequestPlan, limits: RequestLimits, maxHeldBytes: number): Generator<void, void, void> {
+  function* planSteps(bytes: Uint8Array, plan: RequestPlan, limits: RequestLimits, maxHeldBytes: number, reserve: (bytes: number) => boolean): Generator<void, void, void> {
     const limit = messageLimit(plan.topic) - RECORD_HEADROOM;
     const perRecord = headersBytes(plan.headers) + RECORD_MEMORY_OVERHEAD;
     const charge = (bytes: number): void => {
+      if (plan.heldBytes + bytes > maxHeldBytes) throw new RecordsTooLargeError(plan.heldBytes + bytes, plan.records, maxHeldBytes);
+      if (!reserve(bytes)) throw new NoRoomError(plan.heldBytes + bytes);
       plan.heldBytes += bytes;
-      if (plan.heldBytes > maxHeldBytes) throw new RecordsTooLargeError(plan.heldBytes, plan.records, maxHeldBytes);
     };
     const take = (p: PlannedRecord): void => {
       plan.records++;
@@ -252,7 +262,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
 
   const prepare = (signal: Signal, body: Uint8Array | string | object, format: RequestFormat = 'protobuf', headers?: IHeaders): PreparedRequest => {
     const plan = newPlan(signal, headers);
-    runToEnd(planSteps(protobufOf(signal, body, format), plan, NO_REQUEST_LIMITS, Infinity));
+    runToEnd(planSteps(protobufOf(signal, body, format), plan, NO_REQUEST_LIMITS, Infinity, () => true));
     const prepared = preparedOf(plan);
     runToEnd(buildSteps(plan, prepared));
     return prepared;
@@ -261,7 +271,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
   const plan = async (signal: Signal, body: Uint8Array | string | object, opts: PlanOptions = {}): Promise<RequestPlan> => {
     const planned = newPlan(signal, opts.headers);
     const limits = { ...NO_REQUEST_LIMITS, ...opts.limits };
-    await runSliced(planSteps(protobufOf(signal, body, opts.format ?? 'protobuf'), planned, limits, opts.maxHeldBytes ?? Infinity));
+    await runSliced(planSteps(protobufOf(signal, body, opts.format ?? 'protobuf'), planned, limits, opts.maxHeldBytes ?? Infinity, opts.reserve ?? (() => true)));
     return planned;
   };
 
