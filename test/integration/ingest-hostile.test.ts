@@ -87,14 +87,21 @@ describe('gateway process against requests that multiply', () => {
       { name: 'JSON with too many spans', send: () => post(url, '/v1/traces', jsonTooManySpans, asJson), status: 413, message: /exceeds the limit/ },
       { name: 'JSON with many spans', send: () => post(url, '/v1/traces', jsonManySpans, asJson), status: 200, message: /.*/ },
     ];
-    // Each one three times, all at once.
+    // Each one three times, all at once: records are reserved as they are planned, so while the others hold the
+    // budget a request that multiplies may get 429 before it reaches its 413 (documented); alone it gets 413.
     const answers = await Promise.all(cases.flatMap((c) => [c.send(), c.send(), c.send()]));
     cases.forEach((c, i) => {
       for (const a of answers.slice(3 * i, 3 * i + 3)) {
+        if (c.status === 413 && a.status === 429) continue;
         expect({ case: c.name, status: a.status }).toEqual({ case: c.name, status: c.status });
         expect(a.message).toMatch(c.message);
       }
     });
+    for (const c of cases) {
+      const alone = await c.send();
+      expect({ case: c.name, status: alone.status }).toEqual({ case: c.name, status: c.status });
+      expect(alone.message).toMatch(c.message);
+    }
     // Ordinary traffic still passes.
     const ordinary = new Traffic({ seed: 4, startMs: T0 }).encodedTraces(200).traces;
     expect((await post(url, '/v1/traces', ordinary)).status).toBe(200);
