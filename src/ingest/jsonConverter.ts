@@ -60,7 +60,9 @@ export class JsonConverter {
   /** Stops the worker; queued bodies are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.queue.splice(0)) w.reject(new JsonConversionError('internal', 'the JSON converter is closed'));
+    const refused = this.current === undefined ? this.queue.splice(0) : [this.current, ...this.queue.splice(0)];
+    this.current = undefined;
+    for (const w of refused) w.reject(new JsonConversionError('internal', 'the JSON converter is closed'));
     const worker = this.worker;
     this.worker = undefined;
     await worker?.terminate();
@@ -79,14 +81,8 @@ export class JsonConverter {
     const worker = new Worker(new URL('./jsonWorker.ts', import.meta.url));
     worker.unref();
     worker.on('message', (reply: JsonReply) => this.settle(reply));
-    worker.on('error', (err: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      this.fail(new JsonConversionError('internal', `the JSON decoder failed: ${err.message}`));
-    });
-    worker.on('exit', () => {
-      if (this.worker === worker) this.worker = undefined;
-      this.fail(new JsonConversionError('internal', 'the JSON decoder stopped'));
-    });
+    worker.on('error', (err: Error) => this.lost(worker, `failed: ${err.message}`));
+    worker.on('exit', (code) => this.lost(worker, `stopped (exit code ${code})`));
     this.worker = worker;
     return worker;
   }
@@ -110,10 +106,13 @@ export class JsonConverter {
     void worker?.terminate();
   }
 
-  private fail(err: Error): void {
+  // The worker died ('error' and then 'exit'): its body fails, the next one gets a new worker.
+  private lost(worker: Worker, why: string): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
     const waiting = this.current;
     this.current = undefined;
-    waiting?.reject(err);
+    waiting?.reject(new JsonConversionError('internal', `the JSON decoder ${why}`));
     if (!this.closed) this.next();
   }
 }

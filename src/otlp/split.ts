@@ -7,6 +7,9 @@
 //            (resourceKey.ts); value = a request holding just that resource.
 // The splitters check the wire format of every level they walk (request, resource, scope, the span's top
 // level, the resource attributes) and throw OtlpDecodeError; contents below that are passed through unread.
+// Splitting is planning, then building: planRecords measures every record (key, exact size, items) without building
+// its value and enforces the request limits (RequestLimitError), so a caller can refuse or reserve what a request
+// would become before it exists (a resource is copied into every record of its trace ids: docs/ingest.md).
 import { countItems } from './countItems.ts';
 import { LOGS_ENVELOPE, METRICS_ENVELOPE, TRACES_ENVELOPE, type Envelope } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';

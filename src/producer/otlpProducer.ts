@@ -77,7 +77,7 @@ export interface PlanOptions {
   reserve?: (bytes: number) => boolean;
 }
 
-/** A request split into measured records, none of them built yet: reserve `heldBytes`, then `build()`. */
+/** A request split into measured records (each passed to `PlanOptions.reserve` as it was planned), none built yet. */
 export interface RequestPlan {
   signal: Signal;
   topic: string;
@@ -231,7 +231,7 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
         charge(p.valueBytes); // built now to plan its pieces, and held until they are written
         const sized: SizePlan = { pieces: [], oversized: [] };
         yield* planBySizeSteps(plan.signal, { key: p.key, value: p.build() }, limit, sized);
-        plan.rejected.push(...sized.oversized);
+        for (const item of sized.oversized) plan.rejected.push(item);
         for (const piece of sized.pieces) take(piece);
       }
       first.length = 0;

@@ -142,7 +142,8 @@ describe('ingest gateway limits and tenancy', () => {
     registerSnappy();
     gateway = createGateway(client, {
       httpPort: 0, grpcPort: null, topics, partitions: 2, transactionalId: unique('gw'),
-      maxMessageBytes: 8192, maxBodyBytes: 64 * 1024, maxInflightBytes: 160 * 1024, tenancy: { mode: 'header' },
+      // Room for two requests of ~45 KB, each with its records (~150 KB with their objects: 512 bytes per record).
+      maxMessageBytes: 8192, maxBodyBytes: 64 * 1024, maxInflightBytes: 640 * 1024, tenancy: { mode: 'header' },
     });
     port = (await gateway.start()).httpPort;
   });
