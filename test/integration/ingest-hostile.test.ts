@@ -19,8 +19,11 @@ const T0 = 1_767_225_600_000;
 // + one JSON body being decoded on the worker (up to ~40 × the 4 MiB JSON limit), + GC slack. (Without the limits, the
 // first of these requests alone asks for gigabytes.)
 const RSS_BOUND_MB = 800;
-// p99 of small requests while the largest allowed requests are split and produced (2 shared cores, Kafka on them).
-const P99_BOUND_MS = 250;
+// p99 of small requests while the largest allowed requests are split and produced. Generous: on the 2 shared cores
+// Kafka commits those large transactions at the same time (p50 ≈ 60 ms), and the full suite leaves more load on it;
+// measured 125–240 ms alone and up to ~350 ms with other processes busy. A request holding the event loop for its
+// whole split (as before the limits) adds 0.5–1 s to the requests queued behind it.
+const P99_BOUND_MS = 400;
 
 interface Answer {
   status: number;
@@ -199,8 +202,9 @@ describe('gateway process while the largest allowed requests are split', () => {
     const latencies: number[] = [];
     let statuses: number[] = [];
     let heavyDone = false;
-    const smallStream = (async () => {
-      let i = 0;
+    // Three clients, each sending a small request 10 ms after its previous answer.
+    const smallStreams = Promise.all([0, 1, 2].map(async (client) => {
+      let i = client;
       while (!heavyDone) {
         const start = performance.now();
         const a = await post(url, '/v1/traces', small[i++ % small.length]);
@@ -208,13 +212,13 @@ describe('gateway process while the largest allowed requests are split', () => {
         statuses.push(a.status);
         await new Promise((r) => setTimeout(r, 10));
       }
-    })();
+    }));
     const heavyStatuses: number[] = [];
     for (let round = 0; round < 2; round++) {
       for (const send of heavy) heavyStatuses.push((await send()).status);
     }
     heavyDone = true;
-    await smallStream;
+    await smallStreams;
 
     const lagMaxMs = 1000 * (await metric(url, /^nodejs_eventloop_lag_max_seconds (\S+)/m));
     latencies.sort((a, b) => a - b);
@@ -224,7 +228,7 @@ describe('gateway process while the largest allowed requests are split', () => {
     expect(heavyStatuses).toEqual(heavy.flatMap(() => [200]).concat(heavy.map(() => 200)));
     statuses = [...new Set(statuses)];
     expect(statuses).toEqual([200]);
-    expect(latencies.length).toBeGreaterThan(20);
+    expect(latencies.length).toBeGreaterThan(100);
     expect(p99).toBeLessThan(P99_BOUND_MS);
     expect(await metric(url, /^otlp_ingest_requests_total\{[^}]*outcome="unavailable"[^}]*\} (\d+)/m)).toBe(0);
     expect(gateway.output()).not.toMatch(/Kafka write failed/);
