@@ -34,8 +34,8 @@ export function otlpServiceDefinition(signal: Signal): ServiceDefinition {
 
 /** A gRPC server with the three collector services registered (not yet bound). */
 export function createGrpcServer(core: GatewayCore): Server {
-  // grpc-js buffers a whole message (and its decompressed copy, both capped at the receive limit) before the handler
-  // runs and reserves it: at most maxGrpcStreams such messages per connection are outside the in-flight budget.
+  // grpc-js buffers a whole message (and, if compressed, its decompressed copy; both capped at the receive limit)
+  // before our handler reserves it: per connection, up to maxGrpcStreams such messages are outside the budget.
   const server = new Server({
     'grpc.max_receive_message_length': core.options.maxBodyBytes,
     'grpc.max_send_message_length': 1 << 20,

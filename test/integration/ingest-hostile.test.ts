@@ -21,7 +21,7 @@ const T0 = 1_767_225_600_000;
 const RSS_BOUND_MB = 800;
 // p99 of small requests while the largest allowed requests are split and produced. Generous: on the 2 shared cores
 // Kafka commits those large transactions at the same time (p50 ≈ 60 ms), and the full suite leaves more load on it;
-// measured 125–240 ms alone and up to ~350 ms with other processes busy. A request holding the event loop for its
+// measured 118–240 ms alone and 263 ms in the full integration suite (one client: up to 349 ms there). A request holding the event loop for its
 // whole split (as before the limits) adds 0.5–1 s to the requests queued behind it.
 const P99_BOUND_MS = 400;
 
