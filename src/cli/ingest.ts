@@ -38,6 +38,12 @@ interface IngestFlags {
   tenantItemsPerSecond?: number;
   tenantBytesPerSecond?: number;
   maxTenants: number;
+  maxJsonBodyBytes: number;
+  maxRequestRecordBytes?: number;
+  maxAmplification: number;
+  maxRequestItems: number;
+  maxResourceAttributes: number;
+  maxGrpcStreams: number;
 }
 
 /** The `ingest` command. */
@@ -69,6 +75,12 @@ export function ingestCommand(): Command {
     .option('--max-body-bytes <n>', 'largest request body after decompression (413 beyond)', int, d.maxBodyBytes)
     .option('--max-inflight-bytes <n>', 'bytes of requests handled at once (429 beyond); bounds memory', int, d.maxInflightBytes)
     .option('--max-message-bytes <n>', "cap records below the topic's max.message.bytes", int)
+    .option('--max-json-body-bytes <n>', 'largest OTLP/JSON body after decompression, if below --max-body-bytes (413 beyond); parsing takes up to ~25x its size', int, d.maxJsonBodyBytes)
+    .option('--max-request-record-bytes <n>', 'most bytes the Kafka records of one request may hold, resource copies included (413 beyond; default 4 x --max-body-bytes)', int)
+    .option('--max-amplification <n>', "most bytes of records per byte of request body (413 beyond)", int, d.maxAmplification)
+    .option('--max-request-items <n>', 'most spans, data points or log records per request (400 beyond)', int, d.maxRequestItems)
+    .option('--max-resource-attributes <n>', 'most attributes of a metrics or logs resource, nested ones included (400 beyond)', int, d.maxResourceAttributes)
+    .option('--max-grpc-streams <n>', 'concurrent OTLP/gRPC calls per connection', int, d.maxGrpcStreams)
     .option('--retry-after <seconds>', 'Retry-After on 429 / 503', int, d.retryAfterSeconds)
     .option('--tenants <file>', 'tenants file (tokens: {<token or sha256:hex>: tenant}, clients: {<cert CN>: tenant}, limits): authentication on, the tenant comes from the credential (also INGEST_TENANTS; tokens inline: INGEST_TENANT_TOKENS=tenant=token,...)')
     .option('--tenant-header', 'multi-tenant without authentication: require X-Scope-OrgID and put it on every record (for a gateway behind an authenticating proxy)', false)
@@ -109,6 +121,12 @@ async function runIngest(flags: IngestFlags): Promise<void> {
     tenantItemsPerSecond: flags.tenantItemsPerSecond,
     tenantBytesPerSecond: flags.tenantBytesPerSecond,
     maxTenants: flags.maxTenants,
+    maxJsonBodyBytes: flags.maxJsonBodyBytes,
+    maxRequestRecordBytes: flags.maxRequestRecordBytes,
+    maxAmplification: flags.maxAmplification,
+    maxRequestItems: flags.maxRequestItems,
+    maxResourceAttributes: flags.maxResourceAttributes,
+    maxGrpcStreams: flags.maxGrpcStreams,
   });
   // Listening before start(), so a SIGTERM while connecting still drains. While draining, a repeated SIGTERM (an
   // orchestrator may send several) is ignored; a second Ctrl-C gives up on the in-flight requests.

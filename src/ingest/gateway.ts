@@ -10,6 +10,7 @@ import { createOtlpProducer, type OtlpProducer } from '../producer/index.ts';
 import type { GatewayCore } from './core.ts';
 import { bindGrpc, createGrpcServer } from './grpcServer.ts';
 import { httpHandler } from './httpServer.ts';
+import { JsonConverter } from './jsonConverter.ts';
 import { InflightLimiter } from './limiter.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { defaultGatewayOptions, tenantMaxInflightBytes, validateGatewayOptions, type GatewayOptions } from './options.ts';
@@ -66,6 +67,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
   let readyValue = false;
   let http: HttpServer | undefined;
   let grpc: GrpcServer | undefined;
+  const json = new JsonConverter();
 
   const probeKafka = async (): Promise<boolean> => {
     const admin = kafka.admin({ retry: { retries: 0 } });
@@ -86,6 +88,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
     metrics,
     limiter,
     tenants,
+    json,
     draining: () => draining,
     async ready() {
       if (draining || producer.state !== 'ready') return false;
@@ -154,6 +157,7 @@ export function createGateway(kafka: Kafka, overrides: Partial<GatewayOptions> =
       http?.closeAllConnections();
       grpc?.forceShutdown();
       await Promise.all([httpClosed, grpcClosed]);
+      await json.close();
       await producer.disconnect();
       log.info('stopped');
     },

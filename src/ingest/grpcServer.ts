@@ -34,9 +34,12 @@ export function otlpServiceDefinition(signal: Signal): ServiceDefinition {
 
 /** A gRPC server with the three collector services registered (not yet bound). */
 export function createGrpcServer(core: GatewayCore): Server {
+  // grpc-js buffers a whole message (and, if compressed, its decompressed copy; both capped at the receive limit)
+  // before our handler reserves it: per connection, up to maxGrpcStreams such messages are outside the budget.
   const server = new Server({
     'grpc.max_receive_message_length': core.options.maxBodyBytes,
     'grpc.max_send_message_length': 1 << 20,
+    'grpc.max_concurrent_streams': core.options.maxGrpcStreams,
   });
   for (const signal of Object.keys(SERVICES) as Signal[]) {
     server.addService(otlpServiceDefinition(signal), {
@@ -63,6 +66,7 @@ async function handleExport(core: GatewayCore, signal: Signal, call: ServerUnary
       if ('refused' in admission) return admission.refused;
       const { reservation } = admission;
       try {
+        // Reserved before our decoding starts; grpc-js has held these bytes since the message arrived.
         const result = reservation.add(call.request.length)
           ? await exportRequest(core, { signal, format: 'protobuf', body: call.request, tenant: admission.tenant, reservation })
           : ({ kind: 'overloaded', message: 'too many bytes in flight; retry later' } as const);

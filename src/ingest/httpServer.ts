@@ -64,7 +64,8 @@ async function handleExport(core: GatewayCore, signal: Signal, req: IncomingMess
       const admission = admit(core, { authorization: req.headers.authorization, orgId: header(req, 'x-scope-orgid'), certificateCn: socketCertificateCn(req.socket) });
       if ('refused' in admission) return admission.refused;
       try {
-        const read = await readOrRefuse(req, core.options.maxBodyBytes, admission.reservation);
+        const limit = format === 'json' ? Math.min(core.options.maxJsonBodyBytes, core.options.maxBodyBytes) : core.options.maxBodyBytes;
+        const read = await readOrRefuse(req, limit, admission.reservation);
         if ('refused' in read) return admission.settle(read.refused, 0);
         bodyRead = true;
         const result = await exportRequest(core, { signal, format, body: read.body, tenant: admission.tenant, reservation: admission.reservation });

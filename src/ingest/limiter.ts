@@ -46,4 +46,14 @@ export class Reservation {
     this.limiter.release(this.held);
     this.held = 0;
   }
+
+  /** Bytes this request holds now. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** The most this request could still add on a gateway with no other request in flight. */
+  get room(): number {
+    return this.limiter.limit - this.held;
+  }
 }

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseCredentials } from './credentials.ts';
-import { defaultGatewayOptions, tenantMaxInflightBytes, validateGatewayOptions } from './options.ts';
+import { defaultGatewayOptions, maxRequestRecordBytes, tenantMaxInflightBytes, validateGatewayOptions } from './options.ts';
 
 describe('gateway options', () => {
   it('accepts the defaults', () => {
     expect(() => validateGatewayOptions(defaultGatewayOptions())).not.toThrow();
+  });
+  it('derives the records limit from the body limit unless given', () => {
+    const d = defaultGatewayOptions();
+    expect(maxRequestRecordBytes({ ...d, maxBodyBytes: 1000 })).toBe(4000);
+    expect(maxRequestRecordBytes({ ...d, maxRequestRecordBytes: 123 })).toBe(123);
   });
   it('gives every instance its own transactional id, so replicas never fence each other', () => {
     const ids = Array.from({ length: 50 }, () => defaultGatewayOptions().transactionalId);
@@ -17,6 +22,8 @@ describe('gateway options', () => {
     expect(() => validateGatewayOptions({ ...d, maxInflightBytes: d.maxBodyBytes })).toThrow(/maxInflightBytes .* twice maxBodyBytes/);
     expect(() => validateGatewayOptions({ ...d, grpcPort: d.httpPort })).toThrow(/both/);
     expect(() => validateGatewayOptions({ ...d, partitioner: 'crc32' as never })).toThrow(/murmur2 or sarama_compat/);
+    expect(() => validateGatewayOptions({ ...d, maxRequestItems: 0 })).toThrow(/maxRequestItems/);
+    expect(() => validateGatewayOptions({ ...d, maxRequestRecordBytes: -1 })).toThrow(/maxRequestRecordBytes/);
   });
 
   it('gives each tenant a quarter of the in-flight budget by default, never less than two bodies', () => {

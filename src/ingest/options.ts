@@ -46,6 +46,19 @@ export interface GatewayOptions {
   tenantBytesPerSecond?: number;
   /** Tenants whose limits are tracked at once; with X-Scope-OrgID, more wait until one is idle (429). */
   maxTenants: number;
+  // Bounds on the work and memory of one request (see docs/ingest.md, "Bounded work per request").
+  /** Largest OTLP/JSON body after decompression, if below maxBodyBytes (413 beyond): parsing takes up to ~25× its size. */
+  maxJsonBodyBytes: number;
+  /** Most bytes the records of one request may hold (413 beyond); default 4 × maxBodyBytes. */
+  maxRequestRecordBytes?: number;
+  /** Most bytes the records may hold per byte of request body (413 beyond): a resource copied into many records. */
+  maxAmplification: number;
+  /** Most spans, data points or log records in one request (400 beyond). */
+  maxRequestItems: number;
+  /** Most attributes of a metrics or logs resource, whose key sorts them, nested ones included (400 beyond). */
+  maxResourceAttributes: number;
+  /** Concurrent gRPC calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxGrpcStreams: number;
 }
 
 /**
@@ -74,7 +87,17 @@ export function defaultGatewayOptions(): GatewayOptions {
     deliveryTimeoutMs: 15_000,
     tenancy: { mode: 'none' },
     maxTenants: 1000,
+    maxJsonBodyBytes: 4 << 20,
+    maxAmplification: 32,
+    maxRequestItems: 100_000,
+    maxResourceAttributes: 1024,
+    maxGrpcStreams: 32,
   };
+}
+
+/** The bytes the records of one request may hold at most (before the amplification limit). */
+export function maxRequestRecordBytes(o: GatewayOptions): number {
+  return o.maxRequestRecordBytes ?? 4 * o.maxBodyBytes;
 }
 
 /** Checks rules across options; throws an Error naming the option. */
@@ -92,6 +115,8 @@ export function validateGatewayOptions(o: GatewayOptions): void {
   if (!['murmur2', 'sarama_compat'].includes(o.partitioner)) throw new Error(`partitioner: expected murmur2 or sarama_compat, got ${o.partitioner}`);
   if (!['transactional', 'idempotent'].includes(o.delivery)) throw new Error(`delivery: expected transactional or idempotent, got ${o.delivery}`);
   if (o.grpcPort !== null && o.grpcPort !== 0 && o.grpcPort === o.httpPort) throw new Error(`grpcPort and httpPort are both ${o.httpPort}`);
+  for (const name of ['maxJsonBodyBytes', 'maxAmplification', 'maxRequestItems', 'maxResourceAttributes', 'maxGrpcStreams'] as const) positive(name, o[name]);
+  positive('maxRequestRecordBytes', maxRequestRecordBytes(o));
   positive('maxTenants', o.maxTenants);
   if (o.tenantItemsPerSecond !== undefined) positive('tenantItemsPerSecond', o.tenantItemsPerSecond);
   if (o.tenantBytesPerSecond !== undefined) positive('tenantBytesPerSecond', o.tenantBytesPerSecond);

@@ -34,8 +34,32 @@ export class OtlpDecodeError extends Error {
   }
 }
 
-/** Adds `segment` to the path of an OtlpDecodeError passing through; other errors pass untouched. */
+/** Adds `segment` to the path of an OtlpDecodeError or RequestLimitError passing through; other errors pass untouched. */
 export function rethrowWithin(error: unknown, segment: string): never {
-  if (error instanceof OtlpDecodeError) throw error.within(segment);
+  if (error instanceof OtlpDecodeError || error instanceof RequestLimitError) throw error.within(segment);
   throw error;
+}
+
+/**
+ * A request over one of the limits that keep a request's work bounded (items, resource attributes): well-formed, but
+ * refused whole. `limit` names the limit, e.g. `maxRequestItems`; `path` where it was passed, when that is one place.
+ */
+export class RequestLimitError extends Error {
+  override name = 'RequestLimitError';
+  readonly limit: string;
+  readonly reason: string;
+  path = '';
+
+  constructor(limit: string, reason: string) {
+    super(reason);
+    this.limit = limit;
+    this.reason = reason;
+  }
+
+  /** Prefixes a path segment, as OtlpDecodeError.within does. */
+  within(segment: string): this {
+    this.path = this.path === '' ? segment : this.path.startsWith('[') ? segment + this.path : `${segment}.${this.path}`;
+    this.message = `${this.path}: ${this.reason}`;
+    return this;
+  }
 }

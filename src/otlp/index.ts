@@ -5,7 +5,7 @@ export type {
   MetricPoint, MetricType, NumberPoint, NumberValueType, QuantileValue, Resource, Scope, Signal, Span, SpanEvent, SpanLink, SummaryPoint,
 } from './model.ts';
 export { AggregationTemporality, NO_RECORDED_VALUE_FLAG, SpanKind, StatusCode } from './model.ts';
-export { OtlpDecodeError } from './errors.ts';
+export { OtlpDecodeError, RequestLimitError } from './errors.ts';
 export { decodeTraces } from './decodeTraces.ts';
 export { decodeMetrics } from './decodeMetrics.ts';
 export { decodeLogs } from './decodeLogs.ts';
@@ -14,8 +14,10 @@ export { encodeMetrics } from './encodeMetrics.ts';
 export { encodeLogs } from './encodeLogs.ts';
 export { decodeLogsJson, decodeMetricsJson, decodeTracesJson } from './jsonDecode.ts';
 export { encodeLogsJson, encodeMetricsJson, encodeTracesJson } from './jsonEncode.ts';
-export { splitLogs, splitLogsJson, splitMetrics, splitMetricsJson, splitTraces, splitTracesJson, type KafkaRecord } from './split.ts';
-export { splitBySize, type OversizedItem, type SizeSplit } from './splitBySize.ts';
+export { planRecords, splitLogs, splitLogsJson, splitMetrics, splitMetricsJson, splitTraces, splitTracesJson, type KafkaRecord, type PlannedRecord } from './split.ts';
+export { planBySize, planBySizeSteps, splitBySize, type OversizedItem, type SizePlan, type SizeSplit } from './splitBySize.ts';
+export { NO_REQUEST_LIMITS, type RequestLimits } from './requestLimits.ts';
+export { countItems } from './countItems.ts';
 export { canonicalAttributes, resourceKey } from './resourceKey.ts';
 export { canonicalSeries, seriesId } from './seriesId.ts';
 export { fnv1a32, murmur2, murmur2Hash, partitioners, sarama_compat, type Partitioner } from './partitioners.ts';

@@ -13,6 +13,7 @@ import xxhash from 'xxhash-wasm';
 import { rethrowWithin } from './errors.ts';
 import type { AnyValue, Attribute } from './model.ts';
 import { expectEnd, type ProtoReader, skipUnknown } from './protoReader.ts';
+import { tooManyAttributes } from './requestLimits.ts';
 
 const hasher = await xxhash();
 
@@ -70,10 +71,13 @@ export class ByteSink {
   }
 }
 
+// The key of every resource without attributes: one shared buffer, not one allocation per record (keys are never written).
+const NO_ATTRIBUTES_KEY = Buffer.alloc(16);
+
 /** The 16-byte key hash of canonical attribute bytes (16 zero bytes for no attributes). */
 export function hashCanonical(canonical: Uint8Array): Buffer {
-  const key = Buffer.alloc(16);
-  if (canonical.length === 0) return key;
+  if (canonical.length === 0) return NO_ATTRIBUTES_KEY;
+  const key = Buffer.allocUnsafe(16); // both halves are written below
   key.writeBigUInt64LE(hasher.h64Raw(canonical, 0n), 0);
   const extended = Buffer.allocUnsafe(canonical.length + 1);
   extended.set(canonical, 0);
@@ -251,13 +255,15 @@ interface RawEntry {
 /**
  * Appends the [start, end) ranges of the attribute KeyValue messages of a Resource message occupying
  * [r.pos, end) to `ranges` (a resource field seen twice merges, so its attributes add up). Leaves r.pos at `end`.
+ * Throws RequestLimitError once `ranges` would hold more than `maxAttributes`.
  */
-export function collectResourceAttributes(r: ProtoReader, end: number, ranges: Array<[number, number]>): void {
+export function collectResourceAttributes(r: ProtoReader, end: number, ranges: Array<[number, number]>, maxAttributes = Infinity): void {
   while (r.pos < end) {
     const tagAt = r.pos;
     const tag = r.uint32();
     if (tag === 10) {
       const e = r.lengthEnd(end);
+      if (ranges.length >= maxAttributes) throw tooManyAttributes(maxAttributes);
       ranges.push([r.pos, e]);
       r.pos = e;
     } else if (tag === 16) r.varint64(); // dropped_attributes_count: not part of the key
@@ -267,8 +273,24 @@ export function collectResourceAttributes(r: ProtoReader, end: number, ranges: A
   expectEnd(r, end);
 }
 
-/** Canonical bytes of the raw KeyValue messages at `ranges` (as collected by collectResourceAttributes). */
-export function canonicalFromRawKeyValues(r: ProtoReader, ranges: ReadonlyArray<readonly [number, number]>): Buffer {
+// Attributes (nested map entries and array elements included) the resource being encoded may still have; sorting
+// them is the superlinear part of a key, so it is bounded.
+let attributesLeft = Infinity;
+let attributesMax = Infinity;
+
+function countAttributes(n: number): void {
+  attributesLeft -= n;
+  if (attributesLeft < 0) throw tooManyAttributes(attributesMax);
+}
+
+/**
+ * Canonical bytes of the raw KeyValue messages at `ranges` (as collected by collectResourceAttributes); throws
+ * RequestLimitError when they hold more than `maxAttributes` attributes, nested ones included.
+ */
+export function canonicalFromRawKeyValues(r: ProtoReader, ranges: ReadonlyArray<readonly [number, number]>, maxAttributes = Infinity): Buffer {
+  attributesMax = maxAttributes;
+  attributesLeft = maxAttributes;
+  countAttributes(ranges.length);
   const entries: RawEntry[] = [];
   for (let i = 0; i < ranges.length; i++) {
     r.pos = ranges[i][0];
@@ -305,7 +327,8 @@ function readRawKeyValue(r: ProtoReader, end: number): RawEntry {
 }
 
 function compareKeys(buf: Buffer, a: RawEntry, b: RawEntry): number {
-  return Buffer.compare(buf.subarray(a.keyStart, a.keyEnd), buf.subarray(b.keyStart, b.keyEnd));
+  // buf[a] compared with buf[b], without a subarray per comparison.
+  return buf.compare(buf, b.keyStart, b.keyEnd, a.keyStart, a.keyEnd);
 }
 
 function writeRawEntries(sink: ByteSink, r: ProtoReader, entries: RawEntry[], depth: number): void {
@@ -403,6 +426,7 @@ function writeRawValue(sink: ByteSink, r: ProtoReader, end: number, depth: numbe
         const tag = r.uint32();
         if (tag === 10) {
           const e = r.lengthEnd(lastEnd);
+          countAttributes(1);
           try {
             writeRawValue(sink, r, e, depth + 1);
           } catch (err) {
@@ -423,6 +447,7 @@ function writeRawValue(sink: ByteSink, r: ProtoReader, end: number, depth: numbe
         const tag = r.uint32();
         if (tag === 10) {
           const e = r.lengthEnd(lastEnd);
+          countAttributes(1);
           try {
             entries.push(readRawKeyValue(r, e));
           } catch (err) {

@@ -10,9 +10,11 @@ import { encodeTraces } from './encodeTraces.ts';
 import { encodeLogsJson, encodeMetricsJson, encodeTracesJson } from './jsonEncode.ts';
 import type { Resource, Span } from './model.ts';
 import { resourceKey } from './resourceKey.ts';
-import { splitLogs, splitLogsJson, splitMetrics, splitMetricsJson, splitTraces, splitTracesJson } from './split.ts';
-import { splitBySize } from './splitBySize.ts';
+import { RequestLimitError } from './errors.ts';
+import { planRecords, splitLogs, splitLogsJson, splitMetrics, splitMetricsJson, splitTraces, splitTracesJson, type PlannedRecord } from './split.ts';
+import { planBySize, splitBySize } from './splitBySize.ts';
 import { logRecords, metricPoints, spans } from './testing/arbitraries.ts';
+import { metricsResourceNested, metricsResourceWithAttributes, tracesWithResource } from './testing/hostile.ts';
 
 const RUNS = { numRuns: 120 };
 
@@ -169,5 +171,58 @@ describe('splitBySize', () => {
     expect(oversized).toEqual([{ path: 'resourceSpans[0].scopeSpans[0].spans[1]', bytes: expect.any(Number) }]);
     expect(oversized[0].bytes).toBeGreaterThan(5000);
     expect(records.flatMap((r) => decodeTraces(r.value))).toEqual([base, base, base]);
+  });
+});
+
+describe('planning before building', () => {
+  it('measures every record exactly, and its items, before the value exists', () => {
+    fc.assert(
+      fc.property(spansWithSharedTraces, (list) => {
+        const planned: PlannedRecord[] = [];
+        for (const step of planRecords('traces', encodeTraces(list), planned)) void step;
+        for (const p of planned) {
+          const value = p.build();
+          expect(p.valueBytes).toBe(value.length);
+          expect(p.items).toBe(decodeTraces(value).length);
+        }
+        expect(planned.reduce((n, p) => n + p.items, 0)).toBe(list.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('bounds every size piece from above before writing it', () => {
+    fc.assert(
+      fc.property(metricPoints, fc.integer({ min: 300, max: 3000 }), (points, limit) => {
+        for (const record of splitMetrics(encodeMetrics(points))) {
+          if (record.value.length <= limit) continue;
+          for (const piece of planBySize('metrics', record, limit).pieces) {
+            const value = piece.build();
+            expect(value.length).toBeLessThanOrEqual(piece.valueBytes);
+            expect(piece.valueBytes).toBeLessThanOrEqual(limit);
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('pauses within a scope of many spans, so a caller can yield to the event loop', () => {
+    const planned: PlannedRecord[] = [];
+    const steps = [...planRecords('traces', tracesWithResource({ resourceBytes: 10, spans: 10_000, traces: 7 }), planned)].length;
+    expect(steps).toBeGreaterThanOrEqual(4);
+    expect(planned).toHaveLength(7);
+  });
+
+  it('stops at the item limit and at the attribute limit with a RequestLimitError naming it', () => {
+    const tooMany = () => [...planRecords('traces', tracesWithResource({ resourceBytes: 10, spans: 101, traces: 1 }), [], { maxItems: 100, maxResourceAttributes: 10 })];
+    expect(tooMany).toThrow(RequestLimitError);
+    expect(tooMany).toThrow(/more than 100 spans.*maxRequestItems/);
+    const wide = () => [...planRecords('metrics', metricsResourceWithAttributes(11), [], { maxItems: 100, maxResourceAttributes: 10 })];
+    expect(wide).toThrow(/resourceMetrics\[0\].resource: more than 10 attributes.*maxResourceAttributes/);
+    // nested entries count too: 10 levels of one entry each, plus the attribute itself
+    const deep = () => [...planRecords('metrics', metricsResourceNested(10), [], { maxItems: 100, maxResourceAttributes: 10 })];
+    expect(deep).toThrow(/more than 10 attributes/);
+    expect(() => [...planRecords('metrics', metricsResourceNested(9), [], { maxItems: 100, maxResourceAttributes: 10 })]).not.toThrow();
   });
 });

@@ -7,7 +7,11 @@
 //            (resourceKey.ts); value = a request holding just that resource.
 // The splitters check the wire format of every level they walk (request, resource, scope, the span's top
 // level, the resource attributes) and throw OtlpDecodeError; contents below that are passed through unread.
-import { forEachResource, LOGS_ENVELOPE, METRICS_ENVELOPE, TRACES_ENVELOPE, type Envelope } from './decodeCommon.ts';
+// Splitting is planning, then building: planRecords measures every record (key, exact size, items) without building
+// its value and enforces the request limits (RequestLimitError), so a caller can refuse or reserve what a request
+// would become before it exists (a resource is copied into every record of its trace ids: docs/ingest.md).
+import { countItems } from './countItems.ts';
+import { LOGS_ENVELOPE, METRICS_ENVELOPE, TRACES_ENVELOPE, type Envelope } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';
 import { allZero, bytesToHex } from './hex.ts';
 import { decodeLogsJson, decodeMetricsJson, decodeTracesJson } from './jsonDecode.ts';
@@ -16,6 +20,8 @@ import { encodeMetrics } from './encodeMetrics.ts';
 import { encodeTraces } from './encodeTraces.ts';
 import { expectEnd, ProtoReader, skipUnknown } from './protoReader.ts';
 import { varintSize } from './protoWriter.ts';
+import type { Signal } from './model.ts';
+import { ItemCounter, NO_REQUEST_LIMITS, type RequestLimits } from './requestLimits.ts';
 import { canonicalFromRawKeyValues, collectResourceAttributes, hashCanonical } from './resourceKey.ts';
 
 /** One Kafka record to produce. */
@@ -24,20 +30,76 @@ export interface KafkaRecord {
   value: Buffer;
 }
 
+/** A record measured before its value exists, so the caller can refuse or reserve memory before anything is allocated. */
+export interface PlannedRecord {
+  key: Buffer;
+  /** Size of the value `build()` returns (exact for the splitters here, an upper bound for splitBySize pieces). */
+  valueBytes: number;
+  /** Items (spans, data points or log records) in the value. */
+  items: number;
+  /** Allocates and writes the value. */
+  build(): Buffer;
+}
+
 const EMPTY_KEY = Buffer.alloc(0);
+// Spans handled between two pause points of a planner.
+const SPANS_PER_STEP = 2048;
 
 /** Splits ExportTraceServiceRequest bytes into one record per resource × scope × trace id. */
 export function splitTraces(bytes: Uint8Array): KafkaRecord[] {
-  const r = new ProtoReader(bytes);
-  const records: KafkaRecord[] = [];
-  forEachResource(r, TRACES_ENVELOPE.requestFields, (_, end) => splitResourceSpans(r, end, records));
-  return records;
+  return planAndBuild('traces', bytes);
+}
+
+/** Splits ExportMetricsServiceRequest bytes into one record per ResourceMetrics, keyed by the resource hash. */
+export function splitMetrics(bytes: Uint8Array): KafkaRecord[] {
+  return planAndBuild('metrics', bytes);
+}
+
+/** Splits ExportLogsServiceRequest bytes into one record per ResourceLogs, keyed by the resource hash. */
+export function splitLogs(bytes: Uint8Array): KafkaRecord[] {
+  return planAndBuild('logs', bytes);
+}
+
+/**
+ * Plans the records of a protobuf request of `signal` (see the file comment) into `out` without building any value,
+ * enforcing `limits`. A generator that pauses every few thousand spans and after every resource: a caller can yield
+ * to the event loop between steps, and stop early (e.g. once the planned records are too large).
+ */
+export function planRecords(signal: Signal, bytes: Uint8Array, out: PlannedRecord[], limits: RequestLimits = NO_REQUEST_LIMITS): Generator<void, void, void> {
+  return signal === 'traces' ? tracePlanner(bytes, out, limits) : resourcePlanner(signal, bytes, out, limits);
+}
+
+function planAndBuild(signal: Signal, bytes: Uint8Array): KafkaRecord[] {
+  const planned: PlannedRecord[] = [];
+  for (const step of planRecords(signal, bytes, planned)) void step;
+  return planned.map((p) => ({ key: p.key, value: p.build() }));
 }
 
 // [start, end) byte ranges of whole fields (tag included) copied verbatim into the output.
 type Ranges = Array<[number, number]>;
 
-function splitResourceSpans(r: ProtoReader, end: number, records: KafkaRecord[]): void {
+function* tracePlanner(bytes: Uint8Array, out: PlannedRecord[], limits: RequestLimits): Generator<void, void, void> {
+  const r = new ProtoReader(bytes);
+  const items = new ItemCounter('traces', limits.maxItems);
+  const end = r.length;
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    if (tag === 10) {
+      const e = r.lengthEnd(end);
+      try {
+        yield* planResourceSpans(r, e, out, items);
+      } catch (err) {
+        rethrowWithin(err, `resourceSpans[${index}]`);
+      }
+      index++;
+      yield;
+    } else skipUnknown(r, tag, tagAt, end, TRACES_ENVELOPE.requestFields);
+  }
+}
+
+function* planResourceSpans(r: ProtoReader, end: number, out: PlannedRecord[], items: ItemCounter): Generator<void, void, void> {
   const header: Ranges = []; // every field but scope_spans: resource, schema_url, unknown fields
   const scopes: Array<[number, number]> = [];
   while (r.pos < end) {
@@ -57,7 +119,7 @@ function splitResourceSpans(r: ProtoReader, end: number, records: KafkaRecord[])
   for (let i = 0; i < scopes.length; i++) {
     r.pos = scopes[i][0];
     try {
-      splitScopeSpans(r, scopes[i][1], header, records);
+      yield* planScopeSpans(r, scopes[i][1], header, out, items);
     } catch (err) {
       rethrowWithin(err, `scopeSpans[${i}]`);
     }
@@ -66,10 +128,11 @@ function splitResourceSpans(r: ProtoReader, end: number, records: KafkaRecord[])
   r.pos = end;
 }
 
-function splitScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, records: KafkaRecord[]): void {
+function* planScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, out: PlannedRecord[], items: ItemCounter): Generator<void, void, void> {
   const header: Ranges = [];
-  // Spans grouped by trace id in first-seen order; each span is its whole field (tag + length + bytes).
-  const traces = new Map<string, { idAt: number; spans: Ranges }>();
+  // Spans grouped by trace id in first-seen order; each span is its whole field (tag + length + bytes), and spans
+  // next to each other on the wire share one range, copied at once.
+  const traces = new Map<string, { idAt: number; spans: Ranges; count: number }>();
   let index = 0;
   while (r.pos < end) {
     const tagAt = r.pos;
@@ -84,10 +147,19 @@ function splitScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, re
       }
       const hex = bytesToHex(r.buf, idAt, 16);
       const group = traces.get(hex);
-      if (group === undefined) traces.set(hex, { idAt, spans: [[tagAt, e]] });
-      else group.spans.push([tagAt, e]);
+      if (group === undefined) traces.set(hex, { idAt, spans: [[tagAt, e]], count: 1 });
+      else {
+        const last = group.spans[group.spans.length - 1];
+        if (last[1] === tagAt) last[1] = e;
+        else group.spans.push([tagAt, e]);
+        group.count++;
+      }
       r.pos = e;
       index++;
+      if (index % SPANS_PER_STEP === 0) {
+        items.add(SPANS_PER_STEP);
+        yield;
+      }
     } else {
       if (tag === 10 || tag === 26) r.pos = r.lengthEnd(end);
       else skipUnknown(r, tag, tagAt, end, TRACES_ENVELOPE.scopeFields);
@@ -95,9 +167,19 @@ function splitScopeSpans(r: ProtoReader, end: number, resourceHeader: Ranges, re
     }
   }
   expectEnd(r, end);
+  items.add(index % SPANS_PER_STEP);
+  const buf = r.buf;
+  let planned = 0;
   for (const [hex, group] of traces) {
-    const key = allZero(r.buf, group.idAt, group.idAt + 16) ? EMPTY_KEY : Buffer.from(hex, 'latin1');
-    records.push({ key, value: buildRequest(r.buf, resourceHeader, 2, header, group.spans) });
+    const key = allZero(buf, group.idAt, group.idAt + 16) ? EMPTY_KEY : Buffer.from(hex, 'latin1');
+    const spans = group.spans;
+    out.push({
+      key,
+      valueBytes: requestSize(resourceHeader, header, spans),
+      items: group.count,
+      build: () => buildRequest(buf, resourceHeader, 2, header, spans),
+    });
+    if (++planned % SPANS_PER_STEP === 0) yield;
   }
 }
 
@@ -127,17 +209,27 @@ function rangesLength(ranges: Ranges): number {
   return n;
 }
 
+// Lengths of field 1 (outer) { outerHeader, field 2 { innerHeader, items } } (the inner field number fits one tag byte).
+function requestLengths(outerHeader: Ranges, innerHeader: Ranges, items: Ranges): { inner: number; outer: number; total: number } {
+  const inner = rangesLength(innerHeader) + rangesLength(items);
+  const outer = rangesLength(outerHeader) + 1 + varintSize(inner) + inner;
+  return { inner, outer, total: 1 + varintSize(outer) + outer };
+}
+
+function requestSize(outerHeader: Ranges, innerHeader: Ranges, items: Ranges): number {
+  return requestLengths(outerHeader, innerHeader, items).total;
+}
+
 // Builds field 1 (outer) { outerHeader, field innerField { innerHeader, items } } with exact lengths.
 function buildRequest(buf: Buffer, outerHeader: Ranges, innerField: number, innerHeader: Ranges, items: Ranges): Buffer {
-  const innerLen = rangesLength(innerHeader) + rangesLength(items);
-  const outerLen = rangesLength(outerHeader) + 1 + varintSize(innerLen) + innerLen;
-  const out = Buffer.allocUnsafe(1 + varintSize(outerLen) + outerLen);
+  const { inner, outer, total } = requestLengths(outerHeader, innerHeader, items);
+  const out = Buffer.allocUnsafe(total);
   let p = 0;
   out[p++] = 0x0a;
-  p = writeVarint(out, p, outerLen);
+  p = writeVarint(out, p, outer);
   for (const [s, e] of outerHeader) p += buf.copy(out, p, s, e);
   out[p++] = (innerField << 3) | 2;
-  p = writeVarint(out, p, innerLen);
+  p = writeVarint(out, p, inner);
   for (const [s, e] of innerHeader) p += buf.copy(out, p, s, e);
   for (const [s, e] of items) p += buf.copy(out, p, s, e);
   return out;
@@ -152,28 +244,37 @@ function writeVarint(out: Buffer, p: number, v: number): number {
   return p;
 }
 
-/** Splits ExportMetricsServiceRequest bytes into one record per ResourceMetrics, keyed by the resource hash. */
-export function splitMetrics(bytes: Uint8Array): KafkaRecord[] {
-  return splitByResource(bytes, METRICS_ENVELOPE);
-}
+const ENVELOPES: Record<'metrics' | 'logs', Envelope> = { metrics: METRICS_ENVELOPE, logs: LOGS_ENVELOPE };
 
-/** Splits ExportLogsServiceRequest bytes into one record per ResourceLogs, keyed by the resource hash. */
-export function splitLogs(bytes: Uint8Array): KafkaRecord[] {
-  return splitByResource(bytes, LOGS_ENVELOPE);
-}
-
-function splitByResource(bytes: Uint8Array, env: Envelope): KafkaRecord[] {
+function* resourcePlanner(signal: 'metrics' | 'logs', bytes: Uint8Array, out: PlannedRecord[], limits: RequestLimits): Generator<void, void, void> {
+  const env = ENVELOPES[signal];
   const r = new ProtoReader(bytes);
-  const records: KafkaRecord[] = [];
-  forEachResource(r, env.requestFields, (fieldAt, end) => {
-    // The value is the resource's own field bytes, which already form a one-resource request.
-    records.push({ key: resourceKeyOf(r, end, env), value: r.buf.subarray(fieldAt, end) });
-    r.pos = end;
-  });
-  return records;
+  const items = new ItemCounter(signal, limits.maxItems);
+  const end = r.length;
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    if (tag === 10) {
+      const e = r.lengthEnd(end);
+      try {
+        const key = resourceKeyOf(r, e, env, limits.maxResourceAttributes);
+        // The value is the resource's own field bytes, which already form a one-resource request.
+        const value = r.buf.subarray(tagAt, e);
+        const n = countItems(signal, value);
+        items.add(n);
+        out.push({ key, valueBytes: value.length, items: n, build: () => value });
+      } catch (err) {
+        rethrowWithin(err, `${env.resources}[${index}]`);
+      }
+      r.pos = e;
+      index++;
+      yield;
+    } else skipUnknown(r, tag, tagAt, end, env.requestFields);
+  }
 }
 
-function resourceKeyOf(r: ProtoReader, end: number, env: Envelope): Buffer {
+function resourceKeyOf(r: ProtoReader, end: number, env: Envelope, maxAttributes: number): Buffer {
   const attributes: Array<[number, number]> = [];
   while (r.pos < end) {
     const tagAt = r.pos;
@@ -181,7 +282,7 @@ function resourceKeyOf(r: ProtoReader, end: number, env: Envelope): Buffer {
     if (tag === 10) {
       const e = r.lengthEnd(end);
       try {
-        collectResourceAttributes(r, e, attributes);
+        collectResourceAttributes(r, e, attributes, maxAttributes);
       } catch (err) {
         rethrowWithin(err, 'resource');
       }
@@ -190,7 +291,7 @@ function resourceKeyOf(r: ProtoReader, end: number, env: Envelope): Buffer {
   }
   expectEnd(r, end);
   try {
-    return hashCanonical(canonicalFromRawKeyValues(r, attributes));
+    return hashCanonical(canonicalFromRawKeyValues(r, attributes, maxAttributes));
   } catch (err) {
     return rethrowWithin(err, 'resource');
   }

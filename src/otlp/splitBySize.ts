@@ -6,7 +6,7 @@ import { rethrowWithin } from './errors.ts';
 import type { Signal } from './model.ts';
 import { expectEnd, ProtoReader, skipUnknown } from './protoReader.ts';
 import { ProtoWriter, varintSize } from './protoWriter.ts';
-import type { KafkaRecord } from './split.ts';
+import type { KafkaRecord, PlannedRecord } from './split.ts';
 
 /** An item too large for the limit even in a request of its own. */
 export interface OversizedItem {
@@ -57,23 +57,60 @@ interface Item {
 /** Splits `record` (key kept) into records whose values are at most `maxBytes`, reporting items that can never fit. */
 export function splitBySize(signal: Signal, record: KafkaRecord, maxBytes: number): SizeSplit {
   if (record.value.length <= maxBytes) return { records: [record], oversized: [] };
+  const { pieces, oversized } = planBySize(signal, record, maxBytes);
+  return { records: pieces.map((p) => ({ key: p.key, value: p.build() })), oversized };
+}
+
+/** The pieces of a record split by size, planned but not written, and the items that can never fit. */
+export interface SizePlan {
+  /** Each piece's `valueBytes` is an upper bound (lengths are counted at their largest varint size). */
+  pieces: PlannedRecord[];
+  oversized: OversizedItem[];
+}
+
+/**
+ * Plans how `record` splits under `maxBytes` without writing the pieces, so their total size (every piece repeats the
+ * enclosing resource and scope) is known before it is allocated. For records over `maxBytes` (one that fits would be
+ * copied into one piece).
+ */
+export function planBySize(signal: Signal, record: KafkaRecord, maxBytes: number): SizePlan {
+  const plan: SizePlan = { pieces: [], oversized: [] };
+  for (const step of planBySizeSteps(signal, record, maxBytes, plan)) void step;
+  return plan;
+}
+
+// Items handled between two pause points of planBySizeSteps.
+const ITEMS_PER_STEP = 2048;
+
+/** planBySize as a generator filling `plan`, pausing every few thousand items so a caller can yield to the event loop. */
+export function* planBySizeSteps(signal: Signal, record: KafkaRecord, maxBytes: number, plan: SizePlan): Generator<void, void, void> {
   const r = new ProtoReader(record.value);
   const items: Item[] = [];
-  collect(r, r.length, LEVELS[signal], 0, undefined, maxBytes, items);
+  yield* collect(r, r.length, LEVELS[signal], 0, undefined, maxBytes, items);
 
-  const records: KafkaRecord[] = [];
-  const oversized: OversizedItem[] = [];
-  const w = new ProtoWriter(Math.min(maxBytes, 1 << 20));
+  const { pieces, oversized } = plan;
+  // One writer for the pieces of this record: they are built one after the other.
+  let writer: ProtoWriter | undefined;
   let piece: Item[] = [];
   let pieceBytes = 0;
   const flush = (): void => {
     if (piece.length === 0) return;
-    writePiece(w, r.buf, piece);
-    records.push({ key: record.key, value: w.finish() });
+    const content = piece;
+    pieces.push({
+      key: record.key,
+      valueBytes: pieceBytes,
+      items: content.length,
+      build: () => {
+        writer ??= new ProtoWriter(Math.min(maxBytes, 1 << 20));
+        writePiece(writer, r.buf, content);
+        return writer.finish();
+      },
+    });
     piece = [];
     pieceBytes = 0;
   };
-  for (const item of items) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
     const alone = item.end - item.start + chainOverhead(item.container, undefined);
     if (alone > maxBytes) {
       oversized.push({ path: pathOf(item), bytes: alone });
@@ -85,18 +122,22 @@ export function splitBySize(signal: Signal, record: KafkaRecord, maxBytes: numbe
       pieceBytes = alone;
     } else pieceBytes += extra;
     piece.push(item);
+    if (i % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
   }
   flush();
-  return { records, oversized };
 }
 
 // Overhead of the containers of `c` that are not already open in the piece (whose last item sits in `open`).
 function chainOverhead(c: Container | undefined, open: Container | undefined): number {
-  const opened = new Set<Container>();
-  for (let o = open; o !== undefined; o = o.parent) opened.add(o);
   let n = 0;
-  for (let x = c; x !== undefined && !opened.has(x); x = x.parent) n += x.overhead;
+  for (let x = c; x !== undefined && !isWithin(open, x); x = x.parent) n += x.overhead;
   return n;
+}
+
+// True when `x` is `open` or one of its ancestors (chains are a few levels deep: a walk beats a set per item).
+function isWithin(open: Container | undefined, x: Container): boolean {
+  for (let o = open; o !== undefined; o = o.parent) if (o === x) return true;
+  return false;
 }
 
 function pathOf(item: Item): string {
@@ -107,9 +148,9 @@ function pathOf(item: Item): string {
 
 // Walks one level: fields in `level.childFields` hold the next level (or the items at the last level);
 // every other field is header, repeated in each piece.
-function collect(
+function* collect(
   r: ProtoReader, end: number, levels: Level[], depth: number, container: Container | undefined, maxBytes: number, items: Item[],
-): void {
+): Generator<void, void, void> {
   const level = levels[depth];
   const children: Array<[number, number, number, number]> = []; // field, tagAt, contentStart, end
   const counts: Record<number, number> = {};
@@ -136,12 +177,13 @@ function collect(
     const segment = depth === 3 ? name : `${name}[${n}]`; // a metric's data oneof is a single message
     if (depth === levels.length - 1) {
       items.push({ container: container as Container, segment, start: tagAt, end: e });
+      if (items.length % ITEMS_PER_STEP === 0) yield;
       continue;
     }
     const child: Container = { parent: container, field, segment, header: [], overhead: varintSize(field << 3) + lengthBytes };
     r.pos = start;
     try {
-      collect(r, e, levels, depth + 1, child, maxBytes, items);
+      yield* collect(r, e, levels, depth + 1, child, maxBytes, items);
     } catch (err) {
       rethrowWithin(err, segment);
     }

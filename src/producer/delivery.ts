@@ -236,7 +236,9 @@ class Lane {
     }
   }
 
-  // Each partition's records cut into chunks under the broker's batch limit; round i sends chunk i of every partition.
+  // Each partition's records cut into chunks under the broker's batch limit; round i sends chunk i of every partition,
+  // in several sends when those chunks together pass maxGroupBytes: kafkajs encodes and compresses a send in one go,
+  // holding the event loop, so a large request must not become one send of many megabytes.
   private rounds(records: PlacedRecord[]): ProducerBatch[] {
     const byPartition = new Map<string, { topic: string; chunks: PlacedRecord[][]; bytes: number }>();
     for (const r of records) {
@@ -251,15 +253,26 @@ class Lane {
       p.chunks[p.chunks.length - 1].push(r);
       p.bytes += size;
     }
+    const partitions = [...byPartition.values()];
     const rounds: ProducerBatch[] = [];
-    for (const p of byPartition.values()) {
-      p.chunks.forEach((chunk, i) => {
-        rounds[i] ??= { acks: -1, compression: CompressionTypes.Snappy, timeout: this.opts.timeoutMs, topicMessages: [] };
-        const topicMessages = rounds[i].topicMessages as TopicMessages[];
+    const chunksPerPartition = Math.max(0, ...partitions.map((p) => p.chunks.length));
+    for (let i = 0; i < chunksPerPartition; i++) {
+      let round: ProducerBatch | undefined;
+      let roundBytes = 0;
+      for (const p of partitions) {
+        const chunk = p.chunks[i];
+        if (chunk === undefined) continue;
+        const bytes = chunk.reduce((n, r) => n + recordBytes(r), 0);
+        if (round === undefined || roundBytes + bytes > this.opts.maxGroupBytes) {
+          rounds.push((round = { acks: -1, compression: CompressionTypes.Snappy, timeout: this.opts.timeoutMs, topicMessages: [] }));
+          roundBytes = 0;
+        }
+        roundBytes += bytes;
+        const topicMessages = round.topicMessages as TopicMessages[];
         let entry = topicMessages.find((t) => t.topic === p.topic);
         if (entry === undefined) topicMessages.push((entry = { topic: p.topic, messages: [] }));
         for (const r of chunk) entry.messages.push({ key: r.key, value: r.value, partition: r.partition, headers: r.headers });
-      });
+      }
     }
     return rounds;
   }

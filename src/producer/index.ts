@@ -1,5 +1,8 @@
 // Producer library: OTLP requests to Kafka with the collector's keys, size splitting and acknowledged delivery.
-export { createOtlpProducer, DEFAULT_TOPICS, type OtlpProducer, type OtlpProducerOptions, type PartitionerName, type PreparedRequest, type RequestFormat } from './otlpProducer.ts';
-export { KafkaUnavailableError, ProducerClosedError } from './errors.ts';
-export { countItems } from './countItems.ts';
+export {
+  createOtlpProducer, DEFAULT_TOPICS, RECORD_MEMORY_OVERHEAD, type OtlpProducer, type OtlpProducerOptions, type PartitionerName, type PlanOptions,
+  type PreparedRequest, type RequestFormat, type RequestPlan,
+} from './otlpProducer.ts';
+export { KafkaUnavailableError, NoRoomError, ProducerClosedError, RecordsTooLargeError } from './errors.ts';
+export { countItems } from '../otlp/countItems.ts';
 export type { DeliveryMode, DeliveryState, PlacedRecord } from './delivery.ts';

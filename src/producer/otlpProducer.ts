@@ -3,13 +3,14 @@
 // max.message.bytes, acks=all, snappy, and an answer only once Kafka has every record (see delivery.ts).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { IHeaders, Kafka } from 'kafkajs';
 import {
-  partitioners, splitBySize, splitLogs, splitLogsJson, splitMetrics, splitMetricsJson, splitTraces, splitTracesJson,
-  type KafkaRecord, type OversizedItem, type Partitioner, type Signal,
+  decodeLogsJson, decodeMetricsJson, decodeTracesJson, encodeLogs, encodeMetrics, encodeTraces, NO_REQUEST_LIMITS, partitioners, planBySizeSteps,
+  planRecords, type OversizedItem, type Partitioner, type PlannedRecord, type RequestLimits, type Signal, type SizePlan,
 } from '../otlp/index.ts';
 import { componentLogger, type Logger } from '../log.ts';
-import { countItems } from './countItems.ts';
+import { NoRoomError, RecordsTooLargeError } from './errors.ts';
 import { Delivery, recordBytes, type DeliveryMode, type DeliveryState, type PlacedRecord } from './delivery.ts';
 import { readTopicLayouts, type TopicLayout } from './topics.ts';
 
@@ -60,6 +61,42 @@ export interface PreparedRequest {
   bytes: number;
 }
 
+/** How `plan()` reads a request and what it may become. */
+export interface PlanOptions {
+  format?: RequestFormat;
+  headers?: IHeaders;
+  /** Items per request and attributes per resource (RequestLimitError beyond); default: no limits. */
+  limits?: Partial<RequestLimits>;
+  /** Most bytes the records may hold (`RequestPlan.heldBytes`); beyond, RecordsTooLargeError before any is built. */
+  maxHeldBytes?: number;
+  /**
+   * Called with the bytes of each record as it is planned, before the next is: false (no room in a memory budget)
+   * stops planning with NoRoomError. Planning itself allocates about what it reserves, so reserving as it goes keeps
+   * several requests being planned at once within the budget too.
+   */
+  reserve?: (bytes: number) => boolean;
+}
+
+/** A request split into measured records (each passed to `PlanOptions.reserve` as it was planned), none built yet. */
+export interface RequestPlan {
+  signal: Signal;
+  topic: string;
+  headers: IHeaders | undefined;
+  /** Records it becomes. */
+  records: number;
+  /** Items in the request, rejected ones included. */
+  items: number;
+  /** Items left out because even alone they exceed the topic's message size. */
+  rejected: OversizedItem[];
+  /**
+   * Memory the records will hold: keys, values and headers, RECORD_MEMORY_OVERHEAD per record for its objects, and the
+   * values of records over the message size, which are built to be split and kept until their pieces are written.
+   */
+  heldBytes: number;
+  /** The records, to build. */
+  planned: PlannedRecord[];
+}
+
 /** Writes OTLP requests to Kafka with the collector's keys; see the file comment. */
 export interface OtlpProducer {
   connect(): Promise<void>;
@@ -67,6 +104,13 @@ export interface OtlpProducer {
   disconnect(): Promise<void>;
   /** Splits and validates a request without producing; throws OtlpDecodeError for bad input. */
   prepare(signal: Signal, body: Uint8Array | string | object, format?: RequestFormat, headers?: IHeaders): PreparedRequest;
+  /**
+   * Measures the records a request becomes without allocating them, enforcing `options`' limits; yields to the event
+   * loop every few milliseconds. Throws OtlpDecodeError, RequestLimitError, RecordsTooLargeError or NoRoomError.
+   */
+  plan(signal: Signal, body: Uint8Array | string | object, options?: PlanOptions): Promise<RequestPlan>;
+  /** Builds a plan's records, yielding to the event loop every few milliseconds. */
+  build(plan: RequestPlan): Promise<PreparedRequest>;
   /** Produces prepared records; resolves once Kafka has all of them. Throws KafkaUnavailableError. */
   send(prepared: PreparedRequest): Promise<void>;
   /** prepare + send. */
@@ -78,14 +122,45 @@ export interface OtlpProducer {
   readonly partitioner: Partitioner;
 }
 
-const SPLITTERS: Record<Signal, Record<RequestFormat, (body: never) => KafkaRecord[]>> = {
-  traces: { protobuf: splitTraces, json: splitTracesJson },
-  metrics: { protobuf: splitMetrics, json: splitMetricsJson },
-  logs: { protobuf: splitLogs, json: splitLogsJson },
+// OTLP/JSON to the protobuf bytes the splitters read (resources without items are dropped on the way).
+const FROM_JSON: Record<Signal, (body: unknown) => Uint8Array> = {
+  traces: (body) => encodeTraces(decodeTracesJson(body)),
+  metrics: (body) => encodeMetrics(decodeMetricsJson(body)),
+  logs: (body) => encodeLogs(decodeLogsJson(body)),
 };
 
 // Room left in a record batch for the key, headers and record framing.
 const RECORD_HEADROOM = 1024;
+
+/**
+ * Bytes a record's objects take in memory besides its key and value bytes: its plan, the record, two Buffers, kafkajs'
+ * message (measured: ~480 bytes for a planned metrics record; rounded up).
+ */
+export const RECORD_MEMORY_OVERHEAD = 512;
+
+// Work between two turns of the event loop in plan() and build().
+const SLICE_MS = 5;
+const RECORDS_PER_BUILD_STEP = 256;
+
+/** Runs `steps` to the end, letting other work run whenever a slice of SLICE_MS is used up. */
+async function runSliced(steps: Generator<void, void, void>): Promise<void> {
+  let sliceStart = performance.now();
+  for (const step of steps) {
+    void step;
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+  }
+}
+
+function runToEnd(steps: Generator<void, void, void>): void {
+  for (const step of steps) void step;
+}
+
+function headersBytes(headers: IHeaders | undefined): number {
+  return headers === undefined ? 0 : recordBytes({ key: Buffer.alloc(0), value: Buffer.alloc(0), headers });
+}
 
 /** Creates an OTLP producer; call connect() before use. */
 export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
@@ -120,25 +195,90 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
     return partitioner.partition(key, layout.partitions);
   };
 
-  const prepare = (signal: Signal, body: Uint8Array | string | object, format: RequestFormat = 'protobuf', headers?: IHeaders): PreparedRequest => {
-    const topic = topics[signal];
-    const split = SPLITTERS[signal][format](body as never);
-    const limit = messageLimit(topic) - RECORD_HEADROOM;
-    const records: PlacedRecord[] = [];
-    const rejected: OversizedItem[] = [];
-    let items = 0;
-    let bytes = 0;
-    for (const record of split) {
-      const sized = splitBySize(signal, record, limit);
-      rejected.push(...sized.oversized);
-      for (const r of sized.records) {
-        const out: PlacedRecord = { topic, partition: partitionFor(signal, r.key), key: r.key, value: r.value, headers };
-        records.push(out);
-        items += countItems(signal, r.value);
-        bytes += recordBytes(out);
+  const newPlan = (signal: Signal, headers: IHeaders | undefined): RequestPlan => (
+    { signal, topic: topics[signal], headers, records: 0, items: 0, rejected: [], heldBytes: 0, planned: [] }
+  );
+
+  const protobufOf = (signal: Signal, body: Uint8Array | string | object, format: RequestFormat): Uint8Array => {
+    if (format === 'json') return FROM_JSON[signal](body);
+    if (!(body instanceof Uint8Array)) throw new TypeError('a protobuf request must be bytes');
+    return body;
+  };
+
+  // Measures the records of `bytes` into `plan`, pausing between steps; records over the message size are planned as
+  // their pieces. Charges every record before the next is planned, so an oversized result stops early.
+  function* planSteps(bytes: Uint8Array, plan: RequestPlan, limits: RequestLimits, maxHeldBytes: number, reserve: (bytes: number) => boolean): Generator<void, void, void> {
+    const limit = messageLimit(plan.topic) - RECORD_HEADROOM;
+    const perRecord = headersBytes(plan.headers) + RECORD_MEMORY_OVERHEAD;
+    const charge = (bytes: number): void => {
+      if (plan.heldBytes + bytes > maxHeldBytes) throw new RecordsTooLargeError(plan.heldBytes + bytes, plan.records, maxHeldBytes);
+      if (!reserve(bytes)) throw new NoRoomError(plan.heldBytes + bytes);
+      plan.heldBytes += bytes;
+    };
+    const take = (p: PlannedRecord): void => {
+      plan.records++;
+      plan.planned.push(p);
+      charge(p.key.length + p.valueBytes + perRecord);
+    };
+    const first: PlannedRecord[] = [];
+    function* takeFirst(): Generator<void, void, void> {
+      for (const p of first) {
+        plan.items += p.items;
+        if (p.valueBytes <= limit) {
+          take(p);
+          continue;
+        }
+        charge(p.valueBytes); // built now to plan its pieces, and held until they are written
+        const sized: SizePlan = { pieces: [], oversized: [] };
+        yield* planBySizeSteps(plan.signal, { key: p.key, value: p.build() }, limit, sized);
+        for (const item of sized.oversized) plan.rejected.push(item);
+        for (const piece of sized.pieces) take(piece);
       }
+      first.length = 0;
     }
-    return { signal, topic, records, items: items + rejected.length, rejected, bytes };
+    for (const step of planRecords(plan.signal, bytes, first, limits)) {
+      void step;
+      yield* takeFirst();
+      yield;
+    }
+    yield* takeFirst();
+  }
+
+  function* buildSteps(plan: RequestPlan, prepared: PreparedRequest): Generator<void, void, void> {
+    const { signal, topic, headers, planned } = plan;
+    for (let i = 0; i < planned.length; i++) {
+      const p = planned[i];
+      const out: PlacedRecord = { topic, partition: partitionFor(signal, p.key), key: p.key, value: p.build(), headers };
+      prepared.records.push(out);
+      prepared.bytes += recordBytes(out);
+      if (i % RECORDS_PER_BUILD_STEP === RECORDS_PER_BUILD_STEP - 1) yield;
+    }
+    plan.planned = []; // what the plan kept to build from is garbage now
+  }
+
+  const preparedOf = (plan: RequestPlan): PreparedRequest => (
+    { signal: plan.signal, topic: plan.topic, records: [], items: plan.items, rejected: plan.rejected, bytes: 0 }
+  );
+
+  const prepare = (signal: Signal, body: Uint8Array | string | object, format: RequestFormat = 'protobuf', headers?: IHeaders): PreparedRequest => {
+    const plan = newPlan(signal, headers);
+    runToEnd(planSteps(protobufOf(signal, body, format), plan, NO_REQUEST_LIMITS, Infinity, () => true));
+    const prepared = preparedOf(plan);
+    runToEnd(buildSteps(plan, prepared));
+    return prepared;
+  };
+
+  const plan = async (signal: Signal, body: Uint8Array | string | object, opts: PlanOptions = {}): Promise<RequestPlan> => {
+    const planned = newPlan(signal, opts.headers);
+    const limits = { ...NO_REQUEST_LIMITS, ...opts.limits };
+    await runSliced(planSteps(protobufOf(signal, body, opts.format ?? 'protobuf'), planned, limits, opts.maxHeldBytes ?? Infinity, opts.reserve ?? (() => true)));
+    return planned;
+  };
+
+  const build = async (plan: RequestPlan): Promise<PreparedRequest> => {
+    const prepared = preparedOf(plan);
+    await runSliced(buildSteps(plan, prepared));
+    return prepared;
   };
 
   const send = async (prepared: PreparedRequest): Promise<void> => {
@@ -150,6 +290,8 @@ export function createOtlpProducer(options: OtlpProducerOptions): OtlpProducer {
     connect: () => delivery.start(),
     disconnect: () => delivery.close(),
     prepare,
+    plan,
+    build,
     send,
     async export(signal, body, opts = {}) {
       const prepared = prepare(signal, body, opts.format, opts.headers);

@@ -6,6 +6,7 @@ import { Traffic } from '../../src/gen/index.ts';
 import { createGateway, otlpServiceDefinition, parseCredentials, type Gateway } from '../../src/ingest/index.ts';
 import { registerSnappy } from '../../src/kafka/index.ts';
 import { decodeTraces, encodeTraces, sarama_compat, splitMetrics, splitTraces, type Signal, type Span } from '../../src/otlp/index.ts';
+import { manyTracesLargeResource, metricsResourceWithAttributes } from '../../src/otlp/testing/hostile.ts';
 import { readTopic } from '../helpers/consume.ts';
 import { kafka, unique } from '../helpers/stack.ts';
 
@@ -29,6 +30,7 @@ describe('ingest gateway over gRPC', () => {
   let gateway: Gateway;
   let port: number;
   const clients: ExportClient[] = [];
+  const gatewayInflight = async () => Number(/^otlp_ingest_inflight_bytes (\d+)/m.exec(await gateway.metrics.registry.metrics())?.[1] ?? NaN);
   const open = (signal: Signal, options: Record<string, number> = {}) => {
     const c = exportClient(signal, port, options);
     clients.push(c);
@@ -92,5 +94,19 @@ describe('ingest gateway over gRPC', () => {
     expect(res!.toString('latin1')).toContain('larger than the largest Kafka message');
     const tooBig = await call(open('traces'), Buffer.alloc(300 * 1024, 0), 's3cret-a');
     expect(tooBig.err?.code).toBe(status.RESOURCE_EXHAUSTED);
+  });
+
+  it('refuses requests that would multiply, saying why, and compressed messages over the limit once decompressed', async () => {
+    // 400 trace ids under a 100 KB resource: 40 MB of records from a 110 KB message.
+    const bomb = await call(open('traces'), manyTracesLargeResource(400, 100_000), 's3cret-a');
+    expect(bomb.err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(bomb.err?.details).toMatch(/bytes of Kafka records.*repeats its resource/);
+    const tooMany = await call(open('metrics'), metricsResourceWithAttributes(2000), 's3cret-a');
+    expect(tooMany.err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(tooMany.err?.details).toMatch(/more than 1024 attributes.*maxResourceAttributes/);
+    // Gzip on the wire is a few KB; decompressed it is over the 256 KB receive limit.
+    const zipped = await call(open('logs', { 'grpc.default_compression_algorithm': 2 }), Buffer.alloc(1 << 20, 0), 's3cret-a');
+    expect(zipped.err?.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await gatewayInflight()).toBe(0);
   });
 });

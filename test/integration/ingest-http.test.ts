@@ -142,8 +142,9 @@ describe('ingest gateway limits and tenancy', () => {
     registerSnappy();
     gateway = createGateway(client, {
       httpPort: 0, grpcPort: null, topics, partitions: 2, transactionalId: unique('gw'),
-      maxMessageBytes: 8192, maxBodyBytes: 64 * 1024, maxInflightBytes: 160 * 1024, tenancy: { mode: 'header' },
-      tenantMaxInflightBytes: 160 * 1024, // the 429 below is the gateway's budget: the one tenant may use all of it
+      // Room for two requests of ~45 KB, each with its records (~150 KB with their objects: 512 bytes per record).
+      maxMessageBytes: 8192, maxBodyBytes: 64 * 1024, maxInflightBytes: 640 * 1024, tenancy: { mode: 'header' },
+      tenantMaxInflightBytes: 640 * 1024, // the 429 below is the gateway's budget: the one tenant may use all of it
     });
     port = (await gateway.start()).httpPort;
   });

@@ -1,6 +1,7 @@
 // Counts the spans / data points / log records of a request by walking tags only (nothing is decoded).
-// The bytes were already checked by the splitters, so this walker trusts lengths and skips what it does not need.
-import type { Signal } from '../otlp/index.ts';
+// Below the levels the splitters check, the bytes are unread client input: a length past the end of its message stops
+// the count there (every step moves forward and never past `end`), so hostile lengths cannot make it loop or read on.
+import type { Signal } from './model.ts';
 
 // Field numbers from the request root down to the items; for metrics the Metric's data oneof (5 gauge, 7 sum,
 // 9 histogram, 10 exponential histogram, 11 summary) sits between the metric and its data points (field 1).
@@ -10,12 +11,13 @@ const PATHS: Record<Signal, number[][]> = {
   metrics: [[1], [2], [2], [5, 7, 9, 10, 11], [1]],
 };
 
-/** Number of items (spans, data points or log records) in an already validated protobuf request. */
+/** Number of items (spans, data points or log records) in a protobuf request whose envelope the splitters checked. */
 export function countItems(signal: Signal, bytes: Uint8Array): number {
   return countLevel(bytes, 0, bytes.length, PATHS[signal], 0);
 }
 
 function countLevel(buf: Uint8Array, start: number, end: number, path: number[][], depth: number): number {
+  end = Math.min(end, buf.length);
   const wanted = path[depth];
   const last = depth === path.length - 1;
   let n = 0;
