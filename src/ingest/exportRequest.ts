@@ -102,7 +102,7 @@ export function recordsCap(options: GatewayOptions, bodyBytes: number, reservati
   const caps = [
     { bytes: maxRequestRecordBytes(options), why: `the limit of ${maxRequestRecordBytes(options)} bytes per request (maxRequestRecordBytes)` },
     { bytes: options.maxAmplification * bodyBytes, why: `${options.maxAmplification} × the body's ${bodyBytes} bytes (maxAmplification)` },
-    { bytes: reservation.room, why: `what the in-flight budget of ${options.maxInflightBytes} bytes can hold besides the body (maxInflightBytes)` },
+    { bytes: reservation.room, why: `what the in-flight budget (maxInflightBytes, or the tenant's share of it) can hold besides the body: ${reservation.room} bytes` },
   ];
   return caps.reduce((a, b) => (b.bytes < a.bytes ? b : a));
 }

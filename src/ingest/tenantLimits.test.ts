@@ -83,4 +83,12 @@ describe('TenantReservation', () => {
     rb.release();
     expect([gateway.inUse, a.inUse, b.inUse]).toEqual([0, 0, 0]);
   });
+
+  it('has room for at most the smaller of the tenant’s share and the gateway’s budget (beyond it: 413, never a 429 forever)', () => {
+    const r = new TenantReservation(new InflightLimiter(1000), new InflightLimiter(300));
+    expect(r.room).toBe(300);
+    r.add(100);
+    expect(r.room).toBe(200);
+    expect(new TenantReservation(new InflightLimiter(200), new InflightLimiter(300)).room).toBe(200);
+  });
 });

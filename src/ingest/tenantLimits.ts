@@ -174,6 +174,11 @@ export class TenantReservation extends Reservation {
     return true;
   }
 
+  /** The most this request could ever hold besides what it holds: the smaller of the tenant's share and the gateway's budget. */
+  override get room(): number {
+    return Math.min(super.room, this.tenantBudget.limit - this.tenantHeld);
+  }
+
   override release(): void {
     super.release();
     this.tenantBudget.release(this.tenantHeld);
