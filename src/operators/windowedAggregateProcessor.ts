@@ -54,7 +54,9 @@ export function windowedAggregateProcessor<V, A>(o: WindowedAggregateProcessorOp
             const pos = out.record.position;
             ctx.emit('late', {
               key: out.key,
-              timestamp: out.eventTime,
+              // Kafka keeps a record by its timestamp: a late record is dated when it was set aside (its event time is in
+              // the value), or time retention deletes the late records of a replay of old data within minutes.
+              timestamp: ctx.wallClockTime(),
               value: { eventTime: out.eventTime, streamTime: out.streamTime, grace: out.grace, missed: out.missed, source: pos, value: out.record.value },
               headers: { 'late.reason': out.reason, ...(pos ? { 'late.source.topic': pos.topic, 'late.source.partition': String(pos.partition), 'late.source.offset': pos.offset } : {}) },
             });
