@@ -11,7 +11,12 @@ const int = (v: string): number => {
   return n;
 };
 
-interface IngestFlags {
+/** Flags named as the gateway options they set; the rest are the CLI's own. */
+type PassedOptions = 'partitioner' | 'delivery' | 'maxBodyBytes' | 'maxInflightBytes' | 'maxMessageBytes' | 'tenantMaxInflightBytes'
+  | 'tenantItemsPerSecond' | 'tenantBytesPerSecond' | 'maxTenants' | 'maxJsonBodyBytes' | 'maxRequestRecordBytes' | 'maxAmplification'
+  | 'maxRequestItems' | 'maxResourceAttributes' | 'maxGrpcStreams';
+
+interface IngestFlags extends Pick<GatewayOptions, PassedOptions> {
   config?: string;
   host: string;
   httpPort: number;
@@ -21,29 +26,14 @@ interface IngestFlags {
   metricsTopic: string;
   logsTopic: string;
   partitions: number;
-  partitioner: GatewayOptions['partitioner'];
-  delivery: GatewayOptions['delivery'];
-  transactionalId?: string;
   producers: number;
-  maxBodyBytes: number;
-  maxInflightBytes: number;
-  maxMessageBytes?: number;
   retryAfter: number;
   tenants?: string;
   tenantHeader: boolean;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
-  tenantMaxInflightBytes?: number;
-  tenantItemsPerSecond?: number;
-  tenantBytesPerSecond?: number;
-  maxTenants: number;
-  maxJsonBodyBytes: number;
-  maxRequestRecordBytes?: number;
-  maxAmplification: number;
-  maxRequestItems: number;
-  maxResourceAttributes: number;
-  maxGrpcStreams: number;
+  transactionalId?: string;
 }
 
 /** The `ingest` command. */

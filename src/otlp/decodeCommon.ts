@@ -351,6 +351,31 @@ export function forEachResource(r: ProtoReader, requestFields: Readonly<Record<n
   }
 }
 
+/**
+ * `forEachResource` for work done in slices (the gateway's planners): `each` may be a generator that yields, the walk
+ * yields after every resource and moves past it, and errors get `resources[i]` prefixed to their path as well.
+ */
+export function* forEachResourceInSlices(r: ProtoReader, requestFields: Readonly<Record<number, string>>, each: (fieldAt: number, end: number) => Generator<void, void, void> | void): Generator<void, void, void> {
+  const end = r.length;
+  let index = 0;
+  while (r.pos < end) {
+    const tagAt = r.pos;
+    const tag = r.uint32();
+    if (tag === 10) {
+      const e = r.lengthEnd(end);
+      try {
+        const slices = each(tagAt, e);
+        if (slices) yield* slices;
+      } catch (err) {
+        rethrowWithin(err, `${requestFields[1]}[${index}]`);
+      }
+      r.pos = e;
+      index++;
+      yield;
+    } else skipUnknown(r, tag, tagAt, end, requestFields);
+  }
+}
+
 /** Decodes Export*ServiceRequest bytes shaped like `env` into flat records, `leaf` decoding each leaf message. */
 export function decodeRequest<T>(bytes: Uint8Array, env: Envelope, leaf: LeafDecoder<T>): T[] {
   const r = new ProtoReader(bytes);

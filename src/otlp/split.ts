@@ -11,7 +11,7 @@
 // its value and enforces the request limits (RequestLimitError), so a caller can refuse or reserve what a request
 // would become before it exists (a resource is copied into every record of its trace ids: docs/ingest.md).
 import { countItems } from './countItems.ts';
-import { LOGS_ENVELOPE, METRICS_ENVELOPE, TRACES_ENVELOPE, type Envelope } from './decodeCommon.ts';
+import { forEachResourceInSlices, LOGS_ENVELOPE, METRICS_ENVELOPE, TRACES_ENVELOPE, type Envelope } from './decodeCommon.ts';
 import { rethrowWithin } from './errors.ts';
 import { allZero, bytesToHex } from './hex.ts';
 import { decodeLogsJson, decodeMetricsJson, decodeTracesJson } from './jsonDecode.ts';
@@ -81,22 +81,7 @@ type Ranges = Array<[number, number]>;
 function* tracePlanner(bytes: Uint8Array, out: PlannedRecord[], limits: RequestLimits): Generator<void, void, void> {
   const r = new ProtoReader(bytes);
   const items = new ItemCounter('traces', limits.maxItems);
-  const end = r.length;
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    if (tag === 10) {
-      const e = r.lengthEnd(end);
-      try {
-        yield* planResourceSpans(r, e, out, items);
-      } catch (err) {
-        rethrowWithin(err, `resourceSpans[${index}]`);
-      }
-      index++;
-      yield;
-    } else skipUnknown(r, tag, tagAt, end, TRACES_ENVELOPE.requestFields);
-  }
+  yield* forEachResourceInSlices(r, TRACES_ENVELOPE.requestFields, (_, e) => planResourceSpans(r, e, out, items));
 }
 
 function* planResourceSpans(r: ProtoReader, end: number, out: PlannedRecord[], items: ItemCounter): Generator<void, void, void> {
@@ -250,28 +235,14 @@ function* resourcePlanner(signal: 'metrics' | 'logs', bytes: Uint8Array, out: Pl
   const env = ENVELOPES[signal];
   const r = new ProtoReader(bytes);
   const items = new ItemCounter(signal, limits.maxItems);
-  const end = r.length;
-  let index = 0;
-  while (r.pos < end) {
-    const tagAt = r.pos;
-    const tag = r.uint32();
-    if (tag === 10) {
-      const e = r.lengthEnd(end);
-      try {
-        const key = resourceKeyOf(r, e, env, limits.maxResourceAttributes);
-        // The value is the resource's own field bytes, which already form a one-resource request.
-        const value = r.buf.subarray(tagAt, e);
-        const n = countItems(signal, value);
-        items.add(n);
-        out.push({ key, valueBytes: value.length, items: n, build: () => value });
-      } catch (err) {
-        rethrowWithin(err, `${env.resources}[${index}]`);
-      }
-      r.pos = e;
-      index++;
-      yield;
-    } else skipUnknown(r, tag, tagAt, end, env.requestFields);
-  }
+  yield* forEachResourceInSlices(r, env.requestFields, (fieldAt, e) => {
+    const key = resourceKeyOf(r, e, env, limits.maxResourceAttributes);
+    // The value is the resource's own field bytes, which already form a one-resource request.
+    const value = r.buf.subarray(fieldAt, e);
+    const n = countItems(signal, value);
+    items.add(n);
+    out.push({ key, valueBytes: value.length, items: n, build: () => value });
+  });
 }
 
 function resourceKeyOf(r: ProtoReader, end: number, env: Envelope, maxAttributes: number): Buffer {
