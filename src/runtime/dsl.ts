@@ -2,6 +2,7 @@
 //   topology('app').stream(source) → Stream<V> → .windowedBy(spec) → WindowedStream<V> → .aggregate(…) → Stream<WindowResult>
 //   → .to(topic) / .toSink(sink).
 // Every step is an RxJS operator over Flow events; control events and outputs pass through untouched.
+import type { Config } from '../config/index.ts';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { windowedAggregateProcessor, type Aggregator, type TaskRecord, type WindowResult, type WindowSpec } from '../operators/index.ts';
 import type { Serde } from '../state/index.ts';
@@ -44,6 +45,8 @@ export interface Produced<V> {
   headers?: (value: V, headers: Readonly<Record<string, string>> | undefined) => Record<string, string> | undefined;
   /** Create the topic compacted (tables keyed by an id). */
   compacted?: boolean;
+  /** Async set-up before the first record is written (e.g. registering the value schema). */
+  prepare?: (config: Config) => Promise<void>;
 }
 
 /** Options of a windowed aggregation (a noun, like Kafka Streams' Materialized). */
@@ -70,6 +73,8 @@ class Builder {
   readonly outputs = new Map<string, OutputTopicSpec>();
   readonly sinks = new Map<string, SinkSpec>();
   readonly steps: Step[] = [];
+  /** Async set-ups of the source and outputs, run before the first task starts. */
+  readonly prepares: ((config: Config) => Promise<void>)[] = [];
   source?: SourceSpec<unknown>;
   readonly application: string;
   /** Items outside the event-time bounds and records later than a window's grace go here. */
@@ -144,6 +149,7 @@ export class Stream<V> {
   process<W>(definition: ProcessorDefinition<V, W>): Stream<W> {
     const { builder } = this;
     for (const store of definition.stores ?? []) builder.addStore(store, definition.name);
+    if (definition.prepare) builder.prepares.push((config) => definition.prepare!(config));
     for (const target of Object.values(definition.outputs ?? {})) {
       if ('sink' in target) builder.sinks.set(target.sink.name, target.sink);
       else builder.addOutput({ topic: target.topic, compacted: target.compacted });
@@ -154,6 +160,7 @@ export class Stream<V> {
   /** Writes each record to a Kafka topic, inside the task's transaction; the stream goes on. */
   to(topic: string, produced: Produced<V> = {}): Stream<V> {
     this.builder.addOutput({ topic, compacted: produced.compacted });
+    if (produced.prepare) this.builder.prepares.push(produced.prepare);
     const key = produced.key ?? ((_: V, k: string | null) => k);
     const value = produced.value ?? ((v: V) => toJson(v));
     // Input headers travel with the record (the tenant among them) unless `headers` says otherwise.
@@ -178,6 +185,8 @@ export class Stream<V> {
     const { builder } = this;
     if (!builder.source) throw new Error(`topology ${builder.application}: no source`);
     const steps = [...builder.steps];
+    const source = builder.source;
+    const prepares = [...(source.prepare ? [(config: Config) => source.prepare!(config)] : []), ...builder.prepares];
     return {
       application: builder.application,
       source: builder.source,
@@ -185,6 +194,7 @@ export class Stream<V> {
       outputs: [...builder.outputs.values(), ...(builder.outputs.has(builder.lateTopic) ? [] : [{ topic: builder.lateTopic }])],
       lateTopic: builder.lateTopic,
       sinks: [...builder.sinks.values()],
+      ...(prepares.length > 0 ? { prepare: async (config: Config) => void (await Promise.all(prepares.map((p) => p(config)))) } : {}),
       pipeline: (ctx) => (input) => steps.reduce((flow, step) => flow.pipe(step(ctx)), input),
     };
   }

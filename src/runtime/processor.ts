@@ -2,6 +2,7 @@
 // (changelogged, restored before the task processes anything, committed in the task's transaction), named outputs
 // (topics or sinks) and punctuations on stream time — Kafka Streams' Processor API in our DSL and YAML.
 // `Stream.process(definition)` in dsl.ts adds one; processorStep.ts hosts it inside the task's pipeline.
+import type { Config } from '../config/index.ts';
 import type { RecordPosition } from '../operators/index.ts';
 import type { ChangeCapture } from '../state/index.ts';
 import type { SinkSpec, StoreSpec } from './topology.ts';
@@ -88,6 +89,8 @@ export interface ProcessorDefinition<In, Out> {
   create(): Processor<In, Out>;
   stores?: readonly StoreDefinition<unknown>[];
   outputs?: Readonly<Record<string, ProcessorOutput>>;
+  /** Async set-up before the first task starts (e.g. registering an output's schema). */
+  prepare?(config: Config): Promise<void>;
 }
 
 /** A declared store: its spec for the runtime, and what to do as stream time moves (expiry). */

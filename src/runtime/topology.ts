@@ -1,5 +1,6 @@
 // The shape of a topology: one source topic, named state stores, an RxJS pipeline per task, outputs and sinks.
 // The DSL (dsl.ts) and the YAML format (yaml.ts) both produce this; the worker runs it.
+import type { Config } from '../config/index.ts';
 import type { OperatorFunction, SchedulerLike } from 'rxjs';
 import type { CommitMarker, TaskEvent } from '../operators/index.ts';
 import type { ChangeCapture } from '../state/index.ts';
@@ -28,6 +29,8 @@ export interface SourceItem<V> {
 /** Where a topology reads from and how it turns records into items. */
 export interface SourceSpec<V> {
   topic: string;
+  /** Async set-up before any record is decoded (e.g. loading the schemas of an Avro topic); decode stays synchronous. */
+  prepare?(config: Config): Promise<void>;
   /** Throws for a record that cannot be decoded or validated: it goes to the dead-letter topic. */
   decode(message: SourceMessage): Iterable<SourceItem<V>>;
 }
@@ -120,6 +123,8 @@ export interface Topology {
   /** Where items beyond the event-time bounds go (one of `outputs`; `<application>.late` from the DSL). */
   lateTopic: string;
   sinks: SinkSpec[];
+  /** Async set-up of the source and outputs (schema registration), run once before the first task starts. */
+  prepare?(config: Config): Promise<void>;
   pipeline(ctx: TaskContext): OperatorFunction<Flow<unknown>, Flow<unknown>>;
 }
 

@@ -186,6 +186,7 @@ export class Worker {
     ];
     await ensureTopics(this.kafka, topics, { allowMorePartitions: true });
     await ensureTopics(this.kafka, [{ topic: this.deadLetterTopic, numPartitions: 1 }], { allowMorePartitions: true });
+    await topology.prepare?.(options.config);
     const changelogs = topology.stores.map((s) => changelogTopic(topology.application, s.name));
     const maxBytes = await maxMessageBytes(this.kafka, [this.deadLetterTopic, ...changelogs]).catch((err: Error) => {
       this.log.warn({ err: err.message }, "could not read the topics' max.message.bytes; assuming the broker's defaults");

@@ -1,1 +1,2 @@
 export { otlpLogs, otlpMetricPoints, otlpSpans, pointValue, type OtlpEncoding } from './otlp.ts';
+export { rollupPartials } from './rollup.ts';

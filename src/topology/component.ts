@@ -1,6 +1,7 @@
 // The shapes of the components a topology file names: sources, steps, aggregate functions and sinks.
 // Each component is one file with an option schema (defaults included) and a factory; registry.ts lists them.
 import type { z } from 'zod';
+import type { AvroCodec } from '../kafka/avro.ts';
 import type { Aggregator, WindowResult, WindowSpec } from '../operators/index.ts';
 import type { Attribute } from '../otlp/index.ts';
 import type { SinkSpec, SourceSpec, Stream, WindowOptions } from '../runtime/index.ts';
@@ -32,7 +33,7 @@ export type Stage =
   | { kind: 'items'; stream: Stream<unknown> }
   /** A window waits for the aggregate that follows it (the DSL's windowedBy → aggregate). */
   | { kind: 'windowed'; stream: Stream<unknown>; windows: WindowSpec; options: WindowOptions }
-  | { kind: 'results'; stream: Stream<WindowResult<string, unknown>>; function: AggregateFunction };
+  | { kind: 'results'; stream: Stream<WindowResult<string, unknown>>; function: AggregateFunction; settings: FunctionSettings };
 
 export type StageKind = Stage['kind'];
 
@@ -70,15 +71,29 @@ export interface StepComponent<S extends z.ZodType = z.ZodType> {
 /** Column types of aggregate fields, as PostgreSQL names them. */
 export type FieldType = 'bigint' | 'double precision';
 
+/** Settings of the aggregate step that some functions take (the rest refuse them). */
+export interface FunctionSettings {
+  /** Quantiles to report, each in [0, 1]; an empty list turns the quantile sketch off. */
+  quantiles?: readonly number[];
+}
+
 /** An aggregate function: the operator's aggregator, and the named numbers each window result carries. */
 export interface AggregateFunction<A = unknown> {
   readonly description: string;
   /** Whether it reads a numeric field (count does not). */
   readonly needsField: boolean;
+  /** Whether it takes `quantiles`. */
+  readonly takesQuantiles?: boolean;
   /** Output fields (JSON properties and sink columns) with their types. */
   readonly fields: Readonly<Record<string, FieldType>>;
-  create(select: (item: unknown) => number): Aggregator<unknown, A>;
+  create(select: (item: unknown) => number, settings: FunctionSettings): Aggregator<unknown, A>;
+  /** Numbers of a result for sink rows and JSON; NaN where the aggregate has none. */
   values(aggregate: A): Record<string, number>;
+  /** Results go to topics as Avro records of a registered schema instead of JSON (self-describing, e.g. Rollup). */
+  readonly avro?: {
+    codec(topic: string): AvroCodec<unknown>;
+    record(result: WindowResult<string, A>, settings: FunctionSettings): unknown;
+  };
 }
 
 /** What a sink factory gets besides its options: the stage it writes, and what that stage's values are. */

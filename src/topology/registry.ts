@@ -4,16 +4,19 @@ import type { AggregateFunction, SinkComponent, SourceComponent, StepComponent }
 import { countFunction } from './functions/count.ts';
 import { lastFunction } from './functions/last.ts';
 import { maxFunction } from './functions/max.ts';
+import { metricFunction } from './functions/metric.ts';
 import { minFunction } from './functions/min.ts';
 import { sumFunction } from './functions/sum.ts';
 import { summaryFunction } from './functions/summary.ts';
 import { postgresSinkComponent } from './sinks/postgres.ts';
 import { otlpLogsSource } from './sources/otlpLogs.ts';
 import { otlpMetricsSource } from './sources/otlpMetrics.ts';
+import { otlpRollupSource } from './sources/otlpRollup.ts';
 import { otlpSpansSource } from './sources/otlpSpans.ts';
 import { aggregateStep } from './steps/aggregate.ts';
 import { dedupStep } from './steps/dedup.ts';
 import { filterStep } from './steps/filter.ts';
+import { seriesStep } from './steps/series.ts';
 import { sinkStep } from './steps/sink.ts';
 import { toStep } from './steps/to.ts';
 import { windowStep } from './steps/window.ts';
@@ -30,6 +33,7 @@ const sources: Registry['sources'] = {
   otlp_metrics: otlpMetricsSource as SourceComponent,
   otlp_spans: otlpSpansSource as SourceComponent,
   otlp_logs: otlpLogsSource as SourceComponent,
+  otlp_rollup: otlpRollupSource as SourceComponent,
 };
 
 const functions: Registry['functions'] = {
@@ -39,6 +43,7 @@ const functions: Registry['functions'] = {
   max: maxFunction as AggregateFunction,
   last: lastFunction as AggregateFunction,
   summary: summaryFunction as AggregateFunction,
+  metric: metricFunction as AggregateFunction,
 };
 
 const sinks: Registry['sinks'] = {
@@ -48,6 +53,7 @@ const sinks: Registry['sinks'] = {
 const steps: Registry['steps'] = {
   filter: filterStep as StepComponent,
   dedup: dedupStep as StepComponent,
+  series: seriesStep as StepComponent,
   window: windowStep as StepComponent,
   aggregate: aggregateStep(functions) as StepComponent,
   to: toStep as StepComponent,

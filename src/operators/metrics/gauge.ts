@@ -66,6 +66,15 @@ export const emptyGauge: GaugeAggregate = {
 
 /** Adds one gauge point. */
 export function addGaugePoint(acc: GaugeAggregate, point: NumberPointFields): GaugeAggregate {
+  return addGauge(acc, point, true);
+}
+
+/** Adds one gauge point without sketching it: the sketch stays empty and quantiles read NaN. */
+export function addUnsketchedGaugePoint(acc: GaugeAggregate, point: NumberPointFields): GaugeAggregate {
+  return addGauge(acc, point, false);
+}
+
+function addGauge(acc: GaugeAggregate, point: NumberPointFields, sketched: boolean): GaugeAggregate {
   if (!hasRecordedValue(point)) return acc;
   const value = numberValue(point);
   const at: TimedValue = { timeMs: point.timeMs, timeNanos: point.timeNanos, value };
@@ -75,7 +84,7 @@ export function addGaugePoint(acc: GaugeAggregate, point: NumberPointFields): Ga
     min: Math.min(acc.min, value),
     max: Math.max(acc.max, value),
     last: acc.last === undefined ? at : laterOf(acc.last, at),
-    sketch: sketchAdd(acc.sketch, value),
+    sketch: sketched ? sketchAdd(acc.sketch, value) : acc.sketch,
   };
 }
 
@@ -126,9 +135,9 @@ export const gaugeSerde: Serde<GaugeAggregate> = {
   },
 };
 
-/** Gauge points: count, sum, min, max, avg, last and quantiles, mergeable exactly. */
-export function gaugeAggregator(): Aggregator<NumberPointFields, GaugeAggregate> {
-  return { init: () => emptyGauge, add: addGaugePoint, merge: mergeGauges, serde: gaugeSerde };
+/** Gauge points: count, sum, min, max, avg, last and (sketched) quantiles, mergeable exactly. */
+export function gaugeAggregator(options: { sketch?: boolean } = {}): Aggregator<NumberPointFields, GaugeAggregate> {
+  return { init: () => emptyGauge, add: options.sketch === false ? addUnsketchedGaugePoint : addGaugePoint, merge: mergeGauges, serde: gaugeSerde };
 }
 
 export function writeGaugeFields(out: ByteWriter, acc: GaugeAggregate): void {

@@ -1,5 +1,6 @@
 // `to`: writes the stream to a Kafka topic inside the task's transaction — window results, or source items as JSON.
 import { z } from 'zod';
+import type { WindowResult } from '../../operators/index.ts';
 import { toJson } from '../../runtime/index.ts';
 import type { StepComponent } from '../component.ts';
 import { topicName } from '../names.ts';
@@ -25,10 +26,18 @@ export const toStep: StepComponent<typeof options> = {
       case 'items':
         return { kind: 'items', stream: stage.stream.to(o.topic, { compacted: o.compacted }) };
       case 'results': {
-        const fn = stage.function;
+        const { function: fn, settings } = stage;
+        const key = (r: WindowResult<string, unknown>) => (o.key === 'window' ? `${r.key}@${r.window.start}` : r.key);
+        if (fn.avro) {
+          // Self-describing records: Avro, framed with the schema id the registry gave when the worker started.
+          const { record } = fn.avro;
+          const codec = fn.avro.codec(o.topic);
+          const stream = stage.stream.to(o.topic, { compacted: o.compacted, key, value: (r) => codec.encode(record(r, settings)), prepare: (config) => codec.prepare(config) });
+          return { ...stage, stream };
+        }
         const stream = stage.stream.to(o.topic, {
           compacted: o.compacted,
-          key: (r) => (o.key === 'window' ? `${r.key}@${r.window.start}` : r.key),
+          key,
           value: (r) => toJson({ key: r.key, start: r.window.start, end: r.window.end, ...fn.values(r.aggregate) }),
         });
         return { ...stage, stream };
