@@ -47,6 +47,12 @@ export interface Produced<V> {
   compacted?: boolean;
   /** Async set-up before the first record is written (e.g. registering the value schema). */
   prepare?: (config: Config) => Promise<void>;
+  /**
+   * `key` (default): the key's hash picks the partition. `input`: the task's own input partition, so each output
+   * partition has one writer and its records keep that task's order — what a next stage whose windows close on stream
+   * time needs (a rollup level reading the level below). Keys must then be partition-local, as series ids are.
+   */
+  partition?: 'key' | 'input';
 }
 
 /** Options of a windowed aggregation (a noun, like Kafka Streams' Materialized). */
@@ -93,7 +99,7 @@ class Builder {
   /** Declares an output topic; a later declaration may make it compacted. */
   addOutput(spec: OutputTopicSpec): void {
     const existing = this.outputs.get(spec.topic);
-    this.outputs.set(spec.topic, { ...existing, ...spec, compacted: spec.compacted ?? existing?.compacted });
+    this.outputs.set(spec.topic, { ...existing, ...spec, compacted: spec.compacted ?? existing?.compacted, coPartitioned: spec.coPartitioned ?? existing?.coPartitioned });
   }
 }
 
@@ -159,14 +165,16 @@ export class Stream<V> {
 
   /** Writes each record to a Kafka topic, inside the task's transaction; the stream goes on. */
   to(topic: string, produced: Produced<V> = {}): Stream<V> {
-    this.builder.addOutput({ topic, compacted: produced.compacted });
+    const coPartitioned = produced.partition === 'input';
+    this.builder.addOutput({ topic, compacted: produced.compacted, ...(coPartitioned ? { coPartitioned } : {}) });
     if (produced.prepare) this.builder.prepares.push(produced.prepare);
     const key = produced.key ?? ((_: V, k: string | null) => k);
     const value = produced.value ?? ((v: V) => toJson(v));
     // Input headers travel with the record (the tenant among them) unless `headers` says otherwise.
     const headers = produced.headers ?? ((_: V, h: Readonly<Record<string, string>> | undefined) => (h && Object.keys(h).length > 0 ? (h as Record<string, string>) : undefined));
-    return this.then(() => recordStep<V, V>((r, emit) => {
-      emit(output({ kind: 'emit', topic, key: key(r.value, r.key), value: value(r.value), headers: headers(r.value, r.headers), timestamp: r.timestamp }));
+    return this.then((ctx) => recordStep<V, V>((r, emit) => {
+      const partition = coPartitioned ? { partition: ctx.partition } : {};
+      emit(output({ kind: 'emit', topic, key: key(r.value, r.key), value: value(r.value), headers: headers(r.value, r.headers), timestamp: r.timestamp, ...partition }));
       emit(r);
     }));
   }

@@ -43,6 +43,8 @@ export interface EmitOutput {
   value: Buffer | string | null;
   headers?: Record<string, string>;
   timestamp?: number;
+  /** The partition to write to; by default the key's hash picks it. */
+  partition?: number;
 }
 
 /** A row for an external sink, written (idempotently) before the task's offsets commit. */
@@ -78,6 +80,8 @@ export interface OutputTopicSpec {
   topic: string;
   compacted?: boolean;
   numPartitions?: number;
+  /** Records go to the task's own partition number, so the topic needs at least as many partitions as the input. */
+  coPartitioned?: boolean;
 }
 
 /** An external sink a topology writes to; created once per worker. */

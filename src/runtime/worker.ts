@@ -186,6 +186,10 @@ export class Worker {
     ];
     await ensureTopics(this.kafka, topics, { allowMorePartitions: true });
     await ensureTopics(this.kafka, [{ topic: this.deadLetterTopic, numPartitions: 1 }], { allowMorePartitions: true });
+    for (const o of topology.outputs.filter((out) => out.coPartitioned)) {
+      const count = await partitionCount(this.kafka, o.topic);
+      if (count < this.partitions) throw new Error(`output topic ${o.topic} has ${count} partitions; it is written co-partitioned with ${topology.source.topic}, which has ${this.partitions}`);
+    }
     await topology.prepare?.(options.config);
     const changelogs = topology.stores.map((s) => changelogTopic(topology.application, s.name));
     const maxBytes = await maxMessageBytes(this.kafka, [this.deadLetterTopic, ...changelogs]).catch((err: Error) => {

@@ -182,7 +182,8 @@ export function metricAggregator(options: MetricAggregatorOptions = {}): Aggrega
 
 /** What a partial reads as: the Rollup record's named aggregates (schemas/avro/Rollup.avsc). Null where a kind has none. */
 export interface MetricValues {
-  points: number;
+  /** Null for delta histograms, which count observations, not points. */
+  points: number | null;
   count: number | null;
   sum: number | null;
   min: number | null;
@@ -217,7 +218,7 @@ const NONE: MetricValues = {
 
 const orNull = (n: number | undefined): number | null => (n === undefined ? null : n);
 
-function histogramValues(r: HistogramResult, points: number, quantiles: readonly number[]): MetricValues {
+function histogramValues(r: HistogramResult, points: number | null, quantiles: readonly number[]): MetricValues {
   return {
     ...NONE,
     points,
@@ -231,7 +232,7 @@ function histogramValues(r: HistogramResult, points: number, quantiles: readonly
   };
 }
 
-function exponentialValues(r: ExponentialHistogramResult, points: number, quantiles: readonly number[]): MetricValues {
+function exponentialValues(r: ExponentialHistogramResult, points: number | null, quantiles: readonly number[]): MetricValues {
   // The quantile search reads buckets, zero count and finite min/max; a result has them (undefined min/max: unknown).
   const quantile = (q: number) => exponentialHistogramQuantile({ ...r, sum: null, min: r.min ?? null, max: r.max ?? null }, q);
   return {
@@ -292,7 +293,7 @@ export function metricValues(partial: MetricPartial, quantiles: readonly number[
     }
     case 'histogram': {
       const r = histogramResult(a as never);
-      return histogramValues(r, r.count, quantiles);
+      return histogramValues(r, null, quantiles);
     }
     case 'cumulativeHistogram': {
       const r = cumulativeHistogramResult(a as never);
@@ -300,7 +301,7 @@ export function metricValues(partial: MetricPartial, quantiles: readonly number[
     }
     case 'exponentialHistogram': {
       const r = exponentialHistogramResult(a as ExponentialHistogramAggregate);
-      return exponentialValues(r, r.count, quantiles);
+      return exponentialValues(r, null, quantiles);
     }
     case 'cumulativeExponentialHistogram': {
       const r = cumulativeExponentialHistogramResult(a as never);

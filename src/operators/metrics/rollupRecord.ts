@@ -25,7 +25,7 @@ export interface RollupRecord {
   window_end: number;
   resolution: string;
   kind: AvroKind;
-  points: number;
+  points: Nullable<{ long: number }>;
   count: Nullable<{ long: number }>;
   sum: Nullable<{ double: number }>;
   min: Nullable<{ double: number }>;
@@ -74,7 +74,7 @@ export function toRollupRecord(result: WindowResult<string, MetricPartial>, quan
     window_end: result.window.end,
     resolution: resolutionOf(result.window.end - result.window.start),
     kind: toAvroKind(partial.kind),
-    points: v.points,
+    points: long(v.points),
     count: long(v.count),
     sum: double(v.sum),
     min: double(v.min),

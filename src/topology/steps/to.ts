@@ -11,6 +11,11 @@ const options = z.strictObject({
   compacted: z.boolean().default(false),
   /** `key`: the grouping key (series id, trace id); `window`: `<key>@<window start>`, so a compacted topic keeps every window. */
   key: z.enum(['key', 'window']).default('key'),
+  /**
+   * `key`: the key's hash picks the partition. `input`: the task's own input partition, so a next level reading this
+   * topic sees each partition in its writer's stream-time order (rollup levels); keys must be partition-local.
+   */
+  partition: z.enum(['key', 'input']).default('key'),
 });
 
 /** Writes each record to a topic; the stream goes on. */
@@ -24,7 +29,7 @@ export const toStep: StepComponent<typeof options> = {
   apply(stage, o) {
     switch (stage.kind) {
       case 'items':
-        return { kind: 'items', stream: stage.stream.to(o.topic, { compacted: o.compacted }) };
+        return { kind: 'items', stream: stage.stream.to(o.topic, { compacted: o.compacted, partition: o.partition }) };
       case 'results': {
         const { function: fn, settings } = stage;
         const key = (r: WindowResult<string, unknown>) => (o.key === 'window' ? `${r.key}@${r.window.start}` : r.key);
@@ -32,11 +37,12 @@ export const toStep: StepComponent<typeof options> = {
           // Self-describing records: Avro, framed with the schema id the registry gave when the worker started.
           const { record } = fn.avro;
           const codec = fn.avro.codec(o.topic);
-          const stream = stage.stream.to(o.topic, { compacted: o.compacted, key, value: (r) => codec.encode(record(r, settings)), prepare: (config) => codec.prepare(config) });
+          const stream = stage.stream.to(o.topic, { compacted: o.compacted, partition: o.partition, key, value: (r) => codec.encode(record(r, settings)), prepare: (config) => codec.prepare(config) });
           return { ...stage, stream };
         }
         const stream = stage.stream.to(o.topic, {
           compacted: o.compacted,
+          partition: o.partition,
           key,
           value: (r) => toJson({ key: r.key, start: r.window.start, end: r.window.end, ...fn.values(r.aggregate) }),
         });
