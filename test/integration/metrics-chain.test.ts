@@ -55,7 +55,7 @@ function traffic(): { records: { partition: number; tenant: string; value: Buffe
             gauge,
             { ...base, timeMs, metric: REQUESTS, type: 'sum', valueType: 'int', value: counter },
             { ...base, timeMs, metric: BYTES, type: 'sum', valueType: 'int', value: Math.floor(random() * 1000) },
-            { ...base, timeMs, metric: LATENCY, type: 'histogram', count: 3, sum: 60, bucketCounts: [1, 1, 1], explicitBounds: BOUNDS, min: 5, max: 450 },
+            { ...base, timeMs, metric: LATENCY, type: 'histogram', count: 3, sum: 505, bucketCounts: [1, 1, 1], explicitBounds: BOUNDS, min: 5, max: 450 },
           ];
       for (const point of points) sent.push({ tenant, host, point });
       records.push({ partition: h % PARTITIONS, tenant, value: encodeMetrics(points), timeMs });
@@ -104,7 +104,7 @@ function oracle(sent: Sent[], size: number, until: number): Map<string, Expected
         out.set(id, { points: points.length, sum: values.reduce((a, b) => a + b, 0) });
         break;
       case LATENCY.name:
-        out.set(id, { count: 3 * points.length, sum: 60 * points.length, min: 5, max: 450, buckets: [points.length, points.length, points.length] });
+        out.set(id, { count: 3 * points.length, sum: 505 * points.length, min: 5, max: 450, buckets: [points.length, points.length, points.length] });
         break;
     }
   }
