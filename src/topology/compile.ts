@@ -16,14 +16,20 @@ export class CompileError extends Error {
 /** Compiles a validated topology file into a runnable Topology. */
 export function compileTopology(file: TopologyFile, registry: Registry = defaultRegistry): Topology {
   const { type, ...sourceOptions } = file.source as { type: string };
-  const source = registry.sources[type];
+  let sourceType = type;
+  let source = registry.sources[type];
   let stage: Stage = { kind: 'items', stream: topology(file.application).stream(source.create(sourceOptions)) };
   for (const [i, raw] of file.steps.entries()) {
     const [name, options] = stepEntry(raw);
+    const step = registry.steps[name];
     try {
-      stage = registry.steps[name].apply(stage, options, { application: file.application, source, sourceType: type, input: stage.kind });
+      stage = step.apply(stage, options, { application: file.application, source, sourceType, input: stage.kind });
     } catch (err) {
       throw new CompileError(['steps', i, name], (err as Error).message);
+    }
+    if (step.itemsOf !== undefined) {
+      sourceType = step.itemsOf;
+      source = registry.sources[sourceType];
     }
   }
   if (stage.kind === 'windowed') throw new CompileError(['steps'], 'a window needs an aggregate step right after it');

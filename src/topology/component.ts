@@ -59,6 +59,11 @@ export interface StepComponent<S extends z.ZodType = z.ZodType> {
   readonly follows: readonly StageKind[];
   readonly misplaced: string;
   output(input: StageKind): StageKind;
+  /**
+   * The step turns items into those of another source type (spans → metric points): later steps see that source's
+   * fields and type, as if the topology read it.
+   */
+  readonly itemsOf?: string;
   /** Whether the step writes results out (a topology needs at least one such step). */
   readonly writes?: boolean;
   /** Names the step takes that must be unique in a topology, e.g. `sink rollup_1m`. */

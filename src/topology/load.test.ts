@@ -24,7 +24,7 @@ describe('topology files', () => {
     expect(result.spec.source).toEqual({ type: 'otlp_spans', topic: 'otlp_spans', encoding: 'auto' });
     expect(result.spec.steps[0]).toEqual({ window: { type: 'tumbling', size: 60_000, grace: 0, emit: 'final' } });
     expect(result.spec.steps[1]).toEqual({ aggregate: { function: 'count', store: 'windows' } });
-    expect(result.spec.steps[2]).toEqual({ to: { topic: 'out', compacted: false, key: 'key' } });
+    expect(result.spec.steps[2]).toEqual({ to: { topic: 'out', compacted: false, key: 'key', partition: 'key' } });
     expect(result.topology.stores.map((s) => s.name)).toEqual(['windows']);
     expect(result.topology.outputs).toEqual(expect.arrayContaining([{ topic: 'out', compacted: false }, { topic: 'a.late' }]));
   });
@@ -61,11 +61,11 @@ const invalid: Array<[string, string, string[]]> = [
   ['a window at the end', header() + '  - to: {topic: out}\n  - window: {type: tumbling, size: 1m}\n',
     ['x.yaml:6:13 steps[1].window: a window needs an aggregate step right after it']],
   ['an unknown source type', header('type: kafka') + '  - to: {topic: out}\n',
-    ['x.yaml:3:9 source.type: expected one of otlp_metrics, otlp_spans, otlp_logs, got "kafka"']],
+    ['x.yaml:3:9 source.type: expected one of otlp_metrics, otlp_spans, otlp_logs, otlp_rollup, got "kafka"']],
   ['a source without type', header('topic: x') + '  - to: {topic: out}\n',
-    ['x.yaml:3:3 source.type: required: expected one of otlp_metrics, otlp_spans, otlp_logs']],
+    ['x.yaml:3:3 source.type: required: expected one of otlp_metrics, otlp_spans, otlp_logs, otlp_rollup']],
   ['an unknown aggregate function', header() + '  - window: {type: tumbling, size: 1m}\n  - aggregate: {function: avg, field: value}\n  - to: {topic: out}\n',
-    ['x.yaml:6:27 steps[1].aggregate.function: expected one of count, sum, min, max, last, summary, got "avg"']],
+    ['x.yaml:6:27 steps[1].aggregate.function: expected one of count, sum, min, max, last, summary, metric, got "avg"']],
   ['a field the source lacks', header() + '  - window: {type: tumbling, size: 1m}\n  - aggregate: {function: sum, field: duration_ms}\n  - to: {topic: out}\n',
     ['x.yaml:6:39 steps[1].aggregate.field: otlp_metrics items have no field "duration_ms"; expected one of value, count, sum']],
   ['sum without a field', header() + '  - window: {type: tumbling, size: 1m}\n  - aggregate: {function: sum}\n  - to: {topic: out}\n',
@@ -77,9 +77,9 @@ const invalid: Array<[string, string, string[]]> = [
   ['a nested attribute value', header() + '  - filter: {attributes: {host: {a: 1}}}\n  - to: {topic: out}\n',
     ['x.yaml:5:33 steps[0].filter.attributes.host: expected a value or a list of them, got a mapping']],
   ['two steps in one', header() + '  - window: {type: tumbling, size: 1m}\n    aggregate: {function: count}\n  - to: {topic: out}\n',
-    ['x.yaml:5:5 steps[0]: a step has exactly one of filter, dedup, window, aggregate, to, sink; got window, aggregate']],
+    ['x.yaml:5:5 steps[0]: a step has exactly one of filter, dedup, series, spanmetrics, servicegraph, window, aggregate, to, sink; got window, aggregate']],
   ['an unknown step', header() + '  - windw: {type: tumbling, size: 1m}\n  - to: {topic: out}\n',
-    ['x.yaml:5:12 steps[0].windw: unknown step; expected one of filter, dedup, window, aggregate, to, sink']],
+    ['x.yaml:5:12 steps[0].windw: unknown step; expected one of filter, dedup, series, spanmetrics, servicegraph, window, aggregate, to, sink']],
   ['an empty step', header() + '  - window:\n  - to: {topic: out}\n',
     ['x.yaml:5:12 steps[0].window: expected a mapping, got null']],
   ['no output', header() + '  - filter: {name: x}\n',

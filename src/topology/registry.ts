@@ -17,6 +17,8 @@ import { aggregateStep } from './steps/aggregate.ts';
 import { dedupStep } from './steps/dedup.ts';
 import { filterStep } from './steps/filter.ts';
 import { seriesStep } from './steps/series.ts';
+import { serviceGraphStep } from './steps/servicegraph.ts';
+import { spanMetricsStep } from './steps/spanmetrics.ts';
 import { sinkStep } from './steps/sink.ts';
 import { toStep } from './steps/to.ts';
 import { windowStep } from './steps/window.ts';
@@ -54,6 +56,8 @@ const steps: Registry['steps'] = {
   filter: filterStep as StepComponent,
   dedup: dedupStep as StepComponent,
   series: seriesStep as StepComponent,
+  spanmetrics: spanMetricsStep as StepComponent,
+  servicegraph: serviceGraphStep as StepComponent,
   window: windowStep as StepComponent,
   aggregate: aggregateStep(functions) as StepComponent,
   to: toStep as StepComponent,

@@ -44,8 +44,8 @@ export function topologyFileSchema(registry: Registry = defaultRegistry) {
     .superRefine((file, ctx) => {
       // Steps that are not exactly one known step were reported above; the order rules would only guess.
       if (!file.steps.every((raw) => isSingleStep(raw, registry))) return;
-      const sourceType = (file.source as { type: string }).type;
-      const source = registry.sources[sourceType];
+      let sourceType = (file.source as { type: string }).type;
+      let source = registry.sources[sourceType];
       let input: StageKind = 'items';
       let writes = false;
       let lastWindow = -1;
@@ -72,6 +72,10 @@ export function topologyFileSchema(registry: Registry = defaultRegistry) {
           else claimed.set(claim, i);
         }
         input = component.output(input);
+        if (component.itemsOf !== undefined) {
+          sourceType = component.itemsOf;
+          source = registry.sources[sourceType];
+        }
         writes ||= component.writes === true;
         if (input === 'windowed') lastWindow = i;
       }

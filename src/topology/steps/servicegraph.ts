@@ -33,6 +33,7 @@ export const serviceGraphStep: StepComponent<typeof options> = {
   follows: ['items'],
   misplaced: 'servicegraph turns source spans into metric points, so it must come before the window step',
   output: () => 'items',
+  itemsOf: 'otlp_metrics',
   claims: (o) => [`store "${o.store}"`],
   check(o, ctx) {
     const findings: Finding[] = [];

@@ -38,6 +38,7 @@ export const spanMetricsStep: StepComponent<typeof options> = {
   follows: ['items'],
   misplaced: 'spanmetrics turns source spans into metric points, so it must come before the window step',
   output: () => 'items',
+  itemsOf: 'otlp_metrics',
   check(o, ctx) {
     const findings: Finding[] = [];
     if (ctx.sourceType !== 'otlp_spans') findings.push({ path: [], message: `spanmetrics reads spans: it needs an otlp_spans source, not ${ctx.sourceType}` });
