@@ -4,13 +4,14 @@ import { Command, Option } from 'commander';
 import { maskText } from '../config/index.ts';
 import { KAFKA_VERSIONS, DEFAULT_KAFKA_VERSION } from '../stack/index.ts';
 import { down, status, up } from './stack.ts';
-import { start, type StartOptions } from './start.ts';
+import { METRICS_CHAIN, start, type StartOptions } from './start.ts';
 import { showConfig } from './config.ts';
 import { ingestCommand } from './ingest.ts';
 import { genCommand } from './gen.ts';
 import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 import { backfillCommand } from './backfill.ts';
+import { tailCommand } from './tail.ts';
 
 const program = new Command('otlp-streams')
   .description('OpenTelemetry data on Kafka: OTLP ingest, stream topologies, rollups, indexes and sinks')
@@ -53,7 +54,7 @@ program
   .option('--http-port <port>', 'gateway OTLP/HTTP port (0: any free port)', portNumber, 4318)
   .option('--grpc-port <port>', 'gateway OTLP/gRPC port (0: any free port)', portNumber, 4317)
   .option('--metrics-port <port>', 'first /metrics port of the topology workers (0: any free port)', portNumber, 9464)
-  .option('--topology <files...>', 'topology files to run', ['topologies/metrics-rollup.yaml'])
+  .option('--topology <files...>', 'topology files to run (default: the metrics chain, 1m → 1d with span metrics and the service graph)', METRICS_CHAIN)
   .action(async (o: StartOptions) => start(o));
 
 program
@@ -67,6 +68,7 @@ program.addCommand(genCommand());
 program.addCommand(validateCommand());
 program.addCommand(runCommand());
 program.addCommand(backfillCommand());
+program.addCommand(tailCommand());
 
 try {
   await program.parseAsync();

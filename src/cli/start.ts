@@ -17,6 +17,20 @@ export interface StartOptions {
   topology: string[];
 }
 
+/**
+ * What `start` runs by default: the metrics chain. Each level starts after the one it reads, which creates the topic.
+ * Span metrics and the service graph feed otlp.rollup.1m through their partials, so they start before the 5m level.
+ */
+export const METRICS_CHAIN = [
+  'topologies/metrics-rollup.yaml',
+  'topologies/spanmetrics.yaml',
+  'topologies/servicegraph.yaml',
+  'topologies/spanmetrics-rollup.yaml',
+  'topologies/metrics-rollup-5m.yaml',
+  'topologies/metrics-rollup-1h.yaml',
+  'topologies/metrics-rollup-1d.yaml',
+];
+
 const say = (line: string) => console.log(`[start] ${line}`);
 
 export async function start(opts: StartOptions): Promise<void> {
