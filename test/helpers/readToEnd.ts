@@ -14,7 +14,12 @@ export async function readToEnd(kafka: Kafka, topic: string, timeoutMs = 60_000)
   const out: ReadMessage[] = [];
   const consumer = kafka.consumer({ groupId: unique('to-end') });
   let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
+  let crashed!: (err: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finished = resolve;
+    crashed = reject;
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => crashed(new Error(`${topic}: the reading consumer crashed: ${payload.error.message}`)));
   const advance = (partition: number, next: bigint) => {
     if (next > (positions.get(partition) ?? 0n)) positions.set(partition, next);
     if ([...ends].every(([p, end]) => positions.get(p)! >= end)) finished();
