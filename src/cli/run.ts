@@ -12,6 +12,7 @@ export interface RunFlags {
   group?: string;
   idleFlush?: number;
   commitInterval?: number;
+  sessionTimeout?: number;
 }
 
 const port = (v: string): number => {
@@ -32,6 +33,12 @@ const commitInterval = (v: string): number => {
   return ms;
 };
 
+const sessionTimeout = (v: string): number => {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < 6000) throw new Error(`--session-timeout: expected a duration of at least 6s (the broker's minimum), got "${v}"`);
+  return ms;
+};
+
 /** Loads the topology and the config, starts a worker, and stops it cleanly on SIGTERM / SIGINT. */
 export async function runTopology(file: string, flags: RunFlags): Promise<void> {
   const loaded = loadTopologyFile(file);
@@ -42,7 +49,7 @@ export async function runTopology(file: string, flags: RunFlags): Promise<void> 
   const config = loadConfig({ file: flags.config });
   const { topology } = loaded;
   const log = componentLogger('run', { application: topology.application, file });
-  const worker = new Worker({ topology, config, groupId: flags.group, transactionalIdPrefix: flags.group, httpPort: flags.httpPort, idleFlushMs: flags.idleFlush, commitIntervalMs: flags.commitInterval });
+  const worker = new Worker({ topology, config, groupId: flags.group, transactionalIdPrefix: flags.group, httpPort: flags.httpPort, idleFlushMs: flags.idleFlush, commitIntervalMs: flags.commitInterval, sessionTimeout: flags.sessionTimeout });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -78,6 +85,7 @@ export function runCommand(): Command {
     .option('--http-port <port>', '/metrics, /healthz and /readyz port (0: any free port)', port, 9464)
     .option('--group <id>', 'consumer group and transactional id prefix (default: the application id)')
     .option('--commit-interval <duration>', `commit each task's outputs, state and offsets in one transaction per interval (default: runtime.commitIntervalMs / COMMIT_INTERVAL_MS, else ${DEFAULT_COMMIT_INTERVAL_MS}ms; 0: every batch)`, commitInterval)
+    .option('--session-timeout <duration>', 'how long the group waits for a worker that stopped answering (a crash) before its partitions move (default 30s)', sessionTimeout)
     .option('--idle-flush <duration>', 'close windows of partitions quiet for this long by wall clock (off by default: replays stay exact)', idleFlush)
     .action((file: string, flags: RunFlags) => runTopology(file, flags));
 }

@@ -109,6 +109,9 @@ export function windowedAggregateProcessor<V, A>(o: WindowedAggregateProcessorOp
             streamTimeAtLastInput = aggregation.streamTime;
           }
         },
+        advance() {
+          aggregation.advanceTo(ctx.streamTime());
+        },
         flush() {
           aggregation.flush();
           ctx.advanceStreamTime(aggregation.streamTime);

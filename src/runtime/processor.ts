@@ -66,6 +66,8 @@ export interface Processor<In, Out> {
   /** Called once the task's stores are restored, before the first record. */
   init?(context: ProcessorContext<Out>): void;
   process(record: ProcessorRecord<In>): void;
+  /** Stream time moved without a record reaching this step (records filtered or consumed before it). */
+  advance?(streamTime: number): void;
   /** End of a finite input (a backfill's end offset): emit what would otherwise wait for more input. */
   flush?(): void;
   /** The task is closing (revoked, stopped); stores stay as committed. */

@@ -172,3 +172,20 @@ describe('idle flush', () => {
     expect(driver.records('out').map((r) => r.value)).toEqual(['3']);
   });
 });
+
+describe('stream time reaches steps no record reaches', () => {
+  it('a window after a filter that drops every later record still closes as stream time passes it', () => {
+    const onlyFirst = topology('w')
+      .stream(numbers)
+      .filter((v) => v < 100)
+      .windowedBy(tumblingWindows(1_000))
+      .aggregate(summary((v: number) => v), { store: 'w', serde: summarySerde })
+      .to('out', { value: (r) => String(r.aggregate.count) })
+      .build();
+    const driver = new TopologyTestDriver(onlyFirst, { now: NOW });
+    // Only the first record passes the filter; the later ones move the task's stream time past the window's end.
+    driver.pipe([at(1_100, 1), at(2_500, 500)]);
+    driver.commit();
+    expect(driver.records('out').map((r) => r.value)).toEqual(['1']);
+  });
+});

@@ -88,7 +88,11 @@ class ProcessorHost<In, Out> implements ProcessorContext<Out> {
         this.current = undefined;
         return;
       case 'tick':
-        this.guard(() => this.firePunctuations());
+        this.guard(() => {
+          if (this.stores.length > 0) this.advanceStores();
+          this.processor.advance?.(event.streamTime);
+          this.firePunctuations();
+        });
         this.subscriber.next(event);
         return;
       case 'flush':

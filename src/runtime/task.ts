@@ -234,6 +234,7 @@ export class Task {
   process(messages: KafkaMessage[], next?: bigint): void {
     if (this.pipelineError) throw this.pipelineError;
     const poisoned = this.deadLetters.poisoned;
+    const batchStartTime = this.ctx.streamTime.current;
     // Offsets ascend within a batch: compare them with the position only until one reaches it.
     let below = messages.length > 0 && BigInt(messages[0].offset) < this.position;
     for (const message of messages) {
@@ -290,6 +291,12 @@ export class Task {
       if (this.pipelineError) throw (this.pipelineError = new RecordError(this.topic, this.partition, message.offset, this.pipelineError));
     }
     if (next !== undefined && next > this.position) this.position = next;
+    // Steps that no record of the batch reached (filtered, or consumed by a processor that forwarded nothing) still
+    // see stream time move: their windows close, their punctuations fire.
+    if (this.ctx.streamTime.current > batchStartTime) {
+      this.input.next({ kind: 'tick', streamTime: this.ctx.streamTime.current });
+      if (this.pipelineError) throw this.pipelineError;
+    }
   }
 
   /** Queues the dead letter of an input record for the next checkpoint. */

@@ -15,9 +15,12 @@ export interface WorkerProcess {
 
 const script = join(import.meta.dirname, '../fixtures/counting-worker.ts');
 
-/** Starts a counting-topology worker process with the given environment. */
-export function startWorker(name: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+const cli = join(import.meta.dirname, '../../src/cli/main.ts');
+
+/** Starts a worker process with the given environment: the counting topology, or `otlp-streams run <file>` of a topology file. */
+export function startWorker(name: string, env: Record<string, string>, topologyFile?: string): WorkerProcess {
+  const args = topologyFile === undefined ? [script] : [cli, 'run', topologyFile, '--http-port', '0', ...(env.SESSION_TIMEOUT ? ['--session-timeout', `${env.SESSION_TIMEOUT}ms`] : [])];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners: Array<() => void> = [];
   const onData = (d: Buffer) => {
@@ -93,4 +96,27 @@ export async function waitForAllCommitted(client: Kafka, groupId: string, topic:
   const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
   const end = ends.sort((a, b) => a.partition - b.partition).map((p) => BigInt(p.high));
   await waitForCommitted(client, groupId, topic, (offsets) => offsets.length === end.length && offsets.every((o, i) => o >= end[i]), workers, timeoutMs);
+}
+
+/**
+ * Waits until the group has committed more of `topic` than `previous` records in all, or all of it (a worker that
+ * finished its input commits no more); returns the committed total.
+ */
+export async function waitForProgress(client: Kafka, groupId: string, topic: string, previous: bigint, workers: WorkerProcess[], timeoutMs = 180_000): Promise<bigint> {
+  const admin = client.admin();
+  await admin.connect();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const [[committed], ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+      const total = committed.partitions.reduce((sum, p) => sum + (BigInt(p.offset) > 0n ? BigInt(p.offset) : 0n), 0n);
+      const end = ends.reduce((sum, p) => sum + BigInt(p.high), 0n);
+      if (total > previous || (end > 0n && total >= end)) return total;
+      const exited = workers.find((w) => w.child.exitCode !== null);
+      if (exited || Date.now() > deadline) throw new Error(`group ${groupId} made no progress on ${topic} past ${previous} of ${end} (${exited ? `${exited.name} exited` : `${timeoutMs / 1000} s passed`})\n${(exited ?? workers[0])?.output().slice(-3000) ?? ''}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
