@@ -17,6 +17,7 @@ import {
   decodeMetrics, encodeMetrics, encodeMetricsJson, murmur2, resourceKey, seriesId, tenantKey, type Attribute, type ExponentialHistogramPoint, type HistogramPoint,
   type Metric, type MetricPoint, type Resource, type Scope, type SummaryPoint,
 } from '../../src/otlp/index.ts';
+import type { DecodedRollup } from '../fixtures/metricsChain.ts';
 import { readToEnd } from '../helpers/readToEnd.ts';
 import { createTopic, kafka, stackSettings, unique } from '../helpers/stack.ts';
 import { topologyCopyYaml } from '../helpers/topologyCopy.ts';
@@ -265,28 +266,9 @@ function oracle(raw: Raw[], size: number, until: number): Map<string, Expected> 
 
 // --- reading the rollups ---------------------------------------------------------------------------------------------
 
-interface DecodedRollup {
-  series: string;
-  identity: { name: string };
-  window_start: number;
-  resolution: string;
-  kind: Kind;
-  points: number | null;
-  count: number | null;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-  last: number | null;
-  increase: number | null;
-  resets: number | null;
-  quantiles: { quantile: number; value: number }[];
-  buckets: { bounds: number[]; counts: number[] } | null;
-  exponential: (Exponential & { negative: number[] }) | null;
-}
-
 /** The fields of a record that its kind's expectation names. */
 function readable(r: DecodedRollup, like: Expected | undefined): Expected {
-  const out: Expected = { kind: r.kind };
+  const out: Expected = { kind: r.kind as Kind };
   for (const field of Object.keys(like ?? {}) as (keyof Expected)[]) {
     if (field === 'kind') continue;
     if (field === 'buckets') out.buckets = r.buckets?.counts ?? null;

@@ -11,6 +11,7 @@ import { spanMetrics } from '../../src/operators/spanmetrics/index.ts';
 import { resource, span } from '../../src/operators/spanmetrics/testing.ts';
 import { encodeTraces, murmur2, SpanKind, StatusCode, type Attribute, type Resource, type Span } from '../../src/otlp/index.ts';
 import { Worker } from '../../src/runtime/index.ts';
+import type { AvroValue, DecodedRollup } from '../fixtures/metricsChain.ts';
 import { readToEnd } from '../helpers/readToEnd.ts';
 import { createTopic, kafka, stackSettings, unique } from '../helpers/stack.ts';
 import { topologyCopy } from '../helpers/topologyCopy.ts';
@@ -235,21 +236,6 @@ function oracle(records: SpanRecord[]): Map<string, Expected> {
 }
 
 // --- reading the rollup --------------------------------------------------------------------------------------------
-
-type AvroValue = { value: Record<string, unknown> | null };
-interface DecodedRollup {
-  series: string;
-  identity: { tenant: string; name: string; attributes: { key: string; value: AvroValue }[]; resource: { key: string; value: AvroValue }[] };
-  window_start: number;
-  resolution: string;
-  kind: string;
-  points: number | null;
-  count: number | null;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-  buckets: { bounds: number[]; counts: number[] } | null;
-}
 
 const avroPairs = (kvs: { key: string; value: AvroValue }[]): [string, unknown][] => kvs.map((kv) => [kv.key, kv.value.value === null ? null : Object.values(kv.value.value)[0]]);
 
