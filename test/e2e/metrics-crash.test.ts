@@ -1,8 +1,8 @@
-// Crash test of the metrics chain: the 1m and 5m levels run as `otlp-streams run` processes of the real topology
-// files and are killed with SIGKILL in turn at random moments; after the last restart otlp.rollup.1m and
-// otlp.rollup.5m (read committed, decoded through the registry's own client) hold every window exactly once with
-// the brute-force values. Every kill waits until the killed level has committed since the previous kill (or all its
-// input), so restores have state to restore.
+// Crash and scaling test of the metrics chain: the 1m and 5m levels run as `otlp-streams run` processes of the real
+// topology files and are killed with SIGKILL in turn at random moments, then each level gets a second worker and the
+// 1m level's first leaves. At the end otlp.rollup.1m and otlp.rollup.5m (read committed, decoded through the
+// registry's own client) hold every window exactly once with the brute-force values. Every kill waits until the
+// killed level has committed since the previous kill (or all its input), so restores have state to restore.
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +16,8 @@ import { seededRandom, startWorker, waitForAllCommitted, waitForProgress, type W
 const PARTITIONS = 4;
 const MINUTES = 60;
 
-describe('metrics chain exactly-once under SIGKILL', () => {
-  it('the 1m and 5m levels survive kills with every window once and exact', async () => {
+describe('metrics chain exactly-once under SIGKILL and scaling', () => {
+  it('the 1m and 5m levels survive kills, a worker joining and one leaving, with every window once and exact', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'metrics-crash-'));
     const client = kafka();
     const id = unique('mcrash');
@@ -32,8 +32,9 @@ describe('metrics chain exactly-once under SIGKILL', () => {
     try {
       const { records, sent } = chainTraffic({ base, hosts: 40, partitions: PARTITIONS, minutes: MINUTES, seed: 11 });
       await producer.connect();
-      // The input arrives in three parts, before the start and after each kill of the 1m level: its restored
-      // incarnations carry open windows, series and stream time over from the changelog into new records.
+      // The input arrives in three parts: before the start, after the first kill of the 1m level (its restored
+      // incarnation carries open windows, series and stream time over from the changelog into new records) and after
+      // the levels scaled out.
       const parts = [records.slice(0, records.length / 3), records.slice(records.length / 3, (2 * records.length) / 3), records.slice((2 * records.length) / 3)];
       const send = async (part: typeof records) => {
         for (let i = 0; i < part.length; i += 2000) {
@@ -66,14 +67,24 @@ describe('metrics chain exactly-once under SIGKILL', () => {
         await workers[l].exited;
         console.log(`kill ${kill}: ${level.name} level after ${committed[l]} committed input records`);
         workers[l] = await start(level, `${level.name}-${kill}`);
-        if (l === 0) await send(parts[(kill + 1) / 2]);
+        if (kill === 1) await send(parts[1]);
       }
+
+      // Scaling: a second worker joins each level (the partitions rebalance and move with their state), the last
+      // part arrives, and once the 1m level has moved on, its older worker leaves the group cleanly.
+      const joined = [await start(levels[0], '1m-joined'), await start(levels[1], '5m-joined')];
+      await send(parts[2]);
       await producer.disconnect();
+      committed[0] = await waitForProgress(client, levels[0].group, topics.input, committed[0], [workers[0], joined[0]]);
+      workers[0].child.kill('SIGTERM');
+      expect(await workers[0].exited, workers[0].output().slice(-2000)).toBe(0);
+      console.log(`scaled: two workers per level, then the older 1m worker left after ${committed[0]} committed input records`);
+      const remaining = [joined[0], workers[1], joined[1]];
 
       // Every input record of the 1m level committed, then every record it wrote committed by the 5m level.
-      await waitForAllCommitted(client, levels[0].group, topics.input, [workers[0]]);
-      await waitForAllCommitted(client, levels[1].group, topics.rollup1m, [workers[1]]);
-      for (const w of workers) {
+      await waitForAllCommitted(client, levels[0].group, topics.input, [joined[0]]);
+      await waitForAllCommitted(client, levels[1].group, topics.rollup1m, [workers[1], joined[1]]);
+      for (const w of remaining) {
         w.child.kill('SIGTERM');
         expect(await w.exited, w.output().slice(-2000)).toBe(0);
       }
