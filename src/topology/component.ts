@@ -92,8 +92,8 @@ export interface AggregateFunction<A = unknown> {
   /** Output fields (JSON properties and sink columns) with their types. */
   readonly fields: Readonly<Record<string, FieldType>>;
   create(select: (item: unknown) => number, settings: FunctionSettings): Aggregator<unknown, A>;
-  /** Numbers of a result for sink rows and JSON; NaN where the aggregate has none. */
-  values(aggregate: A): Record<string, number>;
+  /** Numbers of a result for sink rows and JSON; null where the aggregate has none (NULL in a sink row). */
+  values(aggregate: A): Record<string, number | null>;
   /** Results go to topics as Avro records of a registered schema instead of JSON (self-describing, e.g. Rollup). */
   readonly avro?: {
     codec(topic: string): AvroCodec<unknown>;

@@ -7,7 +7,7 @@ import { encodeMetrics, type MetricPoint, type Resource, type Scope } from '../.
 import { Worker } from '../../src/runtime/index.ts';
 import { parseTopology } from '../../src/topology/index.ts';
 import { readTopic } from '../helpers/consume.ts';
-import { kafka, stackSettings, unique } from '../helpers/stack.ts';
+import { kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
 
 const MINUTE = 60_000;
 const BASE = Math.floor((Date.now() - 3 * 3_600_000) / 3_600_000) * 3_600_000;
@@ -98,5 +98,61 @@ steps:
     const other = catalog.filter((c) => c.value.identity.name === 'other');
     expect(other.at(-1)!.value.last_seen).toBeGreaterThan(other[0].value.first_seen);
     for (const c of catalog) expect(c.key).toBe(c.value.series);
+  });
+});
+
+describe('metric aggregate into PostgreSQL', () => {
+  it('writes one row per series and minute, NULL where a kind has no value', async () => {
+    const client = kafka();
+    const id = unique('mpg');
+    const { pool, schema, drop } = await pgSchema();
+    const workers: Worker[] = [];
+    try {
+      const input = `${id}.metrics`;
+      const yaml = `
+application: ${id}
+source: { type: otlp_metrics, topic: ${input} }
+steps:
+  - window: { type: tumbling, size: 1m }
+  - aggregate: { function: metric }
+  - sink: { type: postgres, table: ${schema}.rollup_1m }
+`;
+      const loaded = parseTopology(yaml, 'pg.yaml');
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+      const admin = client.admin();
+      await admin.connect();
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 1 }] });
+      await admin.disconnect();
+      const metric = (name: string, type: 'sum' | 'histogram', temporality: number) => ({ name, description: '', unit: '1', type, aggregationTemporality: temporality, isMonotonic: true, metadata: [] });
+      const base = { resource, scope, attributes: [], startTimeMs: BASE - 1, startTimeNanos: 0, timeNanos: 0, flags: 0, exemplars: [] };
+      const points: MetricPoint[] = [
+        gauge('temp', 'a', BASE + 1_000, 3),
+        gauge('temp', 'a', BASE + 2_000, 5),
+        { ...base, metric: metric('requests', 'sum', 2), type: 'sum', valueType: 'int', value: 10, timeMs: BASE + 1_000 },
+        { ...base, metric: metric('requests', 'sum', 2), type: 'sum', valueType: 'int', value: 16, timeMs: BASE + 31_000 },
+        { ...base, metric: metric('latency', 'histogram', 1), type: 'histogram', count: 2, sum: 7, bucketCounts: [1, 1], explicitBounds: [5], min: 2, max: 5, timeMs: BASE + 5_000 },
+      ];
+      const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      await producer.send({ topic: input, acks: -1, messages: [{ partition: 0, value: encodeMetrics(points) }, { partition: 0, value: encodeMetrics([gauge('temp', 'a', BASE + 5 * MINUTE, 0)]) }] });
+      await producer.disconnect();
+      const worker = new Worker({ topology: loaded.topology, config: resolveConfig([envLayer(stackSettings())]) });
+      workers.push(worker);
+      await worker.start();
+
+      let rows: Record<string, unknown>[] = [];
+      for (const until = Date.now() + 60_000; rows.length < 3 && Date.now() < until; await new Promise((r) => setTimeout(r, 300))) {
+        rows = (await pool.query(`SELECT points, count, sum, min, max, last, increase FROM ${schema}.rollup_1m WHERE window_start = $1 ORDER BY sum NULLS FIRST`, [BASE]).catch(() => ({ rows: [] }))).rows;
+      }
+      const numbers = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : Number(v)]));
+      expect(rows.map(numbers)).toEqual([
+        { points: 2, count: null, sum: null, min: null, max: null, last: 16, increase: 6 },
+        { points: null, count: 2, sum: 7, min: 2, max: 5, last: null, increase: null },
+        { points: 2, count: 2, sum: 8, min: 3, max: 5, last: 5, increase: null },
+      ]);
+    } finally {
+      for (const w of workers) await w.stop();
+      await drop();
+    }
   });
 });

@@ -15,7 +15,7 @@ export const metricFunction: AggregateFunction<MetricPartial> = {
   create: (_select, settings) => metricAggregator({ sketch: settings.quantiles === undefined || settings.quantiles.length > 0 }) as never,
   values(partial) {
     const v = metricValues(partial, []);
-    return Object.fromEntries(NUMBERS.map((n) => [n, v[n] ?? NaN]));
+    return Object.fromEntries(NUMBERS.map((n) => [n, v[n]]));
   },
   avro: {
     codec: rollupCodec,
