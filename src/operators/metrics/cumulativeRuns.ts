@@ -59,12 +59,13 @@ export const MAX_RUNS = 128;
 /** Adds a point: it extends the run that ends last when not older than its end, else starts a run. */
 export function addToRuns<P extends StartedPoint, I>(rules: RunRules<P, I>, acc: Runs<P, I>, point: P): Runs<P, I> {
   const single: Run<P, I> = { points: 1, first: point, last: point, increase: rules.noIncrease, resets: 0, duplicates: 0 };
-  const before = acc.runs;
   let latest = -1;
-  for (let i = 0; i < before.length; i++) if (latest < 0 || compareTime(before[i].last, before[latest].last) > 0) latest = i;
-  if (latest >= 0 && compareTime(point, before[latest].last) >= 0) {
-    const runs = before.slice();
-    runs[latest] = concatenate(rules, before[latest], single);
+  acc.runs.forEach((run, i) => {
+    if (latest < 0 || compareTime(run.last, acc.runs[latest].last) > 0) latest = i;
+  });
+  if (latest >= 0 && compareTime(point, acc.runs[latest].last) >= 0) {
+    const runs = [...acc.runs];
+    runs[latest] = concatenate(rules, runs[latest], single);
     return { runs, outOfOrder: acc.outOfOrder };
   }
   return limitRuns(rules, { runs: sortRuns(rules, [...acc.runs, single]), outOfOrder: acc.outOfOrder });
@@ -167,8 +168,7 @@ export function runSeconds(run: Run<StartedPoint, unknown>): number {
 
 /** `next` continues `previous` (it starts at or after previous's last point). */
 function concatenate<P extends StartedPoint, I>(rules: RunRules<P, I>, previous: Run<P, I>, next: Run<P, I>): Run<P, I> {
-  const a = previous.last;
-  const b = next.first;
+  const [a, b] = [previous.last, next.first];
   let boundary = rules.noIncrease;
   let reset = false;
   const duplicate = compareTime(a, b) === 0;

@@ -8,7 +8,7 @@ import { emptyExactSum, exactAdd, exactMerge, exactValue, readExactSum, writeExa
 import type { ExactSum } from './exactSum.ts';
 import { emptySketch, readSketch, sketchAdd, sketchMerge, sketchQuantile, writeSketch } from './quantileSketch.ts';
 import type { QuantileSketch } from './quantileSketch.ts';
-import { compareTime, laterOf } from './time.ts';
+import { laterOf } from './time.ts';
 import type { PointTime } from './time.ts';
 
 /** The fields of a gauge (or sum) point the aggregators read; a decoded NumberPoint has them. */
@@ -77,14 +77,13 @@ export function addUnsketchedGaugePoint(acc: GaugeAggregate, point: NumberPointF
 function addGauge(acc: GaugeAggregate, point: NumberPointFields, sketched: boolean): GaugeAggregate {
   if (!hasRecordedValue(point)) return acc;
   const value = numberValue(point);
-  // laterOf(acc.last, point): the point wins ties (the later arrival); a TimedValue only when it wins.
-  const last = acc.last === undefined || compareTime(point, acc.last) >= 0 ? { timeMs: point.timeMs, timeNanos: point.timeNanos, value } : acc.last;
+  const at: TimedValue = { timeMs: point.timeMs, timeNanos: point.timeNanos, value };
   return {
     count: acc.count + 1,
     sum: exactAdd(acc.sum, value),
     min: Math.min(acc.min, value),
     max: Math.max(acc.max, value),
-    last,
+    last: acc.last === undefined ? at : laterOf(acc.last, at),
     sketch: sketched ? sketchAdd(acc.sketch, value) : acc.sketch,
   };
 }
