@@ -3,14 +3,46 @@
 // garbage fails with a RangeError naming the aggregate instead of looping or allocating without bound.
 import { readUvarint, uvarintLength, writeUvarint } from '../../state/index.ts';
 
-/** Appends encoded fields; `finish` returns the bytes. */
+/** A buffer with its view, reused by writers one after another. */
+interface Scratch {
+  bytes: Uint8Array;
+  view: DataView;
+}
+
+// Buffers of finished writers. Every changelog write of an aggregate serializes it (a window's partial at each
+// checkpoint that finds it changed), so a fresh buffer per writer was a good part of that; `finish` copies the bytes
+// out and returns its buffer here. Nested writers (an aggregate inside a partial) take different buffers.
+const free: Scratch[] = [];
+const MAX_FREE = 8;
+const MAX_POOLED_BYTES = 64 << 10;
+const FINISHED: Scratch = { bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)) };
+
+function scratch(capacity: number): Scratch {
+  for (let i = free.length - 1; i >= 0; i--) {
+    if (free[i].bytes.length >= capacity) {
+      const s = free[i];
+      free[i] = free[free.length - 1];
+      free.pop();
+      return s;
+    }
+  }
+  const bytes = new Uint8Array(Math.max(capacity, 256));
+  return { bytes, view: new DataView(bytes.buffer) };
+}
+
+/** Appends encoded fields; `finish` returns the bytes (a copy: the writer's buffer is reused by later writers). */
 export class ByteWriter {
-  private bytes = new Uint8Array(64);
+  private buffer: Scratch;
   private at = 0;
+
+  /** `capacity`: the bytes to start with (it grows as needed). */
+  constructor(capacity = 64) {
+    this.buffer = scratch(capacity);
+  }
 
   uvarint(value: number): void {
     this.reserve(uvarintLength(value));
-    this.at = writeUvarint(this.bytes, this.at, value);
+    this.at = writeUvarint(this.buffer.bytes, this.at, value);
   }
 
   /** A safe integer of either sign, zigzag-encoded. */
@@ -20,7 +52,7 @@ export class ByteWriter {
 
   float64(value: number): void {
     this.reserve(8);
-    new DataView(this.bytes.buffer).setFloat64(this.at, value);
+    this.buffer.view.setFloat64(this.at, value);
     this.at += 8;
   }
 
@@ -28,19 +60,29 @@ export class ByteWriter {
   nested(value: Uint8Array): void {
     this.uvarint(value.length);
     this.reserve(value.length);
-    this.bytes.set(value, this.at);
+    this.buffer.bytes.set(value, this.at);
     this.at += value.length;
   }
 
+  /** The bytes written; the writer is done (writing on starts over from an empty buffer of its own). */
   finish(): Uint8Array {
-    return this.bytes.slice(0, this.at);
+    const used = this.buffer;
+    // A Buffer: small ones are cut from Node's shared pool, where a Uint8Array of its own would be an ArrayBuffer per
+    // serialization. Readers of the bytes must mind byteOffset (ByteReader and every reader here do).
+    const out = Buffer.allocUnsafe(this.at);
+    out.set(used.bytes.subarray(0, this.at));
+    this.buffer = FINISHED;
+    this.at = 0;
+    if (used !== FINISHED && free.length < MAX_FREE && used.bytes.length <= MAX_POOLED_BYTES) free.push(used);
+    return out;
   }
 
   private reserve(n: number): void {
-    if (this.at + n <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.at + n));
-    grown.set(this.bytes.subarray(0, this.at));
-    this.bytes = grown;
+    const { bytes } = this.buffer;
+    if (this.at + n <= bytes.length) return;
+    const grown = new Uint8Array(Math.max(bytes.length * 2, this.at + n, 64));
+    grown.set(bytes.subarray(0, this.at));
+    this.buffer = { bytes: grown, view: new DataView(grown.buffer) };
   }
 }
 

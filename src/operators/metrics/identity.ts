@@ -124,3 +124,18 @@ export const identitySerde: Serde<SeriesIdentity> = {
   serialize: (identity) => identityType.toBuffer(toAvroIdentity(identity, '')),
   deserialize: (bytes) => fromAvroIdentity(identityType.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as AvroSeriesIdentity),
 };
+
+// A window's partial keeps the identity object of its series' first point, and the store's changelog serializes the
+// partial at every checkpoint that finds it changed: the identity's bytes are encoded once per identity object.
+// Identities are immutable (readonly, built from decoded points that nothing mutates), so the bytes stay right.
+const encodedIdentities = new WeakMap<SeriesIdentity, Uint8Array>();
+
+/** `identitySerde.serialize(identity)`, cached per identity object; the bytes are shared: read them, never write. */
+export function identityBytes(identity: SeriesIdentity): Uint8Array {
+  let bytes = encodedIdentities.get(identity);
+  if (bytes === undefined) {
+    bytes = identitySerde.serialize(identity);
+    encodedIdentities.set(identity, bytes);
+  }
+  return bytes;
+}

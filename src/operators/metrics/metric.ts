@@ -11,7 +11,7 @@ import { compactCumulativeHistogram, cumulativeHistogramAggregator, cumulativeHi
 import { exponentialHistogramAggregator, exponentialHistogramQuantile, exponentialHistogramResult, type ExponentialHistogramAggregate, type ExponentialHistogramResult } from './exponentialHistogram.ts';
 import { DEFAULT_QUANTILES, gaugeAggregator, gaugeResult, type GaugeAggregate } from './gauge.ts';
 import { histogramAggregator, histogramQuantile, histogramResult, isCumulative, type HistogramResult } from './histogram.ts';
-import { identityOf, identitySerde, type SeriesIdentity } from './identity.ts';
+import { identityBytes, identityOf, identitySerde, type SeriesIdentity } from './identity.ts';
 import { compactCumulativeSum, cumulativeSumAggregator, cumulativeSumResult, deltaSumAggregator, sumAggregateKind, upDownSumAggregator, type DeltaSumAggregate, type UpDownSumAggregate } from './sum.ts';
 import { exactValue } from './exactSum.ts';
 import { summaryPointAggregator, type SummaryPointAggregate } from './summary.ts';
@@ -135,7 +135,8 @@ export function metricAggregator(options: MetricAggregatorOptions = {}): Aggrega
 
   const serde: Serde<MetricPartial> = {
     serialize(partial) {
-      const out = new ByteWriter();
+      // Room for the identity and a small aggregate without growing.
+      const out = new ByteWriter(1024);
       out.uvarint(FORMAT);
       out.uvarint(partial.conflicts);
       if (partial.kind === undefined || partial.identity === undefined) {
@@ -143,7 +144,7 @@ export function metricAggregator(options: MetricAggregatorOptions = {}): Aggrega
         return out.finish();
       }
       out.uvarint(METRIC_KINDS.indexOf(partial.kind) + 1);
-      out.nested(identitySerde.serialize(partial.identity));
+      out.nested(identityBytes(partial.identity));
       out.nested(kinds[partial.kind].aggregator.serde!.serialize(partial.aggregate as never));
       return out.finish();
     },

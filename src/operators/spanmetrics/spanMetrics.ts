@@ -64,7 +64,16 @@ const DEFAULT_DIMENSIONS = ['service.name', 'span.name', 'span.kind', 'status.co
 /** Attributes of one series (shared by its points). */
 interface SeriesAttributes {
   readonly attributes: Attribute[];
+  /**
+   * Series ids of its calls and duration points by resource number: a lookup by number instead of the series id
+   * cache's string keys (`c|d \0 resource \0 key`), which cost a string build and hash per point. The ids are the
+   * cache's: a point's series id depends only on the resource, scope, metric and attributes these name.
+   */
+  readonly ids: Map<number, { calls: string; duration: string | undefined }>;
 }
+
+// Resources one series keeps ids for before it starts over (numbers of resources that left are never reused).
+const MAX_RESOURCES_PER_SERIES = 256;
 
 /** Turns a span into its span-metric points; spans whose resource has no `service.name` give none (as in the connector). */
 export function spanMetrics(o: SpanMetricsOptions = {}): (span: Span) => SeriesPoint[] {
@@ -120,16 +129,23 @@ export function spanMetrics(o: SpanMetricsOptions = {}): (span: Span) => SeriesP
         const attribute = found[i];
         if (attribute !== undefined) attributes.push({ ...attribute, key: dimensions[i].name } as Attribute);
       }
-      entry = series.set(key, { attributes });
+      entry = series.set(key, { attributes, ids: new Map() });
     }
     const resource = resources.intern(span.resource);
     const place: PointPlace = { resource: resource.resource, scope, attributes: entry.attributes, timeMs: span.endTimeMs, timeNanos: span.endTimeNanos };
     const callsPoint = countPoint(place, calls);
-    const out: SeriesPoint[] = [{ seriesId: ids.id(`c\u0000${resource.number}\u0000${key}`, callsPoint), point: callsPoint }];
+    let known = entry.ids.get(resource.number);
+    if (known === undefined) {
+      if (entry.ids.size >= MAX_RESOURCES_PER_SERIES) entry.ids.clear();
+      known = { calls: ids.id(`c\u0000${resource.number}\u0000${key}`, callsPoint), duration: undefined };
+      entry.ids.set(resource.number, known);
+    }
+    const out: SeriesPoint[] = [{ seriesId: known.calls, point: callsPoint }];
     if (histogram) {
       const value = spanDurationNanos(span) / nanosPerUnit;
       const point = exponential ? exponentialHistogramPoint(place, duration, value) : histogramPoint(place, duration, bounds, value);
-      out.push({ seriesId: ids.id(`d\u0000${resource.number}\u0000${key}`, point), point });
+      known.duration ??= ids.id(`d\u0000${resource.number}\u0000${key}`, point);
+      out.push({ seriesId: known.duration, point });
     }
     return out;
   };
