@@ -3,7 +3,7 @@
 //   → .to(topic) / .toSink(sink).
 // Every step is an RxJS operator over Flow events; control events and outputs pass through untouched.
 import type { Config } from '../config/index.ts';
-import { Observable, type OperatorFunction } from 'rxjs';
+import { asyncScheduler, Observable, type OperatorFunction } from 'rxjs';
 import { windowedAggregateProcessor, type Aggregator, type TaskRecord, type WindowResult, type WindowSpec } from '../operators/index.ts';
 import type { Serde } from '../state/index.ts';
 import { deadLetter, output, toJson } from './outputs.ts';
@@ -53,6 +53,12 @@ export interface Produced<V> {
    * time needs (a rollup level reading the level below). Keys must then be partition-local, as series ids are.
    */
   partition?: 'key' | 'input';
+  /**
+   * The Kafka timestamp: `event` (default), the record's event time; `written`, the task's wall clock when written —
+   * for records whose value carries its own times (a rollup window), so that the topic's time retention counts from
+   * when they were written and a replay of old data is not deleted at once.
+   */
+  dated?: 'event' | 'written';
 }
 
 /** Options of a windowed aggregation (a noun, like Kafka Streams' Materialized). */
@@ -174,7 +180,8 @@ export class Stream<V> {
     const headers = produced.headers ?? ((_: V, h: Readonly<Record<string, string>> | undefined) => (h && Object.keys(h).length > 0 ? (h as Record<string, string>) : undefined));
     return this.then((ctx) => recordStep<V, V>((r, emit) => {
       const partition = coPartitioned ? { partition: ctx.partition } : {};
-      emit(output({ kind: 'emit', topic, key: key(r.value, r.key), value: value(r.value), headers: headers(r.value, r.headers), timestamp: r.timestamp, ...partition }));
+      const timestamp = produced.dated === 'written' ? (ctx.scheduler ?? asyncScheduler).now() : r.timestamp;
+      emit(output({ kind: 'emit', topic, key: key(r.value, r.key), value: value(r.value), headers: headers(r.value, r.headers), timestamp, ...partition }));
       emit(r);
     }));
   }

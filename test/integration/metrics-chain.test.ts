@@ -19,6 +19,7 @@ describe('metrics rollup chain (1m → 5m) on the real stack', () => {
   });
 
   it('rollup topics equal brute force over the raw points, read through the schema registry', async () => {
+    const startedAt = Date.now();
     const client = kafka();
     const id = unique('chain');
     const base = recentBase();
@@ -45,7 +46,12 @@ describe('metrics rollup chain (1m → 5m) on the real stack', () => {
     }
 
     const registry = new SchemaRegistry({ host: stackSettings().SCHEMA_REGISTRY_URL });
-    const read = async (topic: string, count: number) => decodeRollups(registry, await readTopic(client, topic, { count, timeoutMs: 90_000 }));
+    const read = async (topic: string, count: number) => {
+      const messages = await readTopic(client, topic, { count, timeoutMs: 90_000 });
+      // Dated when written, not at their window (hours ago): time retention must not delete a replay's results.
+      for (const m of messages) expect(Number(m.timestamp)).toBeGreaterThanOrEqual(startedAt);
+      return decodeRollups(registry, messages);
+    };
     const clean = (m: Map<string, unknown>) => new Map([...m].map(([k, v]) => [k, JSON.parse(JSON.stringify(v)) as unknown]));
 
     const expected1m = chainOracle(sent, MINUTE, base + 16 * MINUTE);

@@ -34,10 +34,18 @@ export const toStep: StepComponent<typeof options> = {
         const { function: fn, settings } = stage;
         const key = (r: WindowResult<string, unknown>) => (o.key === 'window' ? `${r.key}@${r.window.start}` : r.key);
         if (fn.avro) {
-          // Self-describing records: Avro, framed with the schema id the registry gave when the worker started.
+          // Self-describing records: Avro, framed with the schema id the registry gave when the worker started. They
+          // carry their window, so they are dated when written: time retention then never deletes a replay's results.
           const { record } = fn.avro;
           const codec = fn.avro.codec(o.topic);
-          const stream = stage.stream.to(o.topic, { compacted: o.compacted, partition: o.partition, key, value: (r) => codec.encode(record(r, settings)), prepare: (config) => codec.prepare(config) });
+          const stream = stage.stream.to(o.topic, {
+            compacted: o.compacted,
+            partition: o.partition,
+            dated: 'written',
+            key,
+            value: (r) => codec.encode(record(r, settings)),
+            prepare: (config) => codec.prepare(config),
+          });
           return { ...stage, stream };
         }
         const stream = stage.stream.to(o.topic, {
