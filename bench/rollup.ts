@@ -20,7 +20,8 @@ import { readFileSync } from 'node:fs';
 import type { Kafka, Message } from 'kafkajs';
 import { parse } from 'yaml';
 import { cleanup, createTopic, endOffsets, plainConsume, produce, readAll, waitForCommitted, withAdmin } from './lib/kafka.ts';
-import { gaugeSeries, metricRecords, resources, sentinelPoints, type MetricWorkload } from './lib/metricWorkload.ts';
+import { recordBatches } from './lib/gauges.ts';
+import { gaugeSeries, metricRecords, resources, type MetricWorkload } from './lib/metricWorkload.ts';
 import { watchLog } from './lib/logWatch.ts';
 import { printProfile, startProfile } from './lib/profile.ts';
 import { envNumber, fullGc, note, round, unique } from './lib/util.ts';
@@ -74,23 +75,14 @@ function rollupTopology(app: string, input: string, quantiles: number[] | undefi
 let gaugeSum = 0;
 let deltaSum = 0;
 function* batches(): Generator<Message[]> {
-  let batch: Message[] = [];
-  let bytes = 0;
-  for (const r of metricRecords(workload)) {
-    gaugeSum += r.gaugeSum;
-    deltaSum += r.deltaSum;
-    const value = encodeMetrics(r.points);
-    batch.push({ key: `resource-${r.resource}`, value, partition: r.partition, timestamp: String(r.timeMs) });
-    bytes += value.length;
-    if (bytes >= 4 << 20) {
-      yield batch;
-      batch = [];
-      bytes = 0;
+  const counted = function* () {
+    for (const r of metricRecords(workload)) {
+      gaugeSum += r.gaugeSum;
+      deltaSum += r.deltaSum;
+      yield r;
     }
-  }
-  const end = workload.startMs + workload.steps * INTERVAL_MS + 10 * WINDOW_MS;
-  for (let p = 0; p < PARTITIONS; p++) batch.push({ key: `sentinel-${p}`, value: encodeMetrics(sentinelPoints(end, p)), partition: p, timestamp: String(end) });
-  yield batch;
+  };
+  yield* recordBatches(counted(), workload.startMs + workload.steps * INTERVAL_MS + 10 * WINDOW_MS, PARTITIONS);
 }
 
 /** Changelog bytes and heap per series of the first minute's windows, for one variant. */

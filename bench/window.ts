@@ -13,7 +13,7 @@
 // BENCH_INTERVAL_MS (10000), BENCH_PROFILE=1 profiles the last run (bench/results/window.cpuprofile).
 import type { Message } from 'kafkajs';
 import { cleanup, createTopic, endOffsets, plainConsume, produce, readAll, waitForCommitted } from './lib/kafka.ts';
-import { gaugeRecords, resources, sentinelPoints, type GaugeWorkload } from './lib/gauges.ts';
+import { gaugeRecords, recordBatches, resources, type GaugeWorkload } from './lib/gauges.ts';
 import { watchLog } from './lib/logWatch.ts';
 import { printProfile, startProfile } from './lib/profile.ts';
 import { envNumber, note, round, unique } from './lib/util.ts';
@@ -25,7 +25,7 @@ import { DEFAULT_COMMIT_INTERVAL_MS } from '../src/runtime/worker.ts';
 import { otlpMetricPoints, pointValue } from '../src/sources/index.ts';
 import { sum, tumblingWindows } from '../src/operators/index.ts';
 import { float64Serde } from '../src/state/index.ts';
-import { decodeMetrics, encodeMetrics } from '../src/otlp/index.ts';
+import { decodeMetrics } from '../src/otlp/index.ts';
 import { logger } from '../src/log.ts';
 
 // Benchmarks print tables, not the runtime's info logs (LOG_LEVEL overrides).
@@ -63,22 +63,13 @@ const groups: string[] = [];
 
 let inputSum = 0;
 function* batches(): Generator<Message[]> {
-  let batch: Message[] = [];
-  let bytes = 0;
-  for (const r of gaugeRecords(workload)) {
-    inputSum += r.valueSum;
-    const value = encodeMetrics(r.points);
-    batch.push({ key: `resource-${r.resource}`, value, partition: r.partition, timestamp: String(r.timeMs) });
-    bytes += value.length;
-    if (bytes >= 4 << 20) {
-      yield batch;
-      batch = [];
-      bytes = 0;
+  const counted = function* () {
+    for (const r of gaugeRecords(workload)) {
+      inputSum += r.valueSum;
+      yield r;
     }
-  }
-  const end = workload.startMs + workload.steps * INTERVAL_MS + 10 * WINDOW_MS;
-  for (let p = 0; p < PARTITIONS; p++) batch.push({ key: `sentinel-${p}`, value: encodeMetrics(sentinelPoints(end, p)), partition: p, timestamp: String(end) });
-  yield batch;
+  };
+  yield* recordBatches(counted(), workload.startMs + workload.steps * INTERVAL_MS + 10 * WINDOW_MS, PARTITIONS);
 }
 
 interface Run {

@@ -3,6 +3,8 @@
 // export request holding one point of each of its series. A resource's records all go to one partition
 // (resource index mod partitions), as a collector keyed by resource would place them.
 import type { Attribute, Metric, MetricPoint, Resource, Scope } from '../../src/otlp/model.ts';
+import type { Message } from 'kafkajs';
+import { encodeMetrics } from '../../src/otlp/index.ts';
 import { rng } from './util.ts';
 
 export const METRICS_PER_RESOURCE = 10;
@@ -30,7 +32,8 @@ export interface GaugeRecord {
 const str = (key: string, value: string): Attribute => ({ key, type: 'string', value });
 const SCOPE: Scope = { name: 'bench.gauges', version: '1.0.0', attributes: [], droppedAttributesCount: 0, schemaUrl: '' };
 
-function resourceOf(i: number): Resource {
+/** The bench's resource number i (shared by the metric workloads). */
+export function resourceOf(i: number): Resource {
   return {
     attributes: [str('service.name', `svc-${i % 17}`), str('service.instance.id', `instance-${i}`), str('host.name', `host-${i % 50}`)],
     droppedAttributesCount: 0,
@@ -82,4 +85,25 @@ export function sentinelPoints(timeMs: number, partition: number): MetricPoint[]
     resource: resourceOf(1_000_000 + partition), scope: SCOPE, metric: metrics[0], attributes: [str('sentinel', String(partition))],
     startTimeMs: 0, startTimeNanos: 0, timeMs, timeNanos: 0, flags: 0,
   }];
+}
+
+/**
+ * Producer batches of about 4 MB of encoded records, then one sentinel record per partition at `end` that closes
+ * every window before it.
+ */
+export function* recordBatches(records: Iterable<{ resource: number; partition: number; timeMs: number; points: MetricPoint[] }>, end: number, partitions: number): Generator<Message[]> {
+  let batch: Message[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const value = encodeMetrics(r.points);
+    batch.push({ key: `resource-${r.resource}`, value, partition: r.partition, timestamp: String(r.timeMs) });
+    bytes += value.length;
+    if (bytes >= 4 << 20) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+  }
+  for (let p = 0; p < partitions; p++) batch.push({ key: `sentinel-${p}`, value: encodeMetrics(sentinelPoints(end, p)), partition: p, timestamp: String(end) });
+  yield batch;
 }

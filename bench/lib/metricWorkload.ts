@@ -3,7 +3,8 @@
 // per-metric limit of 2,000 up to 200 resources). Metric m is a gauge (m even), a cumulative monotonic int counter
 // (m ≡ 1 mod 4) or a delta int sum (m ≡ 3 mod 4). Every step, each resource sends one OTLP export request with one
 // point of each of its series; a resource's records all go to one partition (resource index mod partitions).
-import type { Attribute, Metric, MetricPoint, Resource, Scope } from '../../src/otlp/model.ts';
+import type { Attribute, Metric, MetricPoint, Scope } from '../../src/otlp/model.ts';
+import { resourceOf } from './gauges.ts';
 import { rng } from './util.ts';
 
 export const METRIC_NAMES = 100;
@@ -33,14 +34,6 @@ export interface MetricRecord {
 const str = (key: string, value: string): Attribute => ({ key, type: 'string', value });
 const SCOPE: Scope = { name: 'bench.rollup', version: '1.0.0', attributes: [], droppedAttributesCount: 0, schemaUrl: '' };
 
-function resourceOf(i: number): Resource {
-  return {
-    attributes: [str('service.name', `svc-${i % 17}`), str('service.instance.id', `instance-${i}`), str('host.name', `host-${i % 50}`)],
-    droppedAttributesCount: 0,
-    entityRefs: [],
-    schemaUrl: '',
-  };
-}
 
 export type MetricShape = 'gauge' | 'cumulative' | 'delta';
 
@@ -111,11 +104,3 @@ export function* metricRecords(w: MetricWorkload): Generator<MetricRecord> {
   }
 }
 
-/** One gauge point of a series of its own at `timeMs`: a record that moves stream time past every window before it. */
-export function sentinelPoints(timeMs: number, partition: number): MetricPoint[] {
-  return [{
-    type: 'gauge', valueType: 'double', value: 0, exemplars: [],
-    resource: resourceOf(1_000_000 + partition), scope: SCOPE, metric: metrics[0], attributes: [str('sentinel', String(partition))],
-    startTimeMs: 0, startTimeNanos: 0, timeMs, timeNanos: 0, flags: 0,
-  }];
-}
