@@ -13,7 +13,7 @@ export interface GatewayProcess {
   grpcPort: number;
   url: string;
   output: () => string;
-  /** SIGTERM, then the exit code. */
+  /** SIGTERM (unless the test sent one already), then the exit code. */
   stop: () => Promise<number | null>;
 }
 
@@ -48,7 +48,12 @@ export async function startGatewayProcess(brokers: string, args: string[], optio
   let out = '';
   proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code, signal) => {
+      if (signal !== null) out += `\n[test] gateway ended by ${signal}\n`;
+      resolve(code);
+    }),
+  );
   const url = `${options.ca === undefined ? 'http' : 'https'}://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -68,7 +73,9 @@ export async function startGatewayProcess(brokers: string, args: string[], optio
     proc, httpPort, grpcPort, url,
     output: () => out,
     stop: async () => {
-      if (proc.exitCode === null) proc.kill('SIGTERM');
+      // Once only: a second SIGTERM that lands while Node tears down (its signal handlers already gone) kills the
+      // process with the signal instead of letting it exit 0.
+      if (proc.exitCode === null && !proc.killed) proc.kill('SIGTERM');
       return exited;
     },
   };

@@ -13,7 +13,7 @@ export async function startTopologyProcess(name: string, file: string): Promise<
   return {
     ...worker,
     stop: async () => {
-      if (worker.child.exitCode === null) worker.child.kill('SIGTERM');
+      if (worker.child.exitCode === null && !worker.child.killed) worker.child.kill('SIGTERM'); // once: see gateway-process.ts
       return worker.exited;
     },
   };

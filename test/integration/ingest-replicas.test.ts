@@ -138,7 +138,7 @@ describe('gateway process on SIGTERM', () => {
 
       const answers = await Promise.all(posts.map((p) => p.finish()));
       expect(answers.map((a) => a.status)).toEqual(bodies.map(() => 200));
-      expect(await gateway.stop()).toBe(0);
+      expect(await gateway.stop(), gateway.output()).toBe(0);
       expect(gateway.output()).toContain('stopped cleanly');
 
       const sent = bodies.flatMap((b) => decodeTraces(b).map((s) => s.spanId)).sort();
