@@ -18,8 +18,9 @@ export interface StartOptions {
 }
 
 /**
- * What `start` runs by default: the metrics chain. Each level starts after the one it reads, which creates the topic.
- * Span metrics and the service graph feed otlp.rollup.1m through their partials, so they start before the 5m level.
+ * What `start` runs by default: the metrics chain and its PostgreSQL sinks. Each topology starts after the one whose
+ * topic it reads, which creates it. Span metrics and the service graph feed otlp.rollup.1m through their partials, so
+ * they start before the 5m level.
  */
 export const METRICS_CHAIN = [
   'topologies/metrics-rollup.yaml',
@@ -29,6 +30,10 @@ export const METRICS_CHAIN = [
   'topologies/metrics-rollup-5m.yaml',
   'topologies/metrics-rollup-1h.yaml',
   'topologies/metrics-rollup-1d.yaml',
+  'topologies/sink-postgres-1m.yaml',
+  'topologies/sink-postgres-5m.yaml',
+  'topologies/sink-postgres-1h.yaml',
+  'topologies/sink-postgres-1d.yaml',
 ];
 
 const say = (line: string) => console.log(`[start] ${line}`);

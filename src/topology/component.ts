@@ -112,5 +112,7 @@ export interface SinkComponent<S extends z.ZodObject = z.ZodObject> {
   readonly options: S;
   /** The sink's name in the topology, for `--sink-target <name>=…` overrides. */
   name(options: z.output<S>): string;
+  /** The source types whose items it writes, if it writes only those (e.g. rollup records); it then takes no window results. */
+  readonly sources?: readonly string[];
   create(options: z.output<S>, ctx: SinkComponentContext): { spec: SinkSpec; row(value: unknown, key: string | null, timestamp: number): unknown };
 }

@@ -9,6 +9,7 @@ import { minFunction } from './functions/min.ts';
 import { sumFunction } from './functions/sum.ts';
 import { summaryFunction } from './functions/summary.ts';
 import { postgresSinkComponent } from './sinks/postgres.ts';
+import { postgresRollupSinkComponent } from './sinks/postgresRollup.ts';
 import { otlpLogsSource } from './sources/otlpLogs.ts';
 import { otlpMetricsSource } from './sources/otlpMetrics.ts';
 import { otlpRollupSource } from './sources/otlpRollup.ts';
@@ -50,6 +51,7 @@ const functions: Registry['functions'] = {
 
 const sinks: Registry['sinks'] = {
   postgres: postgresSinkComponent as SinkComponent,
+  postgres_rollup: postgresRollupSinkComponent as SinkComponent,
 };
 
 const steps: Registry['steps'] = {

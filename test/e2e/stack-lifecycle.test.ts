@@ -111,7 +111,7 @@ describe('otlp-streams stack', () => {
     const pool = new pg.Pool({ connectionString: state.postgres!.url });
     let rows: Array<{ count: string; sum: number; min: number; max: number }> = [];
     for (const until = Date.now() + 60_000; Date.now() < until && rows.length === 0; await new Promise((r) => setTimeout(r, 500))) {
-      rows = (await pool.query('SELECT count, sum, min, max FROM rollup_1m WHERE window_start = $1', [minute]).catch(() => ({ rows: [] }))).rows;
+      rows = (await pool.query('SELECT count, sum, min, max FROM rollup_1m WHERE window_start = to_timestamp($1 / 1000.0)', [minute]).catch(() => ({ rows: [] }))).rows;
     }
     await pool.end();
     expect(rows.map((r) => ({ ...r, count: Number(r.count) }))).toEqual([{ count: 3, sum: 15, min: 2, max: 9 }]);

@@ -1,12 +1,12 @@
 // PostgreSQL sink: rows upserted by their natural key, so a replay rewrites the same rows instead of adding new ones.
 // The sink only encodes, sends and classifies; batching, retries, timeouts and the breaker come from src/sinks/util.
-import pg from 'pg';
 import { componentLogger } from '../../log.ts';
 import type { SinkSpec } from '../../runtime/topology.ts';
 import type { ExternalSink } from '../util/index.ts';
-import { classifyPostgresError, describePostgresError } from './classify.ts';
+import { classifyPostgresError } from './classify.ts';
+import { checkIdentifier, inLockedTransaction, sinkPool, TableSetupError, type PoolOptions } from './pool.ts';
 
-export interface PostgresSinkOptions {
+export interface PostgresSinkOptions extends PoolOptions {
   /** Sink name in the topology; a backfill can override the table with `--sink-target <name>=<table>`. */
   name: string;
   table: string;
@@ -14,30 +14,12 @@ export interface PostgresSinkOptions {
   columns: Record<string, string>;
   /** The natural key: these columns are the primary key and the upsert's conflict target. */
   key: string[];
-  /** A connection attempt gives up after this long, ms (default 5 s). */
-  connectTimeoutMs?: number;
-  /** The server cancels a statement after this long, and the client stops waiting for it too, ms (default 30 s). */
-  statementTimeoutMs?: number;
 }
 
 type Row = Record<string, unknown>;
 
-const IDENT = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 /** PostgreSQL's limit of bind parameters in one statement. */
 const MAX_PARAMETERS = 65_535;
-
-function checkIdentifier(what: string, name: string): string {
-  if (!IDENT.test(name)) throw new Error(`postgres sink: ${what} "${name}" must be a lower-case SQL identifier`);
-  return name;
-}
-
-/** The table could not be created; retried like a write, since the server may just be unreachable. */
-class TableSetupError extends Error {
-  constructor(table: string, cause: unknown) {
-    super(`could not create table ${table}: ${describePostgresError(cause)}`, { cause });
-    this.name = 'TableSetupError';
-  }
-}
 
 /** A sink writing rows (objects keyed by column name) with INSERT … ON CONFLICT (key) DO UPDATE. */
 export function postgresSink(options: PostgresSinkOptions): SinkSpec {
@@ -51,37 +33,12 @@ export function postgresSink(options: PostgresSinkOptions): SinkSpec {
       if (!url) throw new Error(`postgres sink ${options.name}: no PostgreSQL configured (set PG_URL or postgres.url)`);
       const table = checkIdentifier('table', ctx.targets[options.name] ?? options.table);
       const log = componentLogger('sink', { sink: options.name, table });
-      const statementMs = options.statementTimeoutMs ?? 30_000;
-      const pool = new pg.Pool({
-        connectionString: url,
-        max: 4,
-        connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-        statement_timeout: statementMs,
-        // The client-side bound covers a server that stopped answering without closing the socket.
-        query_timeout: statementMs + 5_000,
-        keepAlive: true,
-      });
-      // An idle connection dropped by the server (a restart, 57P01) is reported here; without a listener it would
-      // be an unhandled 'error' event and end the process. The pool already discarded that connection.
-      pool.on('error', (err) => log.warn({ err: describePostgresError(err) }, 'idle PostgreSQL connection lost'));
+      const pool = sinkPool(url, options, log);
 
       const ddl = `CREATE TABLE IF NOT EXISTS ${table} (${columns.map((c) => `${c} ${options.columns[c]}`).join(', ')}, PRIMARY KEY (${options.key.join(', ')}))`;
       let created: Promise<void> | undefined;
       // Several workers start at once: CREATE TABLE IF NOT EXISTS alone races in PostgreSQL, so take a lock for it.
-      const createTable = async () => {
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
-          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [table]);
-          await client.query(ddl);
-          await client.query('COMMIT');
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => {});
-          throw err;
-        } finally {
-          client.release();
-        }
-      };
+      const createTable = () => inLockedTransaction(pool, table, (client) => client.query(ddl)).then(() => undefined);
       const ensureTable = () => {
         created ??= createTable().catch((err: unknown) => {
           created = undefined;
