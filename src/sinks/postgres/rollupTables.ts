@@ -266,7 +266,12 @@ export function rollupTablesSink(options: RollupTablesOptions): SinkSpec {
           if (kept.length < rows.length) log.info({ expired: rows.length - kept.length, retention: options.retentionMs }, 'rows older than the retention not written');
           if (kept.length > 0) await tables.write(kept);
         },
-        classify: (err) => (err instanceof TableSetupError ? { kind: 'retryable', answer: err.message } : classifyPostgresError(err)),
+        classify(err) {
+          if (err instanceof TableSetupError) return { kind: 'retryable', answer: err.message };
+          // 23514 here means no partition took a row (one was dropped under us): the next attempt creates it again.
+          if ((err as { code?: string }).code === '23514') return { kind: 'retryable', answer: (err as Error).message };
+          return classifyPostgresError(err);
+        },
         async health() {
           await pool.query('SELECT 1');
         },
