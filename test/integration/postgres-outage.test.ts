@@ -2,7 +2,8 @@
 // refusing single rows. Each must end in "paused, then resumed with nothing lost" (or a paused worker with clear
 // logs), never in a crashed or silently hung worker; a refused row goes to the dead-letter topic with the answer.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
@@ -20,7 +21,8 @@ import { readTopic } from '../helpers/consume.ts';
 import { expectOracleResults, tableCount, waitForTable } from '../helpers/countingResults.ts';
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
-import { startWorker } from '../helpers/workers.ts';
+import { startWorker, waitForAllCommitted } from '../helpers/workers.ts';
+import { encodeGaugeRollups, gaugeRollups } from '../fixtures/gaugeRollups.ts';
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,35 +88,61 @@ describe('postgres sink: outages and rejections', () => {
     cleanups.push(async () => {
       if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
     });
+    // Beside it, the postgres_rollup sink topology (otlp-streams run) on a rollup topic, under load as well.
+    const rollupTopic = await createTopic('outage-rollup', partitions, KEEP_RECORDS);
+    const rollups = gaugeRollups({ series: 50, minutes: 600, base: Math.floor(Date.now() / 3_600_000) * 3_600_000 - 12 * 3_600_000, partitions });
+    const rollupMessages = await encodeGaugeRollups(resolveConfig([envLayer(stackSettings())]), rollupTopic, rollups);
+    const dir = mkdtempSync(join(tmpdir(), 'outage-'));
+    const sinkFile = join(dir, 'sink-postgres-1m.yaml');
+    const rollupApp = unique('outage-rollup');
+    writeFileSync(sinkFile, `application: ${rollupApp}\nsource: { type: otlp_rollup, topic: ${rollupTopic} }\nsteps:\n  - sink: { type: postgres_rollup, resolution: 1m, table: ${schema}.rollup_1m, series_table: ${schema}.otlp_series, retention: forever }\n`);
+    const rollupWorker = startWorker('outage-rollup', stackSettings(), sinkFile);
+    cleanups.push(async () => {
+      if (rollupWorker.child.exitCode === null) rollupWorker.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    });
     await worker.waitFor('tasks initialised');
+    await rollupWorker.waitFor('"msg":"running"');
 
-    // Load throughout: 400 records every 300 ms, through the outage and past it.
+    // Load throughout: 400 records (and 200 rollup records) every 300 ms, through the outage and past it.
     let fed = 0;
+    const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
     const feeding = (async () => {
       for (let i = 0; i < records.length; i += 400) {
         await produceRecords(client, input, records.slice(i, i + 400));
+        const r = (i / 400) * 200;
+        if (r < rollupMessages.length) await producer.send({ topic: rollupTopic, acks: -1, messages: rollupMessages.slice(r, r + 200) });
         fed = i + 400;
         await sleep(300);
       }
+      for (let r = (records.length / 400) * 200; r < rollupMessages.length; r += 5_000) await producer.send({ topic: rollupTopic, acks: -1, messages: rollupMessages.slice(r, r + 5_000) });
     })();
     // The worker writes windows while PostgreSQL is up.
     while ((await tableCount(pool)) === 0) await sleep(250);
     await sleep(2_000);
     const baseline = rssMb(worker.child.pid!);
+    const rollupBaseline = rssMb(rollupWorker.child.pid!);
 
     await postgres.stop();
     const stoppedAt = Date.now();
     const fedAtStop = fed;
     await worker.waitFor('sink failing; partition paused until it answers', 30_000);
+    await rollupWorker.waitFor('sink failing; partition paused until it answers', 30_000);
     let peak = baseline;
+    let rollupPeak = rollupBaseline;
     while (Date.now() - stoppedAt < 60_000) {
       expect(worker.child.exitCode, worker.output().slice(-3000)).toBeNull();
+      expect(rollupWorker.child.exitCode, rollupWorker.output().slice(-3000)).toBeNull();
       peak = Math.max(peak, rssMb(worker.child.pid!));
+      rollupPeak = Math.max(rollupPeak, rssMb(rollupWorker.child.pid!));
       await sleep(1_000);
     }
-    console.log(`outage: RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at most during; ${fed - fedAtStop} records fed meanwhile`);
+    console.log(`outage: RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at most during (rollup sink: ${rollupBaseline.toFixed(0)} → ${rollupPeak.toFixed(0)} MB); ${fed - fedAtStop} records fed meanwhile`);
     expect(fed - fedAtStop).toBeGreaterThan(10_000); // the outage was under load
     expect(peak - baseline).toBeLessThan(200);
+    expect(rollupPeak - rollupBaseline).toBeLessThan(200);
     expect(worker.output()).toContain('circuit breaker open');
     await postgres.start();
 
@@ -123,6 +151,13 @@ describe('postgres sink: outages and rejections', () => {
     await feeding;
     if ((await waitForTable(pool, expected.length, 180_000)) < expected.length) console.log(worker.output().slice(-6000));
     await expectOracleResults(pool, client, output, expected);
+    // The rollup sink: every record a row, nothing doubled (upserts), the values exact.
+    await waitForAllCommitted(client, rollupApp, rollupTopic, [rollupWorker], 180_000);
+    const stored = (await pool.query('SELECT count(*)::int AS n, sum(sum)::bigint AS total FROM rollup_1m')).rows[0] as { n: number; total: string };
+    expect({ n: stored.n, total: Number(stored.total) }).toEqual({ n: rollups.length, total: rollups.reduce((a, r) => a + r.value, 0) });
+    expect(rollupWorker.output()).toContain('partition resumed');
+    rollupWorker.child.kill('SIGTERM');
+    expect(await rollupWorker.exited, rollupWorker.output().slice(-2000)).toBe(0);
     expect(worker.child.exitCode).toBeNull();
     expect(worker.output()).not.toContain('consumer crashed');
     const said = (text: string) => worker.output().split('\n').filter((l) => l.includes(text)).length;
