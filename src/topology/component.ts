@@ -112,5 +112,7 @@ export interface SinkComponent<S extends z.ZodObject = z.ZodObject> {
   readonly options: S;
   /** The sink's name in the topology, for `--sink-target <name>=…` overrides. */
   name(options: z.output<S>): string;
+  /** Rules that need the source or the sink's place (e.g. a sink that only writes rollups); paths relative to the step. */
+  check?(options: z.output<S>, ctx: StepContext): Finding[];
   create(options: z.output<S>, ctx: SinkComponentContext): { spec: SinkSpec; row(value: unknown, key: string | null, timestamp: number): unknown };
 }

@@ -13,6 +13,10 @@ export function sinkStep(sinks: Readonly<Record<string, SinkComponent>>) {
     output: (input) => input,
     writes: true,
     claims: (o) => [`sink "${sinks[(o as { type: string }).type].name(o)}"`],
+    check(o, ctx) {
+      const { type, ...rest } = o as { type: string };
+      return sinks[type].check?.(rest, ctx) ?? [];
+    },
     apply(stage, o, ctx) {
       const { type, ...rest } = o as { type: string };
       switch (stage.kind) {
