@@ -1,8 +1,8 @@
 // Rollup rows as an Arrow record batch, then as a Parquet file: apache-arrow builds the columns, parquet-wasm (the
 // Rust arrow/parquet crates compiled to WebAssembly, shipped in its npm package) encodes them from Arrow IPC.
 import {
-  Bool, Field, Float64, Int32, Int64, List, Map_, Schema, Struct, Table, TimestampMillisecond, Utf8, tableToIPC, vectorFromArray,
-  type DataType, type Vector,
+  Bool, Field, Float64, Int32, Int64, List, Map_, RecordBatch, Schema, Struct, Table, TimestampMillisecond, Utf8, makeBuilder, makeData, tableToIPC,
+  type Data, type DataType,
 } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm/node';
 import type { RollupRow } from './rollupRow.ts';
@@ -74,14 +74,16 @@ const CELLS: Partial<Record<keyof RollupRow, (row: RollupRow) => unknown>> = {
 
 /** Rows as one Arrow table (one record batch) of ROLLUP_SCHEMA. */
 export function rollupTable(rows: readonly RollupRow[]): Table {
-  const columns: Record<string, Vector> = {};
+  const children: Data[] = [];
   for (const field of ROLLUP_SCHEMA.fields) {
     const name = field.name as keyof RollupRow;
     const cell = CELLS[name] ?? ((row: RollupRow) => row[name]);
-    columns[field.name] = vectorFromArray(rows.map(cell), field.type as DataType) as Vector;
+    const builder = makeBuilder({ type: field.type as DataType, nullValues: [null] });
+    for (const row of rows) builder.append(cell(row));
+    children.push(builder.finish().flush());
   }
-  // The vectors carry the types; the schema adds the nullability the files declare.
-  return new Table(ROLLUP_SCHEMA, new Table(columns).batches);
+  const batch = new RecordBatch(ROLLUP_SCHEMA, makeData({ type: new Struct(ROLLUP_SCHEMA.fields), length: rows.length, nullCount: 0, children }));
+  return new Table([batch]);
 }
 
 export type ParquetCompression = 'zstd' | 'snappy';
