@@ -102,7 +102,7 @@ export function parquetSink(options: ParquetSinkOptions): SinkSpec {
           if (batch.firstRow === 0 && writtenTo.get(batch.partition) !== batch.fromOffset) {
             const stale = uncommittedFiles(await listPartFiles(root), batch.partition, batch.fromOffset);
             for (const f of stale) await rm(f.path, { force: true });
-            if (stale.length > 0) log.info({ partition: batch.partition, fromOffset: String(batch.fromOffset), files: stale.length }, 'deleted the files of an uncommitted checkpoint before its replay');
+            if (stale.length > 0) log.info({ partition: batch.partition, fromOffset: String(batch.fromOffset), files: stale.length }, 'deleted the files written from this offset on (a checkpoint not committed, or a replay) before writing it again');
           }
           const file = partFile(batch.partition, batch.fromOffset, batch.firstRow);
           for (const [dir, group] of byTenantHour(rows)) {
