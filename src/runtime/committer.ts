@@ -131,7 +131,7 @@ export class Committer {
       },
       heartbeat,
       cancelled: () => task.closed || this.options.stopping(),
-    });
+    }, { topic, partition, fromOffset: checkpoint.fromOffset, toOffset: checkpoint.nextOffset });
     if (dead.length === 0) return;
     const source = { topic, partition, offset: checkpoint.nextOffset.toString() };
     const records = dead.map((d) => sinkDeadLetterRecord(d, source) as OutgoingRecord);

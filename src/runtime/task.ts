@@ -30,6 +30,8 @@ export interface TaskCheckpoint {
   /** Rows per sink to write before the transaction commits. */
   rows: Map<string, unknown[]>;
   count: number;
+  /** Input offset committed before this checkpoint: its records start here (a replay starts here again). */
+  fromOffset: bigint;
   /** Input offset the transaction commits: the task's position when the checkpoint was taken. */
   nextOffset: bigint;
   /** Committed with the offset as its metadata: the task's stream time (see `offsetMetadata`). */
@@ -366,7 +368,7 @@ export class Task {
       else rows.set(r.sink, [r.row]);
     }
     this.rows = [];
-    return { messages, rows, count, nextOffset: this.position, metadata: offsetMetadata(this.ctx.streamTime.current) };
+    return { messages, rows, count, fromOffset: this.nextOffset, nextOffset: this.position, metadata: offsetMetadata(this.ctx.streamTime.current) };
   }
 
   /**
@@ -383,7 +385,7 @@ export class Task {
     for (const [name, rows] of checkpoint.rows) {
       const sink = sinks.get(name);
       if (!sink) throw new Error(`no sink named ${name}`);
-      await sink.write(rows);
+      await sink.write(rows, undefined, { topic: this.topic, partition: this.partition, fromOffset: checkpoint.fromOffset, toOffset: checkpoint.nextOffset, firstRow: 0 });
     }
   }
 

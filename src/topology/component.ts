@@ -114,5 +114,7 @@ export interface SinkComponent<S extends z.ZodObject = z.ZodObject> {
   name(options: z.output<S>): string;
   /** The source types whose items it writes, if it writes only those (e.g. rollup records); it then takes no window results. */
   readonly sources?: readonly string[];
+  /** Rules that need the source or the sink's place (e.g. a sink that only writes rollups); paths relative to the step. */
+  check?(options: z.output<S>, ctx: StepContext): Finding[];
   create(options: z.output<S>, ctx: SinkComponentContext): { spec: SinkSpec; row(value: unknown, key: string | null, timestamp: number): unknown };
 }

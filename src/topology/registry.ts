@@ -8,6 +8,7 @@ import { metricFunction } from './functions/metric.ts';
 import { minFunction } from './functions/min.ts';
 import { sumFunction } from './functions/sum.ts';
 import { summaryFunction } from './functions/summary.ts';
+import { parquetSinkComponent } from './sinks/parquet.ts';
 import { postgresSinkComponent } from './sinks/postgres.ts';
 import { postgresRollupSinkComponent } from './sinks/postgresRollup.ts';
 import { otlpLogsSource } from './sources/otlpLogs.ts';
@@ -52,6 +53,7 @@ const functions: Registry['functions'] = {
 const sinks: Registry['sinks'] = {
   postgres: postgresSinkComponent as SinkComponent,
   postgres_rollup: postgresRollupSinkComponent as SinkComponent,
+  parquet: parquetSinkComponent as SinkComponent,
 };
 
 const steps: Registry['steps'] = {

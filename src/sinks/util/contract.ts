@@ -16,13 +16,31 @@ export interface BatchLimits {
 }
 
 /**
+ * Which input records a write's rows come from: one request of a task's checkpoint. An upserting sink can ignore it;
+ * a sink that cannot upsert (files) names its output after it, so a replay of the same records rewrites the same files.
+ */
+export interface SinkBatch {
+  topic: string;
+  partition: number;
+  /** The offset committed before the checkpoint: a replay after a failed commit starts here again. */
+  fromOffset: bigint;
+  /** The offset the checkpoint commits (its records end before it). */
+  toOffset: bigint;
+  /** Index of the request's first row among the checkpoint's rows for this sink (after the `key` dedup). */
+  firstRow: number;
+}
+
+/**
  * A destination outside Kafka. `write` must be idempotent: writing the same rows again leaves the same result, so
  * a retried or replayed batch does no harm (at-least-once toward sinks, exactly-once inside Kafka).
  */
 export interface ExternalSink<Row = unknown> {
   readonly name: string;
-  /** Encodes and sends one batch; resolves once the server has acknowledged it. `signal` aborts on timeout. */
-  write(rows: Row[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Encodes and sends one batch; resolves once the server has acknowledged it. `signal` aborts on timeout; `batch`
+   * says where the rows come from, when the caller knows (the worker always does).
+   */
+  write(rows: Row[], signal?: AbortSignal, batch?: SinkBatch): Promise<void>;
   /** Sorts a failure of `write` or `health`; an error it does not know is retryable (nothing is lost). */
   classify(err: unknown): SinkFailure;
   /** A cheap probe (`SELECT 1`, GET /-/ready) the circuit breaker sends before letting writes through again. */

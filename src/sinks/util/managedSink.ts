@@ -4,7 +4,7 @@ import type { Logger } from '../../log.ts';
 import { DEFAULT_LIMITS, estimateRowBytes } from './batch.ts';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.ts';
 import { SinkTimeoutError, withTimeout, type SinkClock } from './clock.ts';
-import type { BatchLimits, ExternalSink, SinkFailure } from './contract.ts';
+import type { BatchLimits, ExternalSink, SinkBatch, SinkFailure } from './contract.ts';
 
 /** How one request ended, for metrics. */
 export type RequestOutcome = 'ok' | 'retryable' | 'timeout' | 'permanent';
@@ -103,13 +103,13 @@ export class ManagedSink {
   }
 
   /** One request in a free slot, with a timeout; undefined if the server acknowledged it. */
-  async send(rows: unknown[]): Promise<SinkFailure | undefined> {
+  async send(rows: unknown[], batch?: SinkBatch): Promise<SinkFailure | undefined> {
     await this.slots.acquire();
     const { clock, timeoutMs, observer } = this.settings;
     const started = clock.now();
     const seconds = () => (clock.now() - started) / 1000;
     try {
-      await withTimeout(`${this.name}: write of ${rows.length} rows`, timeoutMs, clock, (signal) => this.sink.write(rows, signal));
+      await withTimeout(`${this.name}: write of ${rows.length} rows`, timeoutMs, clock, (signal) => this.sink.write(rows, signal, batch));
       this.succeeded();
       observer.request(this.name, 'ok', seconds(), rows.length);
       return undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import type { ExternalSink, SinkFailure } from './contract.ts';
+import type { ExternalSink, SinkBatch, SinkFailure } from './contract.ts';
 import type { RequestOutcome } from './managedSink.ts';
 import { SinkRunner, SinkWriteCancelled, type SinkRunnerOptions, type WriteHooks } from './sinkRunner.ts';
 import { VirtualClock } from './virtualClock.ts';
@@ -125,6 +125,38 @@ describe('SinkRunner', () => {
     expect(dead).toEqual([1, 1]);
     expect(events).toEqual([]); // nothing retryable: no pause
     expect(clock.now()).toBe(0); // and no waiting
+  });
+
+  it('tells each request, retries and halves included, its checkpoint and the index of its first row', async () => {
+    const clock = new VirtualClock();
+    const seen: Array<[number[], SinkBatch | undefined]> = [];
+    const s = fakeSink(clock, () => {}, {
+      key: undefined,
+      async write(batch, _signal, where) {
+        seen.push([batch.map((row) => row.id), where]);
+        if (batch.some((row) => row.id === 4) && batch.length > 1) throw new Failure('permanent', 'refused');
+        if (batch[0].id === 0 && seen.length === 1) throw new Failure('retryable', 'busy');
+      },
+    });
+    const { r } = runner(clock, { limits: { maxRows: 3 } });
+    r.add(s.sink);
+    const source = { topic: 'in', partition: 2, fromOffset: 10n, toOffset: 17n };
+    await clock.run(r.write(new Map([['fake', rows(7)]]), hooks().h, source));
+    const at = (firstRow: number) => ({ ...source, firstRow });
+    expect(seen).toEqual([
+      [[0, 1, 2], at(0)],
+      [[0, 1, 2], at(0)], // the retry: the same request
+      [[3, 4, 5], at(3)], // refused: halved
+      [[3], at(3)],
+      [[4, 5], at(4)],
+      [[4], at(4)],
+      [[5], at(5)],
+      [[6], at(6)],
+    ]);
+    // Without a source (a caller outside the worker), requests get none.
+    seen.length = 0;
+    await clock.run(r.write(new Map([['fake', rows(1, 7)]]), hooks().h));
+    expect(seen).toEqual([[[7], undefined]]);
   });
 
   it('without isolation, the whole rejected batch is dead', async () => {

@@ -8,7 +8,7 @@ import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './backoff.ts';
 import { DEFAULT_LIMITS, lastPerKey, splitBatches } from './batch.ts';
 import { DEFAULT_BREAKER, type BreakerOptions } from './breaker.ts';
 import { realClock, type SinkClock } from './clock.ts';
-import type { BatchLimits, ExternalSink } from './contract.ts';
+import type { BatchLimits, ExternalSink, SinkBatch } from './contract.ts';
 import { ManagedSink, type ManagedSinkSettings, type SinkObserver, type SinkStatus } from './managedSink.ts';
 
 export interface SinkRunnerOptions {
@@ -45,6 +45,9 @@ export interface WriteHooks {
   context?: Record<string, unknown>;
 }
 
+/** The checkpoint a write's rows come from; each request tells its sink this plus the index of its first row. */
+export type SinkSource = Omit<SinkBatch, 'firstRow'>;
+
 /** A row a sink rejected for good, with the server's answer. */
 export interface SinkDeadLetter {
   sink: string;
@@ -69,6 +72,7 @@ const logged = (attempt: number) => (attempt & (attempt - 1)) === 0 || attempt %
 interface WriteRun {
   hooks: WriteHooks;
   paused: boolean;
+  source?: SinkSource;
 }
 
 /** Runs writes to a worker's sinks. */
@@ -121,10 +125,11 @@ export class SinkRunner {
 
   /**
    * Writes rows per sink name; resolves once every sink acknowledged its rows, with the rows rejected for good.
-   * Retries retryable failures without an attempt cap; throws SinkWriteCancelled if the hooks cancel it.
+   * Retries retryable failures without an attempt cap; throws SinkWriteCancelled if the hooks cancel it. `source`,
+   * if given, is handed to each request with the index of its first row (see SinkBatch).
    */
-  async write(rowsBySink: Map<string, unknown[]>, hooks: WriteHooks): Promise<SinkDeadLetter[]> {
-    const run: WriteRun = { hooks, paused: false };
+  async write(rowsBySink: Map<string, unknown[]>, hooks: WriteHooks, source?: SinkSource): Promise<SinkDeadLetter[]> {
+    const run: WriteRun = { hooks, paused: false, source };
     try {
       for (const name of rowsBySink.keys()) if (!this.sinks.has(name)) throw new Error(`no sink named ${name}`);
       return (await settleAll([...rowsBySink].map(([name, rows]) => this.writeSink(this.sinks.get(name)!, rows, run)))).flat();
@@ -147,6 +152,8 @@ export class SinkRunner {
   private async writeSink(sink: ManagedSink, rows: unknown[], run: WriteRun): Promise<SinkDeadLetter[]> {
     const key = sink.sink.key;
     const batches = splitBatches(key ? lastPerKey(rows, (r) => key.call(sink.sink, r)) : rows, sink.limits, sink.sizeOf);
+    const firstRows: number[] = [];
+    for (let i = 0, at = 0; i < batches.length; at += batches[i++].length) firstRows.push(at);
     // Distinct keys make the batches independent; without keys, a later row may have to win: one after another.
     const lanes = key ? Math.min(this.concurrency, batches.length) : 1;
     let next = 0;
@@ -154,7 +161,10 @@ export class SinkRunner {
     const lane = async (): Promise<SinkDeadLetter[]> => {
       const dead: SinkDeadLetter[] = [];
       try {
-        while (next < batches.length && !failed) dead.push(...(await this.sendBatch(sink, batches[next++], run)));
+        while (next < batches.length && !failed) {
+          const i = next++;
+          dead.push(...(await this.sendBatch(sink, batches[i], run, firstRows[i])));
+        }
       } catch (err) {
         failed = true;
         throw err;
@@ -165,15 +175,16 @@ export class SinkRunner {
   }
 
   /** Sends one batch until it is acknowledged or rejected for good; returns the rows rejected for good. */
-  private async sendBatch(sink: ManagedSink, rows: unknown[], run: WriteRun): Promise<SinkDeadLetter[]> {
+  private async sendBatch(sink: ManagedSink, rows: unknown[], run: WriteRun, firstRow: number): Promise<SinkDeadLetter[]> {
+    const batch: SinkBatch | undefined = run.source && { ...run.source, firstRow };
     for (let attempt = 1; ; attempt++) {
       await sink.gate(() => this.waiting(sink, run), this.stop.signal);
-      const failure = await sink.send(rows);
+      const failure = await sink.send(rows, batch);
       if (!failure) return [];
       if (failure.kind === 'permanent') {
         if (this.isolate && rows.length > 1) {
           const half = rows.length >>> 1;
-          return [...(await this.sendBatch(sink, rows.slice(0, half), run)), ...(await this.sendBatch(sink, rows.slice(half), run))];
+          return [...(await this.sendBatch(sink, rows.slice(0, half), run, firstRow)), ...(await this.sendBatch(sink, rows.slice(half), run, firstRow + half))];
         }
         this.observer.deadLetters(sink.name, rows.length);
         this.log.warn({ ...run.hooks.context, sink: sink.name, rows: rows.length, answer: failure.answer }, 'sink rejected rows for good; they go to the dead-letter topic');

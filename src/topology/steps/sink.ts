@@ -14,11 +14,13 @@ export function sinkStep(sinks: Readonly<Record<string, SinkComponent>>) {
     writes: true,
     claims: (o) => [`sink "${sinks[(o as { type: string }).type].name(o)}"`],
     check(o, ctx) {
-      const { type } = o as { type: string };
+      const { type, ...rest } = o as { type: string };
       const wanted = sinks[type].sources;
-      if (wanted === undefined) return [];
-      const reads = ctx.input === 'items' ? `${ctx.sourceType} items` : 'window results';
-      return ctx.input === 'items' && wanted.includes(ctx.sourceType) ? [] : [{ path: ['type'], message: `a ${type} sink writes ${wanted.join(' or ')} items, not ${reads}` }];
+      if (wanted !== undefined) {
+        const reads = ctx.input === 'items' ? `${ctx.sourceType} items` : 'window results';
+        if (ctx.input !== 'items' || !wanted.includes(ctx.sourceType)) return [{ path: ['type'], message: `a ${type} sink writes ${wanted.join(' or ')} items, not ${reads}` }];
+      }
+      return sinks[type].check?.(rest, ctx) ?? [];
     },
     apply(stage, o, ctx) {
       const { type, ...rest } = o as { type: string };
