@@ -9,16 +9,8 @@ import type { MetricPoint } from '../../../src/otlp/index.ts';
 import { parquetSink, rollupRow, type ParquetCompression, type RollupRow } from '../../../src/sinks/parquet/index.ts';
 import { partialOf } from '../../../src/sinks/parquet/testing.ts';
 import type { ExternalSink } from '../../../src/sinks/util/index.ts';
+import type { SinkFigure } from './figure.ts';
 import { gaugePoint, histogramPoint } from '../../../src/topology/testdata/metricPoints.ts';
-
-/** One measured sink variant. Same shape as bench/lib/sinks/figure.ts (written alongside); the two merge into that one. */
-export interface SinkFigure {
-  sink: string;
-  variant: string;
-  rows: number;
-  perSecond: number;
-  p99BatchMs: number;
-}
 
 const SERIES = 1_000;
 const BATCH = 1_000;
