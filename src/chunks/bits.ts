@@ -2,7 +2,6 @@
 // pending bits live in one 32-bit accumulator and whole bytes go straight into the buffer.
 import { ChunkError } from './errors.ts';
 
-const TWO_POW_24 = 0x1000000;
 const TWO_POW_32 = 0x100000000;
 
 /** Appends bit fields to a growing byte buffer. */
@@ -32,13 +31,13 @@ export class BitWriter {
 
   /** Writes the low `n` bits of a non-negative integer below 2^53, n in 0..53. */
   writeBitsLong(value: number, n: number): void {
-    if (n <= 25) {
-      this.writeBits(value, n);
-      return;
+    if (n <= 25) this.writeBits(value, n);
+    else if (n <= 32) this.writeWord(value, n);
+    else {
+      const hi = Math.floor(value / TWO_POW_32);
+      this.writeBits(hi, n - 32);
+      this.writeWord(value - hi * TWO_POW_32, 32);
     }
-    const hi = Math.floor(value / TWO_POW_24);
-    this.writeBits(hi, n - 24);
-    this.writeBits(value - hi * TWO_POW_24, 24);
   }
 
   /** Writes the low `n` bits (0..32) of an unsigned 32-bit word. */
@@ -146,8 +145,9 @@ export class BitReader {
   /** Reads `n` bits (0..53) as a non-negative integer. */
   readBitsLong(n: number): number {
     if (n <= 25) return this.readBits(n);
-    const hi = this.readBits(n - 24);
-    return hi * TWO_POW_24 + this.readBits(24);
+    if (n <= 32) return this.readWord(n);
+    const hi = this.readBits(n - 32);
+    return hi * TWO_POW_32 + this.readWord(32);
   }
 
   /** Reads `n` bits (0..32) as an unsigned 32-bit word. */
