@@ -12,6 +12,7 @@ import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 import { backfillCommand } from './backfill.ts';
 import { tailCommand } from './tail.ts';
+import { chunksCommand } from './chunks.ts';
 
 const program = new Command('otlp-streams')
   .description('OpenTelemetry data on Kafka: OTLP ingest, stream topologies, rollups, indexes and sinks')
@@ -54,7 +55,7 @@ program
   .option('--http-port <port>', 'gateway OTLP/HTTP port (0: any free port)', portNumber, 4318)
   .option('--grpc-port <port>', 'gateway OTLP/gRPC port (0: any free port)', portNumber, 4317)
   .option('--metrics-port <port>', 'first /metrics port of the topology workers (0: any free port)', portNumber, 9464)
-  .option('--topology <files...>', 'topology files to run (default: the metrics chain, 1m → 1d with span metrics and the service graph)', METRICS_CHAIN)
+  .option('--topology <files...>', 'topology files to run (default: the metrics chain, 1m → 1d with span metrics and the service graph, its PostgreSQL sinks, and compress)', METRICS_CHAIN)
   .action(async (o: StartOptions) => start(o));
 
 program
@@ -69,6 +70,7 @@ program.addCommand(validateCommand());
 program.addCommand(runCommand());
 program.addCommand(backfillCommand());
 program.addCommand(tailCommand());
+program.addCommand(chunksCommand());
 
 try {
   await program.parseAsync();

@@ -18,7 +18,7 @@ export interface StartOptions {
 }
 
 /**
- * What `start` runs by default: the metrics chain and its PostgreSQL sinks. Each topology starts after the one whose
+ * What `start` runs by default: the metrics chain, its PostgreSQL sinks and the raw-point chunks. Each topology starts after the one whose
  * topic it reads, which creates it. Span metrics and the service graph feed otlp.rollup.1m through their partials, so
  * they start before the 5m level.
  */
@@ -34,6 +34,7 @@ export const METRICS_CHAIN = [
   'topologies/sink-postgres-5m.yaml',
   'topologies/sink-postgres-1h.yaml',
   'topologies/sink-postgres-1d.yaml',
+  'topologies/compress.yaml',
 ];
 
 const say = (line: string) => console.log(`[start] ${line}`);

@@ -51,6 +51,12 @@ async function tail(topic: string, o: TailOptions): Promise<void> {
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
   if (!o.follow && pending.size === 0) finish();
+  // Transaction markers take offsets but reach no eachMessage: a batch's last offset moves the position too.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const end = pending.get(payload.partition);
+    if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) pending.delete(payload.partition);
+    if (!o.follow && pending.size === 0) finish();
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({

@@ -16,6 +16,7 @@ import { otlpMetricsSource } from './sources/otlpMetrics.ts';
 import { otlpRollupSource } from './sources/otlpRollup.ts';
 import { otlpSpansSource } from './sources/otlpSpans.ts';
 import { aggregateStep } from './steps/aggregate.ts';
+import { compressStep } from './steps/compress.ts';
 import { dedupStep } from './steps/dedup.ts';
 import { filterStep } from './steps/filter.ts';
 import { seriesStep } from './steps/series.ts';
@@ -60,6 +61,7 @@ const steps: Registry['steps'] = {
   filter: filterStep as StepComponent,
   dedup: dedupStep as StepComponent,
   series: seriesStep as StepComponent,
+  compress: compressStep as StepComponent,
   spanmetrics: spanMetricsStep as StepComponent,
   servicegraph: serviceGraphStep as StepComponent,
   window: windowStep as StepComponent,
