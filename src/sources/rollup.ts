@@ -13,7 +13,8 @@ export function rollupPartials(topic: string): SourceSpec<PartialItem> {
     decode(m) {
       if (!m.value || m.value.length === 0) throw new Error('empty record value: expected a Rollup record');
       const record = codec.decode(m.value);
-      return [{ key: record.series, timestamp: record.window_start, value: fromRollupRecord(record) }];
+      const window = { start: record.window_start, end: record.window_end, resolution: record.resolution };
+      return [{ key: record.series, timestamp: record.window_start, value: { ...fromRollupRecord(record), window } }];
     },
   };
 }

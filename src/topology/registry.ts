@@ -8,9 +8,11 @@ import { metricFunction } from './functions/metric.ts';
 import { minFunction } from './functions/min.ts';
 import { sumFunction } from './functions/sum.ts';
 import { summaryFunction } from './functions/summary.ts';
+import { influxSinkComponent } from './sinks/influx.ts';
 import { parquetSinkComponent } from './sinks/parquet.ts';
 import { postgresSinkComponent } from './sinks/postgres.ts';
 import { postgresRollupSinkComponent } from './sinks/postgresRollup.ts';
+import { remoteWriteSinkComponent } from './sinks/remoteWrite.ts';
 import { otlpLogsSource } from './sources/otlpLogs.ts';
 import { otlpMetricsSource } from './sources/otlpMetrics.ts';
 import { otlpRollupSource } from './sources/otlpRollup.ts';
@@ -55,6 +57,8 @@ const sinks: Registry['sinks'] = {
   postgres: postgresSinkComponent as SinkComponent,
   postgres_rollup: postgresRollupSinkComponent as SinkComponent,
   parquet: parquetSinkComponent as SinkComponent,
+  remote_write: remoteWriteSinkComponent as SinkComponent,
+  influx: influxSinkComponent as SinkComponent,
 };
 
 const steps: Registry['steps'] = {

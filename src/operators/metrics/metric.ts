@@ -71,6 +71,15 @@ export interface MetricPartial {
 /** An item of a rollup level above 1m: a final partial of the level below. */
 export interface PartialItem {
   readonly partial: MetricPartial;
+  /** The window the partial covers, when read from a Rollup record (sinks stamp samples with it). */
+  readonly window?: RollupWindow;
+}
+
+/** A Rollup record's window: [start, end) in ms since the epoch, and its resolution (1m, 5m, …). */
+export interface RollupWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly resolution: string;
 }
 
 export type MetricInput = MetricPoint | PartialItem;
