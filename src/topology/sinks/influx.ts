@@ -6,6 +6,7 @@ import { DEFAULT_INFLUX_TRANSLATION, rollupPoint } from '../../sinks/influx/from
 import { influxSink } from '../../sinks/influx/influxSink.ts';
 import type { SinkComponent } from '../component.ts';
 
+// eslint-disable-next-line no-control-regex
 const tagName = z.string().min(1).regex(/^[^\\\u0000-\u001f]+$/, 'expected a tag name without backslashes or control characters');
 
 const options = z.strictObject({
