@@ -13,7 +13,8 @@ import { Worker } from '../../src/runtime/index.ts';
 import { SINK_HEADER } from '../../src/sinks/util/index.ts';
 import { parseTopology } from '../../src/topology/index.ts';
 import type { Attribute } from '../../src/otlp/index.ts';
-import { chainLevel, chainOracle, chainTraffic, MINUTE, type Expected } from '../fixtures/metricsChain.ts';
+import { chainLevel, chainOracle, chainTraffic, MINUTE } from '../fixtures/metricsChain.ts';
+import { capturedLogger, prometheusSeries, sinkCounter } from '../fixtures/sinkChain.ts';
 import { gaugeRollup, preparedCodec, produceRollups } from '../fixtures/rollupRecords.ts';
 import { readTopic } from '../helpers/consume.ts';
 import { seriesSamples, seriesText } from '../helpers/promql.ts';
@@ -34,74 +35,6 @@ function sinkTopology(application: string, source: string, sinkName = SINK) {
   const loaded = parseTopology(stringify(doc), 'sink-prometheus.yaml');
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   return loaded.topology;
-}
-
-/** A logger whose lines the test can wait for. */
-function capturedLogger() {
-  const lines: string[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
-  const waitFor = async (text: string, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!lines.some((l) => l.includes(text))) {
-      if (Date.now() > deadline) throw new Error(`no "${text}" within ${timeoutMs} ms:\n${lines.slice(-20).join('')}`);
-      await sleep(100);
-    }
-  };
-  return { logger, lines, waitFor };
-}
-
-/** A counter of a worker's metrics for one sink. */
-async function sinkCounter(worker: Worker, metric: string, sink: string): Promise<number> {
-  const text = await worker.metrics.registry.getSingleMetricAsString(metric);
-  const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(`sink="${sink}"`) && !l.includes('outcome=') );
-  return line ? Number(line.split(' ').at(-1)) : 0;
-}
-
-/** The oracle's windows as the series and samples the sink must write (Collector naming, sample at window end). */
-function expectedSeries(oracle: Map<string, Expected>, instanceOf: (host: string) => string): Map<string, Array<[number, number]>> {
-  const out = new Map<string, Array<[number, number]>>();
-  const add = (name: string, labels: Record<string, string>, t: number, v: number) => {
-    const k = seriesText({ __name__: name, ...labels });
-    out.set(k, [...(out.get(k) ?? []), [t, v]]);
-  };
-  for (const [id, e] of oracle) {
-    const [tenant, metric, host, start] = id.split('|');
-    const end = Number(start) + MINUTE;
-    const labels: Record<string, string> = { job: 'chain', instance: instanceOf(host), ...(tenant ? { tenant } : {}) };
-    switch (metric) {
-      case 'chain.cpu':
-        add('chain_cpu_ratio', labels, end, e.last!);
-        break;
-      case 'chain.requests':
-        add('chain_requests_total', labels, end, e.last!);
-        break;
-      case 'chain.bytes':
-        add('chain_bytes', labels, end, e.sum!);
-        break;
-      case 'chain.latency': {
-        const [b0, b1, b2] = e.buckets!;
-        add('chain_latency_bucket', { ...labels, le: '10' }, end, b0);
-        add('chain_latency_bucket', { ...labels, le: '100' }, end, b0 + b1);
-        add('chain_latency_bucket', { ...labels, le: '+Inf' }, end, b0 + b1 + b2);
-        add('chain_latency_sum', labels, end, e.sum!);
-        add('chain_latency_count', labels, end, e.count!);
-        break;
-      }
-    }
-  }
-  // target_info: one sample per host and window end (every window of a host has rows).
-  const ends = new Map<string, Set<number>>();
-  for (const id of oracle.keys()) {
-    const [tenant, , host, start] = id.split('|');
-    const k = `${tenant}|${host}`;
-    ends.set(k, (ends.get(k) ?? new Set()).add(Number(start) + MINUTE));
-  }
-  for (const [k, times] of ends) {
-    const [tenant, host] = k.split('|');
-    for (const t of times) add('target_info', { job: 'chain', instance: instanceOf(host), host_name: host, ...(tenant ? { tenant } : {}) }, t, 1);
-  }
-  for (const samples of out.values()) samples.sort((a, b) => a[0] - b[0]);
-  return out;
 }
 
 describe('remote_write sink (topologies/sink-prometheus.yaml) on the real Prometheus', () => {
@@ -128,7 +61,7 @@ describe('remote_write sink (topologies/sink-prometheus.yaml) on the real Promet
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.input, numPartitions: PARTITIONS }, { topic: topics.rollup, numPartitions: PARTITIONS }] });
     await admin.disconnect();
     const { records, sent } = chainTraffic({ base, hosts: 4, partitions: PARTITIONS, minutes: 16, resource: (host) => [str('service.name', 'chain'), str('service.instance.id', instanceOf(host))] });
-    expected = expectedSeries(chainOracle(sent, MINUTE, base + 16 * MINUTE), instanceOf);
+    expected = prometheusSeries(chainOracle(sent, MINUTE, base + 16 * MINUTE), instanceOf);
     const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({ topic: topics.input, acks: -1, messages: records.map((r) => ({ partition: r.partition, value: r.value, headers: r.tenant ? { tenant: r.tenant } : {} })) });
