@@ -6,7 +6,7 @@ import type { ExternalSink, SinkFailure } from '../util/index.ts';
 
 export interface InfluxSinkOptions {
   name: string;
-  /** Default: the config's influx.url (the stack's VictoriaMetrics). */
+  /** Default: the config's influx.url, else victoriaMetrics.url (the stack's VictoriaMetrics speaks the InfluxDB write API). */
   url?: string;
   /** Default: the config's influx.org / influx.bucket / influx.token. */
   org?: string;
@@ -54,8 +54,8 @@ export function influxSink(options: InfluxSinkOptions): SinkSpec {
     name: options.name,
     async create(ctx) {
       const config = ctx.config.influx;
-      const url = ctx.targets[options.name] ?? options.url ?? config?.url;
-      if (!url) throw new Error(`influx sink ${options.name}: no URL (set url or INFLUX_URL)`);
+      const url = ctx.targets[options.name] ?? options.url ?? config?.url ?? ctx.config.victoriaMetrics?.url;
+      if (!url) throw new Error(`influx sink ${options.name}: no URL (set url, INFLUX_URL or VM_URL)`);
       const query = { org: options.org ?? config?.org ?? 'otlp', bucket: options.bucket ?? config?.bucket ?? 'otlp' };
       const token = options.token ?? config?.token ?? '';
       const healthUrl = `${new URL(url).origin}/health`;

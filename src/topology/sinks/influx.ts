@@ -12,7 +12,7 @@ const tagName = z.string().min(1).regex(/^[^\\\u0000-\u001f]+$/, 'expected a tag
 const options = z.strictObject({
   /** The sink's name (metrics, logs, dead letters, `--sink-target`). */
   name: z.string().min(1).default('influx'),
-  /** Default: the config's influx.url (INFLUX_URL; the stack's VictoriaMetrics). */
+  /** Default: the config's influx.url (INFLUX_URL), else victoriaMetrics.url (VM_URL; the stack's VictoriaMetrics). */
   url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   /** Default: the config's influx.org / influx.bucket / influx.token. */
   org: z.string().min(1).optional(),

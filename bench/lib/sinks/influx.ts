@@ -1,0 +1,27 @@
+// InfluxDB line protocol: rollup partials through the influx sink component (Point per partial, then the
+// ExternalSink's write: one /api/v2/write request per batch) into the stack's VictoriaMetrics. perSecond counts lines.
+import { envLayer, resolveConfig } from '../../../src/config/index.ts';
+import { readState, stackEnv } from '../../../src/stack/index.ts';
+import { influxSinkComponent } from '../../../src/topology/sinks/influx.ts';
+import { unique } from '../util.ts';
+import type { SinkFigure } from './figure.ts';
+import { chunks, rollupItems, timeBatches } from './rollupRows.ts';
+
+const BATCH = 1000;
+
+/** Lines/s and p99 batch latency for gauge and histogram partials into VictoriaMetrics' InfluxDB endpoint. */
+export async function measure(rows: number): Promise<SinkFigure[]> {
+  const state = readState();
+  if (!state) throw new Error('no running stack: start one with npm run stack:up');
+  const config = resolveConfig([envLayer(stackEnv(state))]);
+  const figures: SinkFigure[] = [];
+  for (const kind of ['gauge', 'histogram'] as const) {
+    const options = influxSinkComponent.options.parse({ name: `bench-${kind}` });
+    const { spec, row } = influxSinkComponent.create(options, { application: 'bench', stage: 'items', fields: undefined as never });
+    const sink = await spec.create({ application: 'bench', targets: {}, config });
+    const lines = rollupItems(rows, kind, unique('bench-influx')).flat().map(({ item, key }) => row(item, key, item.window!.start) as string);
+    figures.push(await timeBatches('influx', `line protocol to VictoriaMetrics, ${kind}, ${BATCH} lines per request`, chunks(lines, BATCH), (b) => sink.write(b), 1));
+    await sink.close();
+  }
+  return figures;
+}
