@@ -11,6 +11,11 @@ export interface RollupRemoteWriteOptions {
   name: string;
   /** Default: the config's prometheus.remoteWriteUrl, else prometheus.url + /api/v1/write. */
   url?: string;
+  /**
+   * Probed while the circuit breaker is open. Default: /-/ready on the same server when the write path is
+   * /api/v1/write (Prometheus, VictoriaMetrics); else none (the breaker lets the next writes through instead).
+   */
+  readyUrl?: string;
 }
 
 /** The remote-write URL a sink uses: a `--sink-target` override, its option, else the config's Prometheus. */
@@ -21,13 +26,14 @@ export function remoteWriteUrl(name: string, url: string | undefined, ctx: Param
   return resolved;
 }
 
-/** A sink of rollup partials as remote-write series; health is GET /-/ready on the same server (Prometheus, VictoriaMetrics). */
+/** A sink of rollup partials as remote-write series. */
 export function rollupRemoteWriteSink(options: RollupRemoteWriteOptions): SinkSpec {
   return {
     name: options.name,
     async create(ctx) {
       const url = remoteWriteUrl(options.name, options.url, ctx);
-      const readyUrl = `${new URL(url).origin}/-/ready`;
+      const target = new URL(url);
+      const readyUrl = options.readyUrl ?? (target.pathname === '/api/v1/write' ? `${target.origin}/-/ready` : undefined);
       const sink: ExternalSink<TimeSeries[]> = {
         name: options.name,
         async write(rows, signal) {
@@ -35,10 +41,12 @@ export function rollupRemoteWriteSink(options: RollupRemoteWriteOptions): SinkSp
           if (series.length > 0) await sendWriteRequest(url, series, signal);
         },
         classify: classifyRemoteWriteError,
-        async health(signal) {
-          const res = await fetch(readyUrl, { signal });
-          if (!res.ok) throw new RemoteWriteError(readyUrl, res.status, (await res.text()).trim());
-        },
+        health: readyUrl
+          ? async (signal) => {
+              const res = await fetch(readyUrl, { signal });
+              if (!res.ok) throw new RemoteWriteError(readyUrl, res.status, (await res.text()).trim());
+            }
+          : undefined,
         rowBytes: (row) => row.reduce((n, ts) => n + ts.labels.reduce((m, l) => m + l.name.length + l.value.length + 4, 0) + ts.samples.length * 16, 0),
         close: async () => {},
       };

@@ -11,6 +11,8 @@ const options = z.strictObject({
   name: z.string().min(1).default('remote_write'),
   /** Default: the config's Prometheus (PROM_REMOTE_WRITE_URL, else PROM_URL + /api/v1/write). */
   url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  /** Probed while the circuit breaker is open; default /-/ready on the same server when the path is /api/v1/write, else none. */
+  ready_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   /** The label the tenant becomes; the default tenant '' adds none. */
   tenant_label: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name').default('tenant'),
   /** Resource attributes as labels of every series too (the Collector's resource_to_telemetry_conversion). */
@@ -26,7 +28,7 @@ export const remoteWriteSinkComponent: SinkComponent<typeof options> = {
   create(o) {
     const translation = { tenantLabel: o.tenant_label, resourceToLabels: o.resource_to_labels };
     return {
-      spec: rollupRemoteWriteSink({ name: o.name, url: o.url }),
+      spec: rollupRemoteWriteSink({ name: o.name, url: o.url, readyUrl: o.ready_url }),
       row: (item, key) => rollupTimeSeries(item as PartialItem, key, translation),
     };
   },
