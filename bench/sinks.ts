@@ -2,13 +2,15 @@
 // SINK_ROWS sets the rows per sink (default 100,000); batches of 1,000 rows, one request at a time.
 import { report, type BenchResult } from './report.ts';
 import type { SinkFigure } from './lib/sinks/figure.ts';
+import { measure as influx } from './lib/sinks/influx.ts';
 import { measure as parquet } from './lib/sinks/parquet.ts';
 import { measure as postgres } from './lib/sinks/postgres.ts';
+import { measure as prometheus } from './lib/sinks/prometheus.ts';
 import { envNumber, note } from './lib/util.ts';
 
 const rows = envNumber('SINK_ROWS', 100_000);
 const figures: SinkFigure[] = [];
-for (const [name, measure] of Object.entries({ postgres, parquet })) {
+for (const [name, measure] of Object.entries({ postgres, parquet, prometheus, influx })) {
   note(`${name}: ${rows.toLocaleString('en-US')} rows`);
   figures.push(...(await measure(rows)));
 }

@@ -1,5 +1,5 @@
 // InfluxDB line protocol: rollup partials through the influx sink component (Point per partial, then the
-// ExternalSink's write: one /api/v2/write request per batch) into the stack's VictoriaMetrics. perSecond counts lines.
+// ExternalSink's write: one /api/v2/write request per batch) into the stack's VictoriaMetrics. perSecond counts lines (one per rollup row).
 import { envLayer, resolveConfig } from '../../../src/config/index.ts';
 import { readState, stackEnv } from '../../../src/stack/index.ts';
 import { influxSinkComponent } from '../../../src/topology/sinks/influx.ts';
@@ -20,7 +20,7 @@ export async function measure(rows: number): Promise<SinkFigure[]> {
     const { spec, row } = influxSinkComponent.create(options, { application: 'bench', stage: 'items', fields: undefined as never });
     const sink = await spec.create({ application: 'bench', targets: {}, config });
     const lines = rollupItems(rows, kind, unique('bench-influx')).flat().map(({ item, key }) => row(item, key, item.window!.start) as string);
-    figures.push(await timeBatches('influx', `line protocol to VictoriaMetrics, ${kind}, ${BATCH} lines per request`, chunks(lines, BATCH), (b) => sink.write(b), 1));
+    figures.push(await timeBatches('influx', `line protocol to VictoriaMetrics, ${kind}, ${BATCH} lines per request`, chunks(lines, BATCH), (b) => sink.write(b)));
     await sink.close();
   }
   return figures;

@@ -1,5 +1,6 @@
 // Prometheus remote write: rollup partials through the remote_write sink component (translation, then the
-// ExternalSink's write: merge, protobuf, snappy, POST) into the stack's Prometheus. perSecond counts samples.
+// ExternalSink's write: merge, protobuf, snappy, POST) into the stack's Prometheus. perSecond counts rollup rows;
+// a gauge row is 1 sample, a histogram row 6 (3 buckets, sum, count), as the variant says.
 import { envLayer, resolveConfig } from '../../../src/config/index.ts';
 import { stackEnv, readState } from '../../../src/stack/index.ts';
 import { remoteWriteSinkComponent } from '../../../src/topology/sinks/remoteWrite.ts';
@@ -10,7 +11,7 @@ import { chunks, rollupItems, timeBatches } from './rollupRows.ts';
 
 const BATCH = 1000;
 
-/** Samples/s and p99 batch latency for gauges (1 sample per row) and histograms (6 samples per row) into Prometheus. */
+/** Rows/s and p99 batch latency for gauges (1 sample per row) and histograms (6 samples per row) into Prometheus. */
 export async function measure(rows: number): Promise<SinkFigure[]> {
   const state = readState();
   if (!state) throw new Error('no running stack: start one with npm run stack:up');
@@ -23,7 +24,7 @@ export async function measure(rows: number): Promise<SinkFigure[]> {
     const windows = rollupItems(rows, kind, unique('bench-prom'));
     // Rows in window order; a request never holds two windows of one series out of order.
     const series = windows.flat().map(({ item, key }) => row(item, key, item.window!.start) as TimeSeries[]);
-    figures.push(await timeBatches('prometheus', `remote write, ${kind}, ${BATCH} rows per request`, chunks(series, BATCH), (b) => sink.write(b), samplesPerRow));
+    figures.push(await timeBatches('prometheus', `remote write, ${kind} (${samplesPerRow} sample${samplesPerRow > 1 ? 's' : ''} per row), ${BATCH} rows per request`, chunks(series, BATCH), (b) => sink.write(b)));
     await sink.close();
   }
   return figures;

@@ -45,7 +45,7 @@ export function rollupItems(rows: number, kind: 'gauge' | 'histogram', run: stri
 }
 
 /** Sends `batches` one after another (as the SinkRunner does for a sink without keys) and sums them up. */
-export async function timeBatches<Row>(sink: string, variant: string, batches: Row[][], write: (rows: Row[]) => Promise<void>, unitsPerRow: number): Promise<SinkFigure> {
+export async function timeBatches<Row>(sink: string, variant: string, batches: Row[][], write: (rows: Row[]) => Promise<void>): Promise<SinkFigure> {
   const latencies: number[] = [];
   let rows = 0;
   const started = performance.now();
@@ -58,7 +58,7 @@ export async function timeBatches<Row>(sink: string, variant: string, batches: R
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const p99 = latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] ?? 0;
-  return { sink, variant, rows, perSecond: Math.round((rows * unitsPerRow) / seconds), p99BatchMs: Math.round(p99 * 10) / 10 };
+  return { sink, variant, rows, perSecond: Math.round(rows / seconds), p99BatchMs: Math.round(p99 * 10) / 10 };
 }
 
 /** Splits rows into requests of at most `size` rows (the SinkRunner's default maxRows is 1,000). */

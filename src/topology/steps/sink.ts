@@ -18,7 +18,7 @@ export function sinkStep(sinks: Readonly<Record<string, SinkComponent>>) {
       const wanted = sinks[type].sources;
       if (wanted !== undefined) {
         const reads = ctx.input === 'items' ? `${ctx.sourceType} items` : 'window results';
-        if (ctx.input !== 'items' || !wanted.includes(ctx.sourceType)) return [{ path: ['type'], message: `a ${type} sink writes ${wanted.join(' or ')} items, not ${reads}` }];
+        if (ctx.input !== 'items' || !wanted.includes(ctx.sourceType)) return [{ path: ['type'], message: `the ${type} sink writes ${wanted.join(' or ')} items, not ${reads}` }];
       }
       return sinks[type].check?.(rest, ctx) ?? [];
     },
