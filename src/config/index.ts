@@ -250,10 +250,8 @@ export function stackLayer(stack: StackEndpoints): ConfigLayer {
   const values: Tree = { kafka: { brokers: stack.kafka.brokers } };
   if (stack.schemaRegistry) values.schemaRegistry = { url: stack.schemaRegistry.url };
   if (stack.postgres) values.postgres = { url: stack.postgres.url };
-  if (stack.victoriaMetrics) {
-    values.victoriaMetrics = { url: stack.victoriaMetrics.url };
-    values.influx = { url: stack.victoriaMetrics.url };
-  }
+  if (stack.victoriaMetrics) values.victoriaMetrics = { url: stack.victoriaMetrics.url };
+  if (stack.influx) values.influx = { url: stack.influx.url };
   if (stack.prometheus) values.prometheus = { url: stack.prometheus.url };
   return { values, origin: () => 'the local stack file' };
 }
@@ -265,4 +263,6 @@ export interface StackEndpoints {
   postgres?: { url: string };
   victoriaMetrics?: { url: string };
   prometheus?: { url: string };
+  /** InfluxDB 1.8 (its 2.x write API), the influx sink's default server. */
+  influx?: { url: string };
 }

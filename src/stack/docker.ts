@@ -9,6 +9,7 @@ export const IMAGES = {
   postgres: 'timescale/timescaledb:latest-pg16',
   victoriaMetrics: 'victoriametrics/victoria-metrics:v1.79.5',
   prometheus: 'prom/prometheus:v2.42.0',
+  influx: 'influxdb:1.8.10',
 } as const;
 
 /** True when Testcontainers finds a reachable container runtime; false (quickly) when there is none. */
@@ -79,6 +80,10 @@ export async function startDockerStack(log: (line: string) => void): Promise<{ e
         .withExposedPorts(9090)
         .withWaitStrategy(Wait.forHttp('/-/ready', 9090)),
     );
+    const influx = await start(
+      'InfluxDB',
+      new GenericContainer(IMAGES.influx).withEnvironment({ INFLUXDB_DB: 'otlp', INFLUXDB_REPORTING_DISABLED: 'true' }).withExposedPorts(8086).withWaitStrategy(Wait.forHttp('/ping', 8086).forStatusCode(204)),
+    );
     const host = (c: StartedTestContainer, port: number) => `http://${c.getHost()}:${c.getMappedPort(port)}`;
     return {
       endpoints: {
@@ -87,6 +92,7 @@ export async function startDockerStack(log: (line: string) => void): Promise<{ e
         postgres: { url: `postgres://postgres@${postgres.getHost()}:${postgres.getMappedPort(5432)}/postgres` },
         victoriaMetrics: { url: host(vm, 8428) },
         prometheus: { url: host(prom, 9090) },
+        influx: { url: host(influx, 8086) },
       },
       containers: started.map((c) => c.getId()),
     };

@@ -14,6 +14,7 @@ import { startPrometheus } from './prometheus.ts';
 import { startRegistry } from './registry.ts';
 import type { ComponentContext, StackMode, StackState } from './types.ts';
 import { startVictoriaMetrics } from './victoria.ts';
+import { startInflux } from './influx.ts';
 
 export type { StackState, StackMode } from './types.ts';
 export { settingsFile, stackDir, cacheDir } from './paths.ts';
@@ -36,7 +37,7 @@ export interface UpResult {
   seconds: number;
 }
 
-const EXTERNAL_ENV = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PG_URL', 'VM_URL', 'PROM_URL'] as const;
+const EXTERNAL_ENV = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PG_URL', 'VM_URL', 'PROM_URL', 'INFLUX_URL'] as const;
 
 /** Reads the settings file of a stack, if one was written. */
 export function readState(dir: string = stackDir()): StackState | undefined {
@@ -57,6 +58,7 @@ export function stackEnv(state: StackEndpoints): Record<string, string> {
   if (state.postgres) env.PG_URL = state.postgres.url;
   if (state.victoriaMetrics) env.VM_URL = state.victoriaMetrics.url;
   if (state.prometheus) env.PROM_URL = state.prometheus.url;
+  if (state.influx) env.INFLUX_URL = state.influx.url;
   return env;
 }
 
@@ -114,6 +116,7 @@ export async function stackUp(opts: UpOptions = {}): Promise<UpResult> {
       if (process.env.PG_URL) state.postgres = { url: process.env.PG_URL };
       if (process.env.VM_URL) state.victoriaMetrics = { url: process.env.VM_URL };
       if (process.env.PROM_URL) state.prometheus = { url: process.env.PROM_URL };
+      if (process.env.INFLUX_URL) state.influx = { url: process.env.INFLUX_URL };
       log(`using the existing stack named by ${EXTERNAL_ENV.filter((e) => process.env[e]).join(', ')}`);
       if (!(await kafkaAnswers(state.kafka.brokers))) throw new Error(`KAFKA_BROKERS=${process.env.KAFKA_BROKERS}: no Kafka answers there`);
       // Never over the state of a stack this folder started: it names the processes and data of that stack, and a
@@ -198,6 +201,10 @@ async function startNative(dir: string, kafkaVersion: string, log: (line: string
       started(r.proc);
       state.prometheus = { url: r.url };
     }),
+    startInflux(ctx).then((r) => {
+      started(r.proc);
+      state.influx = { url: r.url };
+    }),
   ]);
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
   if (failures.length > 0) {
@@ -263,5 +270,6 @@ export async function stackStatus(opts: { dir?: string } = {}): Promise<{ state?
   if (state.postgres) components.push({ name: 'postgres', endpoint: state.postgres.url, healthy: alive('postgres'), pid: pid('postgres') });
   if (state.victoriaMetrics) components.push({ name: 'victoria-metrics', endpoint: state.victoriaMetrics.url, healthy: alive('victoria-metrics') && (await ok(`${state.victoriaMetrics.url}/health`)), pid: pid('victoria-metrics') });
   if (state.prometheus) components.push({ name: 'prometheus', endpoint: state.prometheus.url, healthy: alive('prometheus') && (await ok(`${state.prometheus.url}/-/ready`)), pid: pid('prometheus') });
+  if (state.influx) components.push({ name: 'influxdb', endpoint: state.influx.url, healthy: alive('influxdb') && (await ok(`${state.influx.url}/health`)), pid: pid('influxdb') });
   return { state, components };
 }

@@ -6,8 +6,10 @@ import type { ExternalSink, SinkFailure } from '../util/index.ts';
 
 export interface InfluxSinkOptions {
   name: string;
-  /** Default: the config's influx.url, else victoriaMetrics.url (the stack's VictoriaMetrics speaks the InfluxDB write API). */
+  /** Default: the config's influx.url (server influxdb) or victoriaMetrics.url (server victoriametrics). */
   url?: string;
+  /** Which configured server the default URL names; VictoriaMetrics speaks the InfluxDB write API too. */
+  server: 'influxdb' | 'victoriametrics';
   /** Default: the config's influx.org / influx.bucket / influx.token. */
   org?: string;
   bucket?: string;
@@ -54,8 +56,8 @@ export function influxSink(options: InfluxSinkOptions): SinkSpec {
     name: options.name,
     async create(ctx) {
       const config = ctx.config.influx;
-      const url = ctx.targets[options.name] ?? options.url ?? config?.url ?? ctx.config.victoriaMetrics?.url;
-      if (!url) throw new Error(`influx sink ${options.name}: no URL (set url, INFLUX_URL or VM_URL)`);
+      const url = ctx.targets[options.name] ?? options.url ?? (options.server === 'victoriametrics' ? ctx.config.victoriaMetrics?.url : config?.url);
+      if (!url) throw new Error(`influx sink ${options.name}: no URL (set url, or ${options.server === 'victoriametrics' ? 'VM_URL' : 'INFLUX_URL'})`);
       const query = { org: options.org ?? config?.org ?? 'otlp', bucket: options.bucket ?? config?.bucket ?? 'otlp' };
       const token = options.token ?? config?.token ?? '';
       const healthUrl = `${new URL(url).origin}/health`;

@@ -12,7 +12,9 @@ const tagName = z.string().min(1).regex(/^[^\\\u0000-\u001f]+$/, 'expected a tag
 const options = z.strictObject({
   /** The sink's name (metrics, logs, dead letters, `--sink-target`). */
   name: z.string().min(1).default('influx'),
-  /** Default: the config's influx.url (INFLUX_URL), else victoriaMetrics.url (VM_URL; the stack's VictoriaMetrics). */
+  /** The server the default URL names: the config's influx.url (INFLUX_URL) or victoriaMetrics.url (VM_URL). */
+  server: z.enum(['influxdb', 'victoriametrics']).default('influxdb'),
+  /** Overrides the server's URL from the config. */
   url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   /** Default: the config's influx.org / influx.bucket / influx.token. */
   org: z.string().min(1).optional(),
@@ -37,7 +39,7 @@ export const influxSinkComponent: SinkComponent<typeof options> = {
   create(o) {
     const translation = { tags: o.tags, tenantTag: o.tenant_tag, seriesTag: o.series_tag, quantiles: o.quantiles };
     return {
-      spec: influxSink({ name: o.name, url: o.url, org: o.org, bucket: o.bucket, token: o.token }),
+      spec: influxSink({ name: o.name, server: o.server, url: o.url, org: o.org, bucket: o.bucket, token: o.token }),
       row: (item, key) => rollupPoint(item as PartialItem, key, translation)?.toLineProtocol({ convertTime: (t) => (t === undefined ? undefined : String(t)) }) ?? '',
     };
   },

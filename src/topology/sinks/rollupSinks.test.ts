@@ -89,7 +89,7 @@ describe('topologies/sink-victoriametrics.yaml', () => {
   const translation = { tags: ['service.name', 'service.namespace', 'service.instance.id', 'host.name', 'deployment.environment'], tenantTag: 'tenant', seriesTag: true, quantiles: [0.5, 0.9, 0.95, 0.99] };
   const dsl = topology('sink-victoriametrics')
     .stream(rollupPartials('otlp.rollup.1m'))
-    .toSink(influxSink({ name: 'victoriametrics' }), (item: PartialItem, key) => rollupPoint(item, key, translation)?.toLineProtocol({ convertTime: (t) => String(t) }) ?? '')
+    .toSink(influxSink({ name: 'victoriametrics', server: 'victoriametrics' }), (item: PartialItem, key) => rollupPoint(item, key, translation)?.toLineProtocol({ convertTime: (t) => String(t) }) ?? '')
     .build();
   const yaml = fromFile('topologies/sink-victoriametrics.yaml');
 
