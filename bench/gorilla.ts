@@ -19,6 +19,8 @@ const STEP_MS = 15_000;
 const T0 = Math.floor(1_750_000_000_000 / 7_200_000) * 7_200_000;
 const RUNS = envNumber('GORILLA_RUNS', 5);
 const MIN_RUN_MS = 300;
+/** GORILLA_BASELINES=0 skips Prometheus and VictoriaMetrics (quick codec-only runs). */
+const BASELINES = process.env.GORILLA_BASELINES !== '0';
 
 type Shape = 'random-walk' | 'counter' | 'constant' | 'ratio';
 const SHAPES: Shape[] = ['random-walk', 'counter', 'constant', 'ratio'];
@@ -189,14 +191,17 @@ async function vmMetrics(url: string): Promise<Map<string, number>> {
 
 const storageSum = (m: Map<string, number>, metric: string): number => (m.get(`${metric}{type="storage/small"}`) ?? 0) + (m.get(`${metric}{type="storage/big"}`) ?? 0);
 
-/** A private VictoriaMetrics (the binary the stack runs) per shape, so its data size holds exactly these points. */
+/**
+ * A private VictoriaMetrics (the binary the stack runs) per shape, so its data size holds exactly these points and
+ * nothing the tests sharing the stack's instance write; a long retention keeps the fixed, past timestamps.
+ */
 async function measureVictoria(shape: Shape, series: Float64Array[], work: string): Promise<Baseline> {
   const dataDir = join(work, `vm-${shape}`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let proc;
   try {
-    proc = startDetached('victoria-metrics', 'victoria-metrics', [`-storageDataPath=${dataDir}`, `-httpListenAddr=127.0.0.1:${port}`], join(work, `vm-${shape}.log`));
+    proc = startDetached('victoria-metrics', 'victoria-metrics', [`-storageDataPath=${dataDir}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=100y'], join(work, `vm-${shape}.log`));
   } catch (err) {
     return { why: `could not start victoria-metrics: ${(err as Error).message}` };
   }
@@ -258,9 +263,9 @@ try {
     note(`${shape}: ours`);
     const ours = measureOurs(series);
     note(`${shape}: Prometheus (promtool tsdb create-blocks-from openmetrics)`);
-    const prom = await measurePrometheus(shape, series, work);
+    const prom = BASELINES ? await measurePrometheus(shape, series, work) : { why: 'skipped (GORILLA_BASELINES=0)' };
     note(`${shape}: VictoriaMetrics (/api/v1/import, force_flush, force_merge)`);
-    const vm = await measureVictoria(shape, series, work);
+    const vm = BASELINES ? await measureVictoria(shape, series, work) : { why: 'skipped (GORILLA_BASELINES=0)' };
     if (prom.why) notes.push(`Prometheus ${shape}: ${prom.why}`);
     if (vm.why) notes.push(`VictoriaMetrics ${shape}: ${vm.why}`);
     totalPoints += samples;
