@@ -47,16 +47,30 @@ export function choosePacking(values: Float64Array, from: number, to: number): P
   let ea = 0; // escapes
   let eb = 0;
   let ec = 0;
-  for (let i = from; i < to; i++) {
-    const q = Math.floor(values[i] * sa);
-    if (q < RICE_ESCAPE) qa += q;
-    else ea++;
-    const q1 = Math.floor(q / 2);
-    if (q1 < RICE_ESCAPE) qb += q1;
-    else eb++;
-    const q2 = Math.floor(q / 4);
-    if (q2 < RICE_ESCAPE) qc += q2;
-    else ec++;
+  if (width <= 31) {
+    for (let i = from; i < to; i++) {
+      const q = values[i] >>> ka;
+      if (q < RICE_ESCAPE) qa += q;
+      else ea++;
+      const q1 = q >>> 1;
+      if (q1 < RICE_ESCAPE) qb += q1;
+      else eb++;
+      const q2 = q >>> 2;
+      if (q2 < RICE_ESCAPE) qc += q2;
+      else ec++;
+    }
+  } else {
+    for (let i = from; i < to; i++) {
+      const q = Math.floor(values[i] * sa);
+      if (q < RICE_ESCAPE) qa += q;
+      else ea++;
+      const q1 = Math.floor(q / 2);
+      if (q1 < RICE_ESCAPE) qb += q1;
+      else eb++;
+      const q2 = Math.floor(q / 4);
+      if (q2 < RICE_ESCAPE) qc += q2;
+      else ec++;
+    }
   }
   const cost = (k: number, q: number, e: number): number => headerBits('rice') + q + (n - e) * (1 + k) + e * (RICE_ESCAPE + width);
   const candidates: [number, number][] = [

@@ -210,7 +210,8 @@ function readDecimal(r: BitReader, out: Float64Array): void {
 
 // ---- split ----------------------------------------------------------------------------------------------
 
-function planSplit(words: Uint32Array): ValuePlan {
+/** The split plan, or undefined as soon as its size is sure to exceed `limit` bits. */
+function planSplit(words: Uint32Array, limit = Infinity): ValuePlan | undefined {
   const n = words.length >> 1;
   let seMin = 0xfff;
   let seMax = 0;
@@ -225,6 +226,8 @@ function planSplit(words: Uint32Array): ValuePlan {
       const t = lo !== 0 ? 31 - Math.clz32(lo & -lo) : (hi & 0xfffff) !== 0 ? 32 + 31 - Math.clz32(hi & 0xfffff & -(hi & 0xfffff)) : 52;
       if (t < tz) tz = t;
     }
+    // tz only shrinks and the exponent range only widens: this is a lower bound of the final size.
+    if ((i & 15) === 15 && n * (52 - tz) > limit) return undefined;
   }
   const seWidth = bitLength(seMax - seMin);
   return {
@@ -235,6 +238,22 @@ function planSplit(words: Uint32Array): ValuePlan {
       w.writeBits(seWidth, 4);
       w.writeBits(tz, 6);
       const mBits = 52 - tz;
+      if (mBits > 32) {
+        // Sign+exponent and the mantissa's high part in one field, then the low 32 bits.
+        const hiBits = mBits - 32;
+        const headBits = seWidth + hiBits;
+        const hiScale = 2 ** hiBits;
+        for (let i = 0; i < n; i++) {
+          const hi = words[2 * i + 1];
+          const lo = words[2 * i];
+          const m = hi & 0xfffff;
+          const h = tz === 0 ? m : m >>> tz;
+          const l = tz === 0 ? lo : ((lo >>> tz) | (m << (32 - tz))) >>> 0;
+          w.writeWord((((hi >>> 20) - seMin) * hiScale + h) >>> 0, headBits);
+          w.writeWord(l, 32);
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
         const hi = words[2 * i + 1];
         w.writeBits((hi >>> 20) - seMin, seWidth);
@@ -251,30 +270,34 @@ function readSplit(r: BitReader, words: Uint32Array): void {
   const tz = r.readBits(6);
   if (seMin > 0xfff || seWidth > 12 || tz > 52) throw new ChunkError('format', `split encoding parameters out of range (${seMin}, ${seWidth}, ${tz})`);
   const mBits = 52 - tz;
-  for (let i = 0; i < n; i++) {
-    const se = seMin + r.readBits(seWidth);
-    // The mantissa field, shifted back up by tz, split over the two words.
-    let hi: number;
-    let lo: number;
-    if (mBits > 32) {
-      const h = r.readWord(mBits - 32);
+  if (mBits > 32) {
+    // The writer's combined field is sign+exponent then the mantissa's high part: read as two fields.
+    const hiBits = mBits - 32;
+    for (let i = 0; i < n; i++) {
+      const se = seMin + r.readBits(seWidth);
+      const h = r.readBits(hiBits);
       const l = r.readWord(32);
       if (tz === 0) {
-        hi = h;
-        lo = l;
+        words[2 * i + 1] = ((se << 20) | h) >>> 0;
+        words[2 * i] = l;
       } else {
-        hi = (h << tz) | (l >>> (32 - tz));
-        lo = (l << tz) >>> 0;
+        words[2 * i + 1] = ((se << 20) | (h << tz) | (l >>> (32 - tz))) >>> 0;
+        words[2 * i] = (l << tz) >>> 0;
       }
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const se = seMin + r.readBits(seWidth);
+    const l = r.readWord(mBits);
+    let hi: number;
+    let lo: number;
+    if (tz >= 32) {
+      hi = tz === 52 ? 0 : l << (tz - 32);
+      lo = 0;
     } else {
-      const l = r.readWord(mBits);
-      if (tz >= 32) {
-        hi = tz === 52 ? 0 : l << (tz - 32);
-        lo = 0;
-      } else {
-        hi = tz === 0 ? 0 : l >>> (32 - tz);
-        lo = (l << tz) >>> 0;
-      }
+      hi = l >>> (32 - tz);
+      lo = (l << tz) >>> 0;
     }
     words[2 * i + 1] = ((se << 20) | (hi & 0xfffff)) >>> 0;
     words[2 * i] = lo;
@@ -292,7 +315,8 @@ function trailing64(hi: number, lo: number): number {
   return 32 + 31 - Math.clz32(hi & -hi);
 }
 
-function xorBits(words: Uint32Array): number {
+/** Exact bits of the XOR encoding, or Infinity as soon as they exceed `limit`. */
+function xorBits(words: Uint32Array, limit: number): number {
   const n = words.length >> 1;
   let bits = 64;
   let prevLead = -1;
@@ -312,15 +336,19 @@ function xorBits(words: Uint32Array): number {
       prevLead = lead;
       prevTrail = trail;
     }
+    if (bits > limit) return Infinity;
   }
   return bits;
 }
 
-function planXor(words: Uint32Array): ValuePlan {
+/** The XOR plan, or undefined when it would exceed `limit` bits. */
+function planXor(words: Uint32Array, limit = Infinity): ValuePlan | undefined {
   const n = words.length >> 1;
+  const bits = xorBits(words, limit);
+  if (bits === Infinity) return undefined;
   return {
     encoding: 'xor',
-    bits: xorBits(words),
+    bits,
     write(w) {
       w.writeWord(words[1], 32);
       w.writeWord(words[0], 32);
@@ -422,17 +450,15 @@ export function planValues(values: Float64Array, only?: ValueEncoding): ValuePla
     return { encoding: 'constant', bits: 0, write: (w) => writeNumber(w, values[0], words[0], words[1]) };
   }
   if (only === 'constant') throw new RangeError('values are not constant');
-  const candidates: ValuePlan[] = [];
+  // Cheapest first; each later candidate stops measuring once it cannot beat the best so far.
+  let best: ValuePlan | undefined;
   if (only === undefined || only === 'decimal') {
-    const d = planDecimal(values);
-    if (d) candidates.push(d);
-    else if (only === 'decimal') throw new RangeError('values are not decimals m / 10^k with |m| < 2^49');
+    best = planDecimal(values);
+    if (!best && only === 'decimal') throw new RangeError('values are not decimals m / 10^k with |m| < 2^49');
   }
-  if (only === undefined || only === 'split') candidates.push(planSplit(words));
-  if (only === undefined || only === 'xor') candidates.push(planXor(words));
-  let best = candidates[0];
-  for (const c of candidates) if (c.bits < best.bits) best = c;
-  return best;
+  if (only === undefined || only === 'split') best = planSplit(words, best?.bits) ?? best;
+  if (only === undefined || only === 'xor') best = planXor(words, best?.bits) ?? best;
+  return best as ValuePlan;
 }
 
 /** Fills `out` with the values written by the plan of `encoding`. */
