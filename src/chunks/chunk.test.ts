@@ -208,7 +208,7 @@ describe('damaged chunks', () => {
     );
   });
 
-  it('name an unknown version and a foreign format', () => {
+  it('name an unknown version, a foreign format and inconsistent contents', () => {
     const withCrc = (body: number[]): Uint8Array => {
       const bytes = new Uint8Array(body.length + 4);
       bytes.set(body);
@@ -218,5 +218,8 @@ describe('damaged chunks', () => {
     expect(() => decodeChunk(withCrc([0xc2, 0, 0]))).toThrow(/version 2 is not supported/);
     expect(() => decodeChunk(withCrc([0x1f, 0x8b, 0]))).toThrow(/not a chunk/);
     expect(() => decodeChunk(withCrc([0xc1, 0, 0x80, 0x80, 0x80, 0x80, 0x01]))).toThrow(/claims .* points/);
+    expect(decodeChunk(withCrc([0xc1, 0, 1, 0, 0, 1])).values).toEqual(Float64Array.of(0));
+    expect(() => decodeChunk(withCrc([0xc1, 0, 1, 0, 5, 1]))).toThrow(/equal steps/);
+    expect(() => decodeChunk(withCrc([0xc1, 0, 1, 0, 0, 1, 0]))).toThrow(/bytes after its last point/);
   });
 });

@@ -163,8 +163,11 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
   const timestamps = new Float64Array(count);
   const values = new Float64Array(count);
   const plan: TimestampPlan = { encoding: info.timestampEncoding, unitExp: [1, 10, 100, 1000].indexOf(info.timeUnitMs), minTime: info.minTime, maxTime: info.maxTime };
-  if (plan.encoding === 'regular' && count > 1 && (info.maxTime - info.minTime) % ((count - 1) * info.timeUnitMs) !== 0) {
-    throw new ChunkError('format', `regular timestamps: span ${info.maxTime - info.minTime} ms is not a multiple of ${count - 1} steps`);
+  if (plan.encoding === 'regular' && count > 0) {
+    const span = info.maxTime - info.minTime;
+    if (count === 1 ? span !== 0 : span % ((count - 1) * info.timeUnitMs) !== 0) {
+      throw new ChunkError('format', `regular timestamps: span ${span} ms does not split into ${count - 1} equal steps`);
+    }
   }
   readTimestamps(r, timestamps, plan);
   readValues(r, info.valueEncoding, values);
