@@ -69,42 +69,52 @@ export function encodeChunk(points: ChunkPoints, options: EncodeChunkOptions = {
   const time = planTimestamps(timestamps);
   const valuePlan = planValues(values, options.valueEncoding);
 
-  const body = new BitWriter(16 + (valuePlan.bits >> 3) + (time.encoding === 'dod' ? count * 2 : 0));
-  writeTimestamps(body, timestamps, time);
-  valuePlan.write(body);
-  let bodyBytes = body.finish();
-  let compression: ChunkCompression = 'none';
+  // One buffer for header, body and checksum, sized from the plan so that it rarely grows or needs a copy.
+  const w = new BitWriter(40 + (valuePlan.bits >> 3) + (time.encoding === 'dod' ? count * 2 : 0));
+  const unit = 10 ** time.unitExp;
+  const flags = VALUE_ENCODING_CODES[valuePlan.encoding] | (TIMESTAMP_ENCODINGS.indexOf(time.encoding) << 2) | (time.unitExp << 5);
+  w.writeBits(CHUNK_MAGIC_V1, 8);
+  w.writeBits(flags, 8);
+  w.writeUvarint(count);
+  if (count > 0) {
+    w.writeSvarint(time.minTime / unit);
+    w.writeUvarint((time.maxTime - time.minTime) / unit);
+  }
+  const headerLength = w.bitLength >> 3;
+  writeTimestamps(w, timestamps, time);
+  valuePlan.write(w);
+  let chunk = w.finish();
+
   const wanted = options.compression ?? 'none';
-  if (wanted !== 'none' && bodyBytes.length > 32) {
+  if (wanted !== 'none' && chunk.length - headerLength > 32) {
+    const body = chunk.subarray(headerLength);
+    let best: Uint8Array | undefined;
+    let compression: ChunkCompression = 'none';
     for (const c of wanted === 'auto' ? (['deflate', 'brotli'] as const) : [wanted]) {
-      const packed = compress(c, bodyBytes);
-      if (packed.length < bodyBytes.length) {
-        bodyBytes = packed;
+      const packed = compress(c, body);
+      if (packed.length < (best ?? body).length) {
+        best = packed;
         compression = c;
       }
     }
+    if (best) {
+      const out = new Uint8Array(headerLength + best.length + 4);
+      out.set(chunk.subarray(0, headerLength));
+      out[1] = flags | (COMPRESSIONS.indexOf(compression) << 3);
+      out.set(best, headerLength);
+      const end = out.length - 4;
+      new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)), true);
+      return out;
+    }
   }
-
-  const unit = 10 ** time.unitExp;
-  const header = new BitWriter(24);
-  header.writeBits(CHUNK_MAGIC_V1, 8);
-  header.writeBits(
-    VALUE_ENCODING_CODES[valuePlan.encoding] | (TIMESTAMP_ENCODINGS.indexOf(time.encoding) << 2) | (COMPRESSIONS.indexOf(compression) << 3) | (time.unitExp << 5),
-    8,
-  );
-  header.writeUvarint(count);
-  if (count > 0) {
-    header.writeSvarint(time.minTime / unit);
-    header.writeUvarint((time.maxTime - time.minTime) / unit);
-  }
-  const headerBytes = header.finish();
-
-  const out = new Uint8Array(headerBytes.length + bodyBytes.length + 4);
-  out.set(headerBytes, 0);
-  out.set(bodyBytes, headerBytes.length);
-  const end = out.length - 4;
-  new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)), true);
-  return out;
+  const crc = crc32(chunk);
+  w.writeBits(crc & 0xff, 8);
+  w.writeBits((crc >>> 8) & 0xff, 8);
+  w.writeBits((crc >>> 16) & 0xff, 8);
+  w.writeBits(crc >>> 24, 8);
+  chunk = w.finish();
+  // Do not keep a mostly unused buffer alive behind the chunk.
+  return chunk.buffer.byteLength - chunk.length > 64 ? chunk.slice() : chunk;
 }
 
 /** Reads the header of a chunk without checking its checksum or decoding the body. */
