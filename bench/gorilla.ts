@@ -177,6 +177,11 @@ async function measurePrometheus(shape: Shape, series: Float64Array[], work: str
   return { bytes: chunkBytes, extraBytes: indexBytes };
 }
 
+function promtoolVersion(): string {
+  const run = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+  return (run.stdout || run.stderr || 'promtool: version unknown').split('\n')[0].trim();
+}
+
 // ---- VictoriaMetrics -----------------------------------------------------------------------------------
 
 async function vmMetrics(url: string): Promise<Map<string, number>> {
@@ -304,7 +309,9 @@ console.log('shape           ours  +deflate/   Prom      VM       encode decode 
 console.log('                       brotli   chunks    data');
 for (const line of table) console.log(line);
 console.log('\n  Prom chunks = chunk files of the blocks promtool wrote (index excluded, listed in the JSON);');
-console.log('  VM data = vm_data_size_bytes of storage/small + storage/big after import, flush and merge (indexdb excluded, in the JSON).');
+console.log('  VM data = vm_data_size_bytes of storage/small + storage/big after import, flush and merge (indexdb excluded, in the JSON),');
+console.log("    measured on a private instance of the stack's victoria-metrics binary per shape: the shared instance holds the tests' data.");
+console.log(`  ${promtoolVersion()}`);
 console.log(`  Speeds: median of ${RUNS} runs on a shared 2-core machine with other work running: expect noise.`);
 for (const n of notes) console.log(`  baseline not measured — ${n}`);
 report('gorilla', results);
