@@ -22,25 +22,34 @@ const MIN_RUN_MS = 300;
 /** GORILLA_BASELINES=0 skips Prometheus and VictoriaMetrics (quick codec-only runs). */
 const BASELINES = process.env.GORILLA_BASELINES !== '0';
 
-type Shape = 'random-walk' | 'counter' | 'constant' | 'ratio';
-const SHAPES: Shape[] = ['random-walk', 'counter', 'constant', 'ratio'];
+type Shape = 'random-walk' | 'counter' | 'constant' | 'ratio' | 'jittered-walk';
+const SHAPES: Shape[] = ['random-walk', 'counter', 'constant', 'ratio', 'jittered-walk'];
 const DESCRIPTIONS: Record<Shape, string> = {
   'random-walk': 'gauge, random walk with two decimals (steps ~N(0, 0.5)), from 100.00..200.00',
   counter: 'monotonic integer counter, increments 0..199 per 15 s',
   constant: 'constant gauge, one integer 0..999 per series',
   ratio: 'noisy 0..1 ratio: 0.5 + 0.2 sin + uniform noise, full float64 precision',
+  'jittered-walk': 'the random walk pushed every 15 s with 0..19 ms of jitter on each timestamp (extra shape)',
 };
 
-const timestamps = Float64Array.from({ length: SAMPLES }, (_, i) => T0 + i * STEP_MS);
+const regularTimestamps = Float64Array.from({ length: SAMPLES }, (_, i) => T0 + i * STEP_MS);
 
-function generate(shape: Shape, seed: number): Float64Array[] {
+/** One series: its timestamps (ms) and values. */
+interface Series {
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
+function generate(shape: Shape, seed: number): Series[] {
   const random = rng(seed);
   const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   // 53 random bits, so the noise is not limited to the 32 bits of one rng() draw.
   const random53 = (): number => (Math.floor(random() * 2 ** 26) * 2 ** 27 + Math.floor(random() * 2 ** 27)) / 2 ** 53;
   return Array.from({ length: SERIES }, () => {
     const v = new Float64Array(SAMPLES);
-    if (shape === 'random-walk') {
+    let timestamps = regularTimestamps;
+    if (shape === 'jittered-walk') timestamps = Float64Array.from(regularTimestamps, (t) => t + Math.floor(random() * 20));
+    if (shape === 'random-walk' || shape === 'jittered-walk') {
       let cents = 10_000 + Math.floor(random() * 10_000);
       for (let i = 0; i < SAMPLES; i++) v[i] = (cents += Math.round(gaussian() * 50)) / 100;
     } else if (shape === 'counter') {
@@ -52,7 +61,7 @@ function generate(shape: Shape, seed: number): Float64Array[] {
       const phase = random() * 2 * Math.PI;
       for (let i = 0; i < SAMPLES; i++) v[i] = Math.min(1, Math.max(0, 0.5 + 0.2 * Math.sin(i / 40 + phase) + (random53() - 0.5) * 0.2));
     }
-    return v;
+    return { timestamps, values: v };
   });
 }
 
@@ -93,8 +102,8 @@ function rate(points: number, work: () => void): number {
   return median(rates);
 }
 
-function measureOurs(series: Float64Array[]): Ours {
-  const chunks = series.map((values) => encodeChunk({ timestamps, values }));
+function measureOurs(series: Series[]): Ours {
+  const chunks = series.map((s) => encodeChunk(s));
   const encodings: Partial<Record<ValueEncoding, number>> = {};
   let bytes = 0;
   for (const [i, c] of chunks.entries()) {
@@ -102,19 +111,19 @@ function measureOurs(series: Float64Array[]): Ours {
     const e = chunkInfo(c).valueEncoding;
     encodings[e] = (encodings[e] ?? 0) + 1;
     const d = decodeChunk(c);
-    if (!sameBits(d.values, series[i]) || !sameBits(d.timestamps, timestamps)) throw new Error(`series ${i} does not round-trip`);
+    if (!sameBits(d.values, series[i].values) || !sameBits(d.timestamps, series[i].timestamps)) throw new Error(`series ${i} does not round-trip`);
   }
   let bytesCompressed = 0;
   let compressedChosen = 0;
-  for (const values of series) {
-    const c = encodeChunk({ timestamps, values }, { compression: 'auto' });
+  for (const s of series) {
+    const c = encodeChunk(s, { compression: 'auto' });
     bytesCompressed += c.length;
     if (chunkInfo(c).compression !== 'none') compressedChosen++;
   }
   const points = series.length * SAMPLES;
   let sink = 0;
   const encodeRate = rate(points, () => {
-    for (const values of series) sink += encodeChunk({ timestamps, values }).length;
+    for (const s of series) sink += encodeChunk(s).length;
   });
   const decodeRate = rate(points, () => {
     for (const c of chunks) sink += decodeChunk(c).values.length;
@@ -152,14 +161,15 @@ interface Baseline {
   why?: string;
 }
 
-async function measurePrometheus(shape: Shape, series: Float64Array[], work: string): Promise<Baseline> {
+async function measurePrometheus(shape: Shape, series: Series[], work: string): Promise<Baseline> {
   const file = join(work, `${shape}.om`);
   const name = metricName(shape);
   await writeLines(file, function* (write) {
     write(`# TYPE ${name} gauge\n`);
-    for (const [s, values] of series.entries()) {
+    for (const [s, { timestamps, values }] of series.entries()) {
       let text = '';
-      for (let i = 0; i < SAMPLES; i++) text += `${name}{series="${s}"} ${values[i]} ${timestamps[i] / 1000}\n`;
+      // Seconds with exactly three decimals, so promtool's float seconds come back as the same milliseconds.
+      for (let i = 0; i < SAMPLES; i++) text += `${name}{series="${s}"} ${values[i]} ${(timestamps[i] / 1000).toFixed(3)}\n`;
       write(text);
       yield;
     }
@@ -200,7 +210,7 @@ const storageSum = (m: Map<string, number>, metric: string): number => (m.get(`$
  * A private VictoriaMetrics (the binary the stack runs) per shape, so its data size holds exactly these points and
  * nothing the tests sharing the stack's instance write; a long retention keeps the fixed, past timestamps.
  */
-async function measureVictoria(shape: Shape, series: Float64Array[], work: string): Promise<Baseline> {
+async function measureVictoria(shape: Shape, series: Series[], work: string): Promise<Baseline> {
   const dataDir = join(work, `vm-${shape}`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -213,12 +223,13 @@ async function measureVictoria(shape: Shape, series: Float64Array[], work: strin
   try {
     await waitUntil(`VictoriaMetrics on ${port}`, async () => (await fetch(`${url}/health`)).ok, { timeoutMs: 30_000, proc });
     const name = metricName(shape);
-    const ts = Array.from(timestamps);
     const batch = 100;
     for (let s = 0; s < series.length; s += batch) {
       const body = series
         .slice(s, s + batch)
-        .map((values, j) => JSON.stringify({ metric: { __name__: name, series: String(s + j) }, values: Array.from(values), timestamps: ts }))
+        .map(({ timestamps, values }, j) =>
+          JSON.stringify({ metric: { __name__: name, series: String(s + j) }, values: Array.from(values), timestamps: Array.from(timestamps) }),
+        )
         .join('\n');
       const res = await fetch(`${url}/api/v1/import`, { method: 'POST', body });
       if (!res.ok) return { why: `VictoriaMetrics import answered ${res.status}: ${await res.text()}` };
@@ -278,7 +289,7 @@ try {
     decodeSeconds += samples / ours.decodeRate;
     const encodings = Object.entries(ours.encodings).map(([e, n]) => `${e} ${n}`).join(', ');
     table.push(
-      `${shape.padEnd(12)} ${perSample(ours.bytes).padStart(7)} ${perSample(ours.bytesCompressed).padStart(9)} ${perSample(prom.bytes).padStart(7)} ${perSample(vm.bytes).padStart(7)}   ` +
+      `${shape.padEnd(13)}${perSample(ours.bytes).padStart(7)} ${perSample(ours.bytesCompressed).padStart(9)} ${perSample(prom.bytes).padStart(7)} ${perSample(vm.bytes).padStart(7)}   ` +
         `${(ours.encodeRate / 1e6).toFixed(1).padStart(6)} ${(ours.decodeRate / 1e6).toFixed(1).padStart(6)}   ${encodings}${ours.compressedChosen ? `; body compression helped ${ours.compressedChosen}` : ''}`,
     );
     const key = shape;

@@ -88,7 +88,8 @@ export function writePacked(w: BitWriter, values: Float64Array, from: number, to
   if (packing.mode === 'fixed') {
     w.writeBits(0, 1);
     w.writeBits(width, 6);
-    for (let i = from; i < to; i++) w.writeBitsLong(values[i], width);
+    if (width <= 25) for (let i = from; i < to; i++) w.writeBits(values[i], width);
+    else for (let i = from; i < to; i++) w.writeBitsLong(values[i], width);
     return;
   }
   w.writeBits(1, 1);
@@ -96,6 +97,24 @@ export function writePacked(w: BitWriter, values: Float64Array, from: number, to
   w.writeBits(k, 6);
   const unit = 2 ** k;
   const escape = (1 << RICE_ESCAPE) - 1;
+  if (width <= 24) {
+    // Small values: integer shifts, and the unary code, its zero and the k low bits in one write (≤ 16 + 1 + 24 bits
+    // would not fit, so the split write stays for large k).
+    const lowMask = unit - 1;
+    for (let i = from; i < to; i++) {
+      const v = values[i];
+      const q = v >>> k;
+      if (q >= RICE_ESCAPE) {
+        w.writeBits(escape, RICE_ESCAPE);
+        w.writeBits(v, width);
+      } else if (q + 1 + k <= 25) w.writeBits((((1 << (q + 1)) - 2) << k) | (v & lowMask), q + 1 + k);
+      else {
+        w.writeBits((1 << (q + 1)) - 2, q + 1);
+        w.writeBits(v & lowMask, k);
+      }
+    }
+    return;
+  }
   for (let i = from; i < to; i++) {
     const v = values[i];
     const q = Math.floor(v / unit);
