@@ -123,6 +123,15 @@ describe('encodeChunk / decodeChunk', () => {
     }
   });
 
+  it('decodes from a Buffer view at an offset (as Kafka hands values over)', () => {
+    const points = { timestamps: [T0, T0 + 15_000, T0 + 29_999], values: Float64Array.of(1.5, NaN, -0) };
+    const bytes = encodeChunk(points);
+    const view = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(bytes)]).subarray(3);
+    expect(view.byteOffset).toBeGreaterThan(0);
+    expect(bitsOf(decodeChunk(view).values)).toEqual(bitsOf(points.values));
+    expect(chunkInfo(view).count).toBe(3);
+  });
+
   it('keeps duplicate, decreasing and far-apart timestamps in their order', () => {
     const timestamps = [T0, T0, T0 - 1, T0 + 15_000, T0 + 15_000, -MAX_ABS_TIMESTAMP, MAX_ABS_TIMESTAMP, 0, T0];
     const bytes = expectRoundTrip({ timestamps, values: Float64Array.from(timestamps, (_, i) => i) });
