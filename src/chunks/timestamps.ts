@@ -22,6 +22,8 @@ export interface TimestampPlan {
   maxTime: number;
   /** dod only: the delta-of-deltas as packed residuals (variant 1) instead of buckets (variant 0), when smaller. */
   packed?: { order: 1 | 2; residuals: Float64Array; firstDelta: number; base: number; packing: Packing };
+  /** Reading a format-1 chunk: dod bodies have no variant bit and are always buckets. */
+  bucketsOnly?: boolean;
 }
 
 /** Checks the timestamps and picks their encoding; throws RangeError naming the first bad one. */
@@ -143,7 +145,7 @@ export function readTimestamps(r: BitReader, out: Float64Array, plan: TimestampP
   let t = plan.minTime / unit + r.readUvarint();
   out[0] = t * unit;
   let delta = 0;
-  if (r.readBits(1) === 1) {
+  if (!plan.bucketsOnly && r.readBits(1) === 1) {
     if (n < 3) throw new ChunkError('format', `packed timestamps need at least 3 points, chunk has ${n}`);
     const order = r.readBits(1) + 1;
     if (order === 2) {
