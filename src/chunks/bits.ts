@@ -43,10 +43,32 @@ export class BitWriter {
   /** Writes the low `n` bits (0..32) of an unsigned 32-bit word. */
   writeWord(word: number, n: number): void {
     if (n <= 24) this.writeBits(word & ((1 << n) - 1), n);
+    else if (n === 32) this.write32(word);
     else {
       this.writeBits((word >>> 16) & ((1 << (n - 16)) - 1), n - 16);
       this.writeBits(word & 0xffff, 16);
     }
+  }
+
+  /** Writes all 32 bits of a word: four whole bytes out, the pending bit count unchanged. */
+  write32(word: number): void {
+    if (this.pos + 8 > this.buf.length) this.grow(8);
+    const b = this.accBits;
+    const buf = this.buf;
+    const p = this.pos;
+    if (b === 0) {
+      buf[p] = word >>> 24;
+      buf[p + 1] = word >>> 16;
+      buf[p + 2] = word >>> 8;
+      buf[p + 3] = word;
+    } else {
+      buf[p] = (this.acc << (8 - b)) | (word >>> (24 + b));
+      buf[p + 1] = word >>> (16 + b);
+      buf[p + 2] = word >>> (8 + b);
+      buf[p + 3] = word >>> b;
+      this.acc = word & ((1 << b) - 1);
+    }
+    this.pos = p + 4;
   }
 
   /** Writes `n` (0..64) bits of the 64-bit value hi:lo, taking bits [shift, shift + n) counted from the least significant. */

@@ -123,6 +123,31 @@ describe('encodeChunk / decodeChunk', () => {
     }
   });
 
+  it('reads format-1 chunks (written before irregular timestamps had a variant bit)', () => {
+    const timestamps = [1750000000000, 1750000015003, 1750000015003, 1750000029990, 1749999999000, 1750000045000];
+    const v1 = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
+    const xor = decodeChunk(
+      v1('c10506b0e086c2ee65b0e702e807e07536e07535e07516e16731e2597c3ff4000000000000c1320078067fff00dc00f0bbf8ef90f22001d67be2be43c8800759c0edcfae67'),
+    );
+    expect(xor.info).toMatchObject({ version: 1, timestampEncoding: 'dod' });
+    expect([...xor.timestamps]).toEqual(timestamps);
+    expect(bitsOf(xor.values)).toEqual(bitsOf(Float64Array.of(1.25, NaN, -0, 3.5, 1e300, 7)));
+    const decimal = decodeChunk(v1('c10606b0e086c2ee65b0e702e807e07536e07535e07516e16731e2597c023e8040851f27caec0057602178ff7e'));
+    expect(decimal.info.valueEncoding).toBe('decimal');
+    expect([...decimal.timestamps]).toEqual(timestamps);
+    expect([...decimal.values]).toEqual([1.25, 2.5, 2.5, 3.75, 0.01, 7]);
+    expect(encodeChunk({ timestamps, values: decimal.values })[0]).toBe(0xc2);
+  });
+
+  it('decodes from a Buffer view at an offset (as Kafka hands values over)', () => {
+    const points = { timestamps: [T0, T0 + 15_000, T0 + 29_999], values: Float64Array.of(1.5, NaN, -0) };
+    const bytes = encodeChunk(points);
+    const view = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(bytes)]).subarray(3);
+    expect(view.byteOffset).toBeGreaterThan(0);
+    expect(bitsOf(decodeChunk(view).values)).toEqual(bitsOf(points.values));
+    expect(chunkInfo(view).count).toBe(3);
+  });
+
   it('keeps duplicate, decreasing and far-apart timestamps in their order', () => {
     const timestamps = [T0, T0, T0 - 1, T0 + 15_000, T0 + 15_000, -MAX_ABS_TIMESTAMP, MAX_ABS_TIMESTAMP, 0, T0];
     const bytes = expectRoundTrip({ timestamps, values: Float64Array.from(timestamps, (_, i) => i) });
@@ -185,7 +210,7 @@ describe('damaged chunks', () => {
   it('fail with a ChunkError, never a hang or a huge allocation, on garbage with a valid checksum', () => {
     const garbage = fc.oneof(
       fc.uint8Array({ minLength: 0, maxLength: 200 }),
-      fc.tuple(fc.nat({ max: 255 }), fc.uint8Array({ maxLength: 200 })).map(([flags, rest]) => Uint8Array.of(0xc1, flags, ...rest)),
+      fc.tuple(fc.nat({ max: 255 }), fc.uint8Array({ maxLength: 200 })).map(([flags, rest]) => Uint8Array.of(0xc0 | (1 + (flags & 1)), flags, ...rest)),
       fc.tuple(series, fc.nat(), fc.nat({ max: 255 })).map(([points, at, b]) => {
         const bytes = encodeChunk(points).slice(0, -4);
         if (bytes.length > 0) bytes[at % bytes.length] = b;
@@ -208,15 +233,18 @@ describe('damaged chunks', () => {
     );
   });
 
-  it('name an unknown version and a foreign format', () => {
+  it('name an unknown version, a foreign format and inconsistent contents', () => {
     const withCrc = (body: number[]): Uint8Array => {
       const bytes = new Uint8Array(body.length + 4);
       bytes.set(body);
       new DataView(bytes.buffer).setUint32(body.length, crc32(Uint8Array.from(body)), true);
       return bytes;
     };
-    expect(() => decodeChunk(withCrc([0xc2, 0, 0]))).toThrow(/version 2 is not supported/);
+    expect(() => decodeChunk(withCrc([0xc3, 0, 0]))).toThrow(/version 3 is not supported/);
     expect(() => decodeChunk(withCrc([0x1f, 0x8b, 0]))).toThrow(/not a chunk/);
-    expect(() => decodeChunk(withCrc([0xc1, 0, 0x80, 0x80, 0x80, 0x80, 0x01]))).toThrow(/claims .* points/);
+    expect(() => decodeChunk(withCrc([0xc2, 0, 0x80, 0x80, 0x80, 0x80, 0x01]))).toThrow(/claims .* points/);
+    expect(decodeChunk(withCrc([0xc2, 0, 1, 0, 0, 1])).values).toEqual(Float64Array.of(0));
+    expect(() => decodeChunk(withCrc([0xc2, 0, 1, 0, 5, 1]))).toThrow(/equal steps/);
+    expect(() => decodeChunk(withCrc([0xc2, 0, 1, 0, 0, 1, 0]))).toThrow(/bytes after its last point/);
   });
 });

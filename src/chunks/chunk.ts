@@ -1,6 +1,6 @@
-// The chunk format (v1): header, body, CRC32. Byte by byte in docs/chunks.md.
+// The chunk format (v2; v1 is still read): header, body, CRC32. Byte by byte in docs/chunks.md.
 //
-//   0  magic/version 0xC1
+//   0  magic/version 0xC2
 //   1  flags: bits 0-1 value encoding, bit 2 timestamp encoding, bits 3-4 body compression, bits 5-7 time unit exponent
 //   …  uvarint count; when count > 0: zigzag varint min time, uvarint (max time - min time), both in time units
 //   …  body: timestamps then values, one bit stream (possibly compressed as a whole)
@@ -11,8 +11,11 @@ import { ChunkError } from './errors.ts';
 import { planTimestamps, readTimestamps, writeTimestamps, type TimestampEncoding, type TimestampPlan } from './timestamps.ts';
 import { planValues, readValues, VALUE_ENCODING_CODES, VALUE_ENCODINGS, type ValueEncoding } from './values.ts';
 
-/** First byte of every chunk of format version 1. High nibble 0xC marks a chunk; low nibble is the version. */
-export const CHUNK_MAGIC_V1 = 0xc1;
+/** Format version written. Version 1 (no variant bit before irregular timestamps) is still read. */
+export const CHUNK_FORMAT_VERSION = 2;
+/** First byte of every chunk written. High nibble 0xC marks a chunk; low nibble is the format version. */
+export const CHUNK_MAGIC = 0xc0 | CHUNK_FORMAT_VERSION;
+const READABLE_VERSIONS = [1, 2];
 /** Most points one chunk may hold; bounds what a decoder allocates whatever the bytes claim. */
 export const MAX_CHUNK_POINTS = 1 << 20;
 
@@ -69,50 +72,62 @@ export function encodeChunk(points: ChunkPoints, options: EncodeChunkOptions = {
   const time = planTimestamps(timestamps);
   const valuePlan = planValues(values, options.valueEncoding);
 
-  const body = new BitWriter(16 + (valuePlan.bits >> 3) + (time.encoding === 'dod' ? count * 2 : 0));
-  writeTimestamps(body, timestamps, time);
-  valuePlan.write(body);
-  let bodyBytes = body.finish();
-  let compression: ChunkCompression = 'none';
+  // One buffer for header, body and checksum, sized from the plan so that it rarely grows or needs a copy.
+  const w = new BitWriter(40 + (valuePlan.bits >> 3) + (time.encoding === 'dod' ? count * 2 : 0));
+  const unit = 10 ** time.unitExp;
+  const flags = VALUE_ENCODING_CODES[valuePlan.encoding] | (TIMESTAMP_ENCODINGS.indexOf(time.encoding) << 2) | (time.unitExp << 5);
+  w.writeBits(CHUNK_MAGIC, 8);
+  w.writeBits(flags, 8);
+  w.writeUvarint(count);
+  if (count > 0) {
+    w.writeSvarint(time.minTime / unit);
+    w.writeUvarint((time.maxTime - time.minTime) / unit);
+  }
+  const headerLength = w.bitLength >> 3;
+  writeTimestamps(w, timestamps, time);
+  valuePlan.write(w);
+  let chunk = w.finish();
+
   const wanted = options.compression ?? 'none';
-  if (wanted !== 'none' && bodyBytes.length > 32) {
+  if (wanted !== 'none' && chunk.length - headerLength > 32) {
+    const body = chunk.subarray(headerLength);
+    let best: Uint8Array | undefined;
+    let compression: ChunkCompression = 'none';
     for (const c of wanted === 'auto' ? (['deflate', 'brotli'] as const) : [wanted]) {
-      const packed = compress(c, bodyBytes);
-      if (packed.length < bodyBytes.length) {
-        bodyBytes = packed;
+      const packed = compress(c, body);
+      if (packed.length < (best ?? body).length) {
+        best = packed;
         compression = c;
       }
     }
+    if (best) {
+      const out = new Uint8Array(headerLength + best.length + 4);
+      out.set(chunk.subarray(0, headerLength));
+      out[1] = flags | (COMPRESSIONS.indexOf(compression) << 3);
+      out.set(best, headerLength);
+      const end = out.length - 4;
+      new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)), true);
+      return out;
+    }
   }
-
-  const unit = 10 ** time.unitExp;
-  const header = new BitWriter(24);
-  header.writeBits(CHUNK_MAGIC_V1, 8);
-  header.writeBits(
-    VALUE_ENCODING_CODES[valuePlan.encoding] | (TIMESTAMP_ENCODINGS.indexOf(time.encoding) << 2) | (COMPRESSIONS.indexOf(compression) << 3) | (time.unitExp << 5),
-    8,
-  );
-  header.writeUvarint(count);
-  if (count > 0) {
-    header.writeSvarint(time.minTime / unit);
-    header.writeUvarint((time.maxTime - time.minTime) / unit);
-  }
-  const headerBytes = header.finish();
-
-  const out = new Uint8Array(headerBytes.length + bodyBytes.length + 4);
-  out.set(headerBytes, 0);
-  out.set(bodyBytes, headerBytes.length);
-  const end = out.length - 4;
-  new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)), true);
-  return out;
+  const crc = crc32(chunk);
+  w.writeBits(crc & 0xff, 8);
+  w.writeBits((crc >>> 8) & 0xff, 8);
+  w.writeBits((crc >>> 16) & 0xff, 8);
+  w.writeBits(crc >>> 24, 8);
+  chunk = w.finish();
+  // Do not keep a mostly unused buffer alive behind the chunk.
+  return chunk.buffer.byteLength - chunk.length > 64 ? chunk.slice() : chunk;
 }
 
 /** Reads the header of a chunk without checking its checksum or decoding the body. */
 export function chunkInfo(bytes: Uint8Array): ChunkInfo {
   if (bytes.length < 7) throw new ChunkError('truncated', `chunk of ${bytes.length} bytes is shorter than the smallest chunk (7 bytes)`);
   const magic = bytes[0];
-  if (magic >>> 4 !== CHUNK_MAGIC_V1 >>> 4) throw new ChunkError('format', `not a chunk: first byte 0x${magic.toString(16).padStart(2, '0')}, expected 0xc1`);
-  if (magic !== CHUNK_MAGIC_V1) throw new ChunkError('version', `chunk format version ${magic & 15} is not supported (this reader knows version 1)`);
+  if (magic >>> 4 !== CHUNK_MAGIC >>> 4) throw new ChunkError('format', `not a chunk: first byte 0x${magic.toString(16).padStart(2, '0')}, expected 0xc1 or 0xc2`);
+  if (!READABLE_VERSIONS.includes(magic & 15)) {
+    throw new ChunkError('version', `chunk format version ${magic & 15} is not supported (this reader knows versions ${READABLE_VERSIONS.join(' and ')})`);
+  }
   const end = bytes.length - 4;
   const r = new BitReader(bytes, 1, end);
   const flags = r.readBits(8);
@@ -163,8 +178,12 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
   const timestamps = new Float64Array(count);
   const values = new Float64Array(count);
   const plan: TimestampPlan = { encoding: info.timestampEncoding, unitExp: [1, 10, 100, 1000].indexOf(info.timeUnitMs), minTime: info.minTime, maxTime: info.maxTime };
-  if (plan.encoding === 'regular' && count > 1 && (info.maxTime - info.minTime) % ((count - 1) * info.timeUnitMs) !== 0) {
-    throw new ChunkError('format', `regular timestamps: span ${info.maxTime - info.minTime} ms is not a multiple of ${count - 1} steps`);
+  if (info.version === 1) plan.bucketsOnly = true;
+  if (plan.encoding === 'regular' && count > 0) {
+    const span = info.maxTime - info.minTime;
+    if (count === 1 ? span !== 0 : span % ((count - 1) * info.timeUnitMs) !== 0) {
+      throw new ChunkError('format', `regular timestamps: span ${span} ms does not split into ${count - 1} equal steps`);
+    }
   }
   readTimestamps(r, timestamps, plan);
   readValues(r, info.valueEncoding, values);

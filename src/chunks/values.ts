@@ -7,7 +7,7 @@
 //   xor       Gorilla: XOR with the previous value, leading/trailing-zero windows (any float64)
 import { bitLength, zigzag, unzigzag, type BitReader, type BitWriter } from './bits.ts';
 import { ChunkError } from './errors.ts';
-import { choosePacking, readPacked, writePacked, type Packing } from './integers.ts';
+import { choosePacking, readPacked, writePacked } from './integers.ts';
 
 export type ValueEncoding = 'constant' | 'xor' | 'decimal' | 'split';
 
@@ -72,9 +72,12 @@ function readNumber(r: BitReader, words: Uint32Array, at: number, out: Float64Ar
 
 // ---- decimal --------------------------------------------------------------------------------------------
 
+/** Powers of ten used as decimal scales (exact in float64 up to 10^22). */
+const POW10 = Array.from({ length: MAX_DECIMAL_EXP + 1 }, (_, k) => 10 ** k);
+
 /** Does v equal m / 10^k exactly (same bits) for m = round(v·10^k), with |m| < 2^49? -0 never does (m would lose the sign). */
 function fitsDecimal(v: number, k: number): boolean {
-  const p = 10 ** k;
+  const p = POW10[k];
   const m = Math.round(v * p);
   return Math.abs(m) < MAX_ABS_MANTISSA && m / p === v && (v !== 0 || 1 / v > 0);
 }
@@ -88,63 +91,81 @@ function decimalExponent(v: number, from: number): number {
 
 const ORDER_BITS = 2;
 
-function planDecimal(values: Float64Array): ValuePlan | undefined {
+/** The integers m with values[i] = m[i] / 10^k for the smallest common k, or undefined. */
+function decimalMantissas(values: Float64Array): { k: number; m: Float64Array } | undefined {
   const n = values.length;
+  const m = new Float64Array(n);
   let k = 0;
+  let p = 1;
+  let raisedAt = 0; // values before this index were checked at a smaller k
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (!fitsDecimal(v, k)) {
+    let x = Math.round(v * p);
+    if (!(Math.abs(x) < MAX_ABS_MANTISSA && x / p === v && (v !== 0 || 1 / v > 0))) {
       k = decimalExponent(v, k + 1);
       if (k < 0) return undefined;
+      p = POW10[k];
+      x = Math.round(v * p);
+      raisedAt = i;
     }
+    m[i] = x;
   }
-  // A larger k found late: check the earlier values again at the final k.
-  const p = 10 ** k;
-  const m = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < raisedAt; i++) {
     const v = values[i];
     if (!fitsDecimal(v, k)) return undefined;
     m[i] = Math.round(v * p);
   }
-  // Residual sequences of order 0 (m itself), 1 (deltas) and 2 (delta-of-deltas), each minus its minimum.
-  const seq = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
-  const base = [0, 0, 0];
-  let best = -1;
-  let bestBits = Infinity;
-  let bestPacking: Packing | undefined;
-  for (let order = 0; order <= 2; order++) {
-    const s = seq[order];
-    let min = Infinity;
-    for (let i = 1; i < n; i++) {
-      const x = order === 0 ? m[i] : order === 1 ? m[i] - m[i - 1] : i >= 2 ? m[i] - 2 * m[i - 1] + m[i - 2] : 0;
-      s[i] = x;
-      if ((order < 2 || i >= 2) && x < min) min = x;
+  return { k, m };
+}
+
+function planDecimal(values: Float64Array): ValuePlan | undefined {
+  const found = decimalMantissas(values);
+  if (!found) return undefined;
+  const { k, m } = found;
+  const n = values.length;
+  // Residuals of order 0 (m itself), 1 (deltas) and 2 (delta-of-deltas), each minus its minimum: pick the order
+  // whose residuals sum smallest (what Rice and bit-packing costs grow with), in one pass over m.
+  let min0 = Infinity, min1 = Infinity, min2 = Infinity;
+  let sum0 = 0, sum1 = 0, sum2 = 0;
+  let prevDelta = 0;
+  for (let i = 1; i < n; i++) {
+    const x = m[i];
+    const d = x - m[i - 1];
+    if (x < min0) min0 = x;
+    if (d < min1) min1 = d;
+    sum0 += x;
+    sum1 += d;
+    if (i >= 2) {
+      const dd = d - prevDelta;
+      if (dd < min2) min2 = dd;
+      sum2 += dd;
     }
-    const from = Math.min(n, Math.max(1, order));
-    if (from >= n) min = 0;
-    for (let i = from; i < n; i++) s[i] -= min;
-    base[order] = min;
-    const packing = choosePacking(s, from, n);
-    const bits = packing.bits + varintBits(zigzag(min)) + (order === 2 && n > 1 ? varintBits(zigzag(m[1] - m[0])) : 0);
-    if (bits < bestBits) {
-      best = order;
-      bestBits = bits;
-      bestPacking = packing;
-    }
+    prevDelta = d;
   }
-  const order = best;
-  const packing = bestPacking as Packing;
+  const cost0 = sum0 - (n - 1) * min0;
+  const cost1 = sum1 - (n - 1) * min1;
+  const cost2 = n > 2 ? sum2 - (n - 2) * min2 : Infinity;
+  const order = n < 2 ? 0 : cost1 <= cost0 && cost1 <= cost2 ? 1 : cost2 < cost0 ? 2 : 0;
+  const base = n < 2 ? 0 : order === 0 ? min0 : order === 1 ? min1 : min2;
+  const from = Math.max(1, order);
+  const seq = new Float64Array(n);
+  if (order === 0) for (let i = 1; i < n; i++) seq[i] = m[i] - base;
+  else if (order === 1) for (let i = 1; i < n; i++) seq[i] = m[i] - m[i - 1] - base;
+  else for (let i = 2; i < n; i++) seq[i] = m[i] - 2 * m[i - 1] + m[i - 2] - base;
+  const packing = n > 1 ? choosePacking(seq, from, n) : undefined;
+  const bits =
+    varintBits(k) + ORDER_BITS + varintBits(zigzag(m[0])) + (packing ? packing.bits + varintBits(zigzag(base)) + (order === 2 ? varintBits(zigzag(m[1] - m[0])) : 0) : 0);
   return {
     encoding: 'decimal',
-    bits: varintBits(k) + ORDER_BITS + varintBits(zigzag(m[0])) + bestBits,
+    bits,
     write(w) {
       w.writeUvarint(k);
       w.writeBits(order, ORDER_BITS);
       w.writeSvarint(m[0]);
-      if (n === 1) return;
+      if (!packing) return;
       if (order === 2) w.writeSvarint(m[1] - m[0]);
-      w.writeSvarint(base[order]);
-      writePacked(w, seq[order], Math.max(1, order), n, packing);
+      w.writeSvarint(base);
+      writePacked(w, seq, from, n, packing);
     },
   };
 }
@@ -155,7 +176,7 @@ function readDecimal(r: BitReader, out: Float64Array): void {
   if (k > MAX_DECIMAL_EXP) throw new ChunkError('format', `decimal exponent ${k} exceeds ${MAX_DECIMAL_EXP}`);
   const order = r.readBits(ORDER_BITS);
   if (order > 2) throw new ChunkError('format', `decimal order ${order} is not 0, 1 or 2`);
-  const p = 10 ** k;
+  const p = POW10[k];
   const m0 = r.readSvarint();
   out[0] = m0 / p;
   if (n === 1) return;
@@ -189,7 +210,8 @@ function readDecimal(r: BitReader, out: Float64Array): void {
 
 // ---- split ----------------------------------------------------------------------------------------------
 
-function planSplit(words: Uint32Array): ValuePlan {
+/** The split plan, or undefined as soon as its size is sure to exceed `limit` bits. */
+function planSplit(words: Uint32Array, limit = Infinity): ValuePlan | undefined {
   const n = words.length >> 1;
   let seMin = 0xfff;
   let seMax = 0;
@@ -204,6 +226,8 @@ function planSplit(words: Uint32Array): ValuePlan {
       const t = lo !== 0 ? 31 - Math.clz32(lo & -lo) : (hi & 0xfffff) !== 0 ? 32 + 31 - Math.clz32(hi & 0xfffff & -(hi & 0xfffff)) : 52;
       if (t < tz) tz = t;
     }
+    // tz only shrinks and the exponent range only widens: this is a lower bound of the final size.
+    if ((i & 15) === 15 && n * (52 - tz) > limit) return undefined;
   }
   const seWidth = bitLength(seMax - seMin);
   return {
@@ -214,6 +238,22 @@ function planSplit(words: Uint32Array): ValuePlan {
       w.writeBits(seWidth, 4);
       w.writeBits(tz, 6);
       const mBits = 52 - tz;
+      if (mBits > 32) {
+        // Sign+exponent and the mantissa's high part in one field, then the low 32 bits.
+        const hiBits = mBits - 32;
+        const headBits = seWidth + hiBits;
+        const hiScale = 2 ** hiBits;
+        for (let i = 0; i < n; i++) {
+          const hi = words[2 * i + 1];
+          const lo = words[2 * i];
+          const m = hi & 0xfffff;
+          const h = tz === 0 ? m : m >>> tz;
+          const l = tz === 0 ? lo : ((lo >>> tz) | (m << (32 - tz))) >>> 0;
+          w.writeWord((((hi >>> 20) - seMin) * hiScale + h) >>> 0, headBits);
+          w.writeWord(l, 32);
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
         const hi = words[2 * i + 1];
         w.writeBits((hi >>> 20) - seMin, seWidth);
@@ -230,30 +270,34 @@ function readSplit(r: BitReader, words: Uint32Array): void {
   const tz = r.readBits(6);
   if (seMin > 0xfff || seWidth > 12 || tz > 52) throw new ChunkError('format', `split encoding parameters out of range (${seMin}, ${seWidth}, ${tz})`);
   const mBits = 52 - tz;
-  for (let i = 0; i < n; i++) {
-    const se = seMin + r.readBits(seWidth);
-    // The mantissa field, shifted back up by tz, split over the two words.
-    let hi: number;
-    let lo: number;
-    if (mBits > 32) {
-      const h = r.readWord(mBits - 32);
+  if (mBits > 32) {
+    // The writer's combined field is sign+exponent then the mantissa's high part: read as two fields.
+    const hiBits = mBits - 32;
+    for (let i = 0; i < n; i++) {
+      const se = seMin + r.readBits(seWidth);
+      const h = r.readBits(hiBits);
       const l = r.readWord(32);
       if (tz === 0) {
-        hi = h;
-        lo = l;
+        words[2 * i + 1] = ((se << 20) | h) >>> 0;
+        words[2 * i] = l;
       } else {
-        hi = (h << tz) | (l >>> (32 - tz));
-        lo = (l << tz) >>> 0;
+        words[2 * i + 1] = ((se << 20) | (h << tz) | (l >>> (32 - tz))) >>> 0;
+        words[2 * i] = (l << tz) >>> 0;
       }
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const se = seMin + r.readBits(seWidth);
+    const l = r.readWord(mBits);
+    let hi: number;
+    let lo: number;
+    if (tz >= 32) {
+      hi = tz === 52 ? 0 : l << (tz - 32);
+      lo = 0;
     } else {
-      const l = r.readWord(mBits);
-      if (tz >= 32) {
-        hi = tz === 52 ? 0 : l << (tz - 32);
-        lo = 0;
-      } else {
-        hi = tz === 0 ? 0 : l >>> (32 - tz);
-        lo = (l << tz) >>> 0;
-      }
+      hi = l >>> (32 - tz);
+      lo = (l << tz) >>> 0;
     }
     words[2 * i + 1] = ((se << 20) | (hi & 0xfffff)) >>> 0;
     words[2 * i] = lo;
@@ -271,7 +315,8 @@ function trailing64(hi: number, lo: number): number {
   return 32 + 31 - Math.clz32(hi & -hi);
 }
 
-function xorBits(words: Uint32Array): number {
+/** Exact bits of the XOR encoding, or Infinity as soon as they exceed `limit`. */
+function xorBits(words: Uint32Array, limit: number): number {
   const n = words.length >> 1;
   let bits = 64;
   let prevLead = -1;
@@ -291,15 +336,19 @@ function xorBits(words: Uint32Array): number {
       prevLead = lead;
       prevTrail = trail;
     }
+    if (bits > limit) return Infinity;
   }
   return bits;
 }
 
-function planXor(words: Uint32Array): ValuePlan {
+/** The XOR plan, or undefined when it would exceed `limit` bits. */
+function planXor(words: Uint32Array, limit = Infinity): ValuePlan | undefined {
   const n = words.length >> 1;
+  const bits = xorBits(words, limit);
+  if (bits === Infinity) return undefined;
   return {
     encoding: 'xor',
-    bits: xorBits(words),
+    bits,
     write(w) {
       w.writeWord(words[1], 32);
       w.writeWord(words[0], 32);
@@ -401,17 +450,15 @@ export function planValues(values: Float64Array, only?: ValueEncoding): ValuePla
     return { encoding: 'constant', bits: 0, write: (w) => writeNumber(w, values[0], words[0], words[1]) };
   }
   if (only === 'constant') throw new RangeError('values are not constant');
-  const candidates: ValuePlan[] = [];
+  // Cheapest first; each later candidate stops measuring once it cannot beat the best so far.
+  let best: ValuePlan | undefined;
   if (only === undefined || only === 'decimal') {
-    const d = planDecimal(values);
-    if (d) candidates.push(d);
-    else if (only === 'decimal') throw new RangeError('values are not decimals m / 10^k with |m| < 2^49');
+    best = planDecimal(values);
+    if (!best && only === 'decimal') throw new RangeError('values are not decimals m / 10^k with |m| < 2^49');
   }
-  if (only === undefined || only === 'split') candidates.push(planSplit(words));
-  if (only === undefined || only === 'xor') candidates.push(planXor(words));
-  let best = candidates[0];
-  for (const c of candidates) if (c.bits < best.bits) best = c;
-  return best;
+  if (only === undefined || only === 'split') best = planSplit(words, best?.bits) ?? best;
+  if (only === undefined || only === 'xor') best = planXor(words, best?.bits) ?? best;
+  return best as ValuePlan;
 }
 
 /** Fills `out` with the values written by the plan of `encoding`. */
