@@ -14,7 +14,7 @@ import { startPrometheus } from './prometheus.ts';
 import { startRegistry } from './registry.ts';
 import type { ComponentContext, StackMode, StackState } from './types.ts';
 import { startVictoriaMetrics } from './victoria.ts';
-import { startInflux } from './influx.ts';
+import { INFLUXDB_VERSION, startInflux } from './influx.ts';
 
 export type { StackState, StackMode } from './types.ts';
 export { settingsFile, stackDir, cacheDir } from './paths.ts';
@@ -153,8 +153,8 @@ async function startNative(dir: string, kafkaVersion: string, log: (line: string
   await ensurePrerequisites(log);
   const cache = cacheDir();
   mkdirSync(cache, { recursive: true });
-  const cold = !existsSync(join(cache, `kafka-${kafkaVersion}`)) || !existsSync(join(cache, 'apicurio-registry-3.0.9'));
-  if (cold) log(`first start: fetching Kafka ${kafkaVersion} and Apicurio Registry with Maven into ${cache}`);
+  const cold = !existsSync(join(cache, `kafka-${kafkaVersion}`)) || !existsSync(join(cache, 'apicurio-registry-3.0.9')) || !existsSync(join(cache, `influxdb-${INFLUXDB_VERSION}`));
+  if (cold) log(`first start: fetching Kafka ${kafkaVersion} and Apicurio Registry with Maven, building InfluxDB with Go, into ${cache}`);
   mkdirSync(dir, { recursive: true });
   const runDir = sharedRunDir(dir);
   mkdirSync(runDir, { recursive: true, mode: 0o755 });

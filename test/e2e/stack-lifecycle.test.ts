@@ -39,7 +39,7 @@ function ports(state: StackState): number[] {
 }
 
 async function expectAllGone(state: StackState): Promise<void> {
-  expect(state.processes.map((p) => p.name).sort()).toEqual(['kafka', 'postgres', 'prometheus', 'schema-registry', 'victoria-metrics']);
+  expect(state.processes.map((p) => p.name).sort()).toEqual(['influxdb', 'kafka', 'postgres', 'prometheus', 'schema-registry', 'victoria-metrics']);
   for (const p of state.processes) expect(isAlive(p.pid), `${p.name} (pid ${p.pid}) still running`).toBe(false);
   for (const port of ports(state)) expect(await portOpen(port), `port ${port} still open`).toBe(false);
 }
@@ -68,7 +68,7 @@ describe('otlp-streams stack', () => {
 
     const status = otlpStreams(dir, 'stack', 'status');
     expect(status.code, status.out).toBe(0);
-    expect(status.out.match(/^\s+up\s/gm)).toHaveLength(5);
+    expect(status.out.match(/^\s+up\s/gm)).toHaveLength(6);
 
     const down = otlpStreams(dir, 'stack', 'down');
     expect(down.code, down.out).toBe(0);

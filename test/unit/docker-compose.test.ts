@@ -25,8 +25,8 @@ const ours = Object.entries(services).filter(([, s]) => s.build !== undefined);
 
 describe('docker-compose.yml', () => {
   it('has the stack and the project services', () => {
-    expect(Object.keys(services).sort()).toEqual(['ingest', 'kafka', 'prometheus', 'schema-registry', 'timescaledb', 'victoria-metrics', 'worker']);
-    expect(ours.map(([name]) => name).sort()).toEqual(['ingest', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['influxdb', 'ingest', 'kafka', 'prometheus', 'schema-registry', 'sink-postgres', 'timescaledb', 'victoria-metrics', 'worker']);
+    expect(ours.map(([name]) => name).sort()).toEqual(['ingest', 'sink-postgres', 'worker']);
   });
 
   // Variables a command reads itself (commander's Option.env), besides the config loader's.
@@ -61,7 +61,7 @@ describe('docker-compose.yml', () => {
 
   it('points every URL at a service that exists and a port it listens on', () => {
     const env = ours[0][1].environment ?? {};
-    const internalPort: Record<string, number> = { kafka: 9092, 'schema-registry': 8080, timescaledb: 5432, 'victoria-metrics': 8428, prometheus: 9090 };
+    const internalPort: Record<string, number> = { kafka: 9092, 'schema-registry': 8080, timescaledb: 5432, 'victoria-metrics': 8428, prometheus: 9090, influxdb: 8086 };
     const targets = [env.KAFKA_BROKERS, env.SCHEMA_REGISTRY_URL, env.PG_URL, env.VM_URL, env.INFLUX_URL, env.PROM_URL, env.PROM_REMOTE_WRITE_URL];
     for (const target of targets) {
       const { hostname, port } = new URL(target.includes('://') ? target : `tcp://${target}`);
@@ -88,6 +88,7 @@ describe('docker-compose.yml', () => {
     expect(services.timescaledb.image).toBe(IMAGES.postgres);
     expect(services.prometheus.image).toBe(IMAGES.prometheus);
     expect(services['victoria-metrics'].image).toBe(IMAGES.victoriaMetrics);
+    expect(services.influxdb.image).toBe(IMAGES.influx);
     // Every image the Testcontainers path starts is one a compose service runs, and no compose service runs another.
     const composeImages = Object.values(services).flatMap((s) => (s.image ? [s.image] : []));
     expect(composeImages.sort()).toEqual(Object.values(IMAGES).sort());
