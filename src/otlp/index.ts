@@ -23,4 +23,4 @@ export { canonicalSeries, seriesId } from './seriesId.ts';
 export { fnv1a32, murmur2, murmur2Hash, partitioners, sarama_compat, type Partitioner } from './partitioners.ts';
 export { nanosToBigInt, nanosToString, splitNanos } from './time.ts';
 export { idOf, TENANT_HEADER, tenantHeaders, tenantKey, tenantOf } from './tenant.ts';
-export { plainAttributes, plainValue, type PlainValue } from './plainValue.ts';
+export { attributeText, plainAttributes, plainValue, type PlainValue } from './plainValue.ts';

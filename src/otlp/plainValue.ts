@@ -30,3 +30,26 @@ export function plainAttributes(attributes: readonly Attribute[]): { [key: strin
   for (const a of attributes) out[a.key] = plainValue(a);
   return out;
 }
+
+/**
+ * An attribute value as one string (a label, a tag, a map column): strings as they are, booleans and integers as
+ * written, doubles by `formatDouble` (default String), bytes as base64, arrays and maps as JSON, no value as ''.
+ */
+export function attributeText(v: AnyValue, formatDouble: (n: number) => string = String): string {
+  switch (v.type) {
+    case 'string':
+      return v.value;
+    case 'bool':
+    case 'int':
+      return String(v.value);
+    case 'double':
+      return formatDouble(v.value);
+    case 'bytes':
+      return Buffer.from(v.value.buffer, v.value.byteOffset, v.value.byteLength).toString('base64');
+    case 'empty':
+      return '';
+    case 'array':
+    case 'kvlist':
+      return JSON.stringify(plainValue(v));
+  }
+}

@@ -177,7 +177,7 @@ describe('postgres sink: outages and rejections', () => {
     cleanups.push(async () => {
       if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
     });
-    await worker.waitFor('PostgreSQL unreachable at start; the table is created at the first write');
+    await worker.waitFor('PostgreSQL unreachable at start; the tables are created at the first write');
     await worker.waitFor('worker started');
     await worker.waitFor('sink failing; partition paused until it answers');
     await worker.waitFor('circuit breaker open');

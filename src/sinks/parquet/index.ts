@@ -3,4 +3,4 @@ export { ROLLUP_SCHEMA, parquetBytes, rollupTable, type ParquetCompression } fro
 export { hourDir, listHourDirs, listPartFiles, partFile, parsePartFile, uncommittedFiles, type HourDir, type PartFile } from './layout.ts';
 export { parquetSink, UnplacedWriteError, type ParquetSinkOptions } from './parquetSink.ts';
 export { applyRetention, expiredHourDirs } from './retention.ts';
-export { attributeText, rollupRow, type RollupRow } from './rollupRow.ts';
+export { rollupRow, type RollupRow } from './rollupRow.ts';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { HistogramPoint, MetricPoint } from '../../otlp/index.ts';
 import { gaugePoint, histogramPoint } from '../../topology/testdata/metricPoints.ts';
 import { rollupTable } from './arrowBatch.ts';
-import { attributeText, rollupRow } from './rollupRow.ts';
+import { attributeText } from '../../otlp/index.ts';
+import { rollupRow } from './rollupRow.ts';
 import { partialOf } from './testing.ts';
 
 const T = Date.UTC(2026, 0, 1, 3);

@@ -3,7 +3,7 @@
 import { metricValues, type MetricKind, type PartialItem } from '../../operators/metrics/metric.ts';
 import { toAvroIdentity } from '../../operators/metrics/identity.ts';
 import { OVERFLOW_ATTRIBUTE } from '../../operators/metrics/rollupRecord.ts';
-import { idOf, tenantOf, type AnyValue, type Attribute } from '../../otlp/index.ts';
+import { attributeText, idOf, tenantOf, type Attribute } from '../../otlp/index.ts';
 
 /** One series and window, as the Parquet files hold it (column names are the properties). */
 export interface RollupRow {
@@ -48,39 +48,6 @@ export interface RollupRow {
 
 const upperSnake = (kind: MetricKind) => kind.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
-/** An attribute value as text: strings as they are, numbers and booleans as written, bytes as base64, the rest as JSON. */
-export function attributeText(v: AnyValue): string {
-  switch (v.type) {
-    case 'string':
-      return v.value;
-    case 'bool':
-    case 'int':
-    case 'double':
-      return String(v.value);
-    case 'bytes':
-      return Buffer.from(v.value).toString('base64');
-    case 'empty':
-      return '';
-    case 'array':
-    case 'kvlist':
-      return JSON.stringify(jsonOf(v));
-  }
-}
-
-function jsonOf(v: AnyValue): unknown {
-  switch (v.type) {
-    case 'array':
-      return v.value.map(jsonOf);
-    case 'kvlist':
-      return Object.fromEntries(v.value.map((kv) => [kv.key, jsonOf(kv)]));
-    case 'int':
-      return typeof v.value === 'bigint' ? v.value.toString() : v.value;
-    case 'empty':
-      return null;
-    default:
-      return v.type === 'bytes' ? attributeText(v) : v.value;
-  }
-}
 
 const textMap = (attributes: readonly Attribute[]) => new Map(attributes.map((a) => [a.key, attributeText(a)]));
 

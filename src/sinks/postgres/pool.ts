@@ -1,7 +1,7 @@
 // What every PostgreSQL sink sets on its connections, and how it runs DDL that several workers may race on.
 import pg from 'pg';
 import type { Logger } from '../../log.ts';
-import { describePostgresError } from './classify.ts';
+import { classifyPostgresError, describePostgresError } from './classify.ts';
 
 export interface PoolOptions {
   /** A connection attempt gives up after this long, ms (default 5 s). */
@@ -43,23 +43,6 @@ export function sinkPool(url: string, options: PoolOptions, log: Logger): pg.Poo
   return pool;
 }
 
-/** Runs `work` in a transaction holding an advisory lock named `lock`: CREATE … IF NOT EXISTS alone races in PostgreSQL. */
-export async function inLockedTransaction<T>(pool: pg.Pool, lock: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lock]);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
 /** Runs `work` in a transaction. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -74,4 +57,40 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   } finally {
     client.release();
   }
+}
+
+/** Runs `work` in a transaction holding an advisory lock named `lock`: CREATE … IF NOT EXISTS alone races in PostgreSQL. */
+export function inLockedTransaction<T>(pool: pg.Pool, lock: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lock]);
+    return work(client);
+  });
+}
+
+/**
+ * A sink's table setup, run at start and again before a write until it once succeeded. Tables that cannot be created
+ * on a reachable server are a configuration error: the start fails. An unreachable server is not: the first write
+ * that gets through creates them.
+ */
+export interface TableSetup {
+  /** Resolves once the tables exist (running the setup if it has not succeeded yet). */
+  ready(): Promise<void>;
+  /** The tables are gone (42P01, someone dropped them): the next `ready` runs the setup again. */
+  again(): void;
+}
+
+export async function tablesAtStart(sink: string, table: string, setup: () => Promise<void>, log: Logger): Promise<TableSetup> {
+  let ready: Promise<void> | undefined;
+  const ensure = () => {
+    ready ??= setup().catch((err: unknown) => {
+      ready = undefined;
+      throw new TableSetupError(table, err);
+    });
+    return ready;
+  };
+  await ensure().catch((err: TableSetupError) => {
+    if (classifyPostgresError(err.cause).kind === 'permanent') throw new Error(`postgres sink ${sink}: ${err.message}`, { cause: err });
+    log.warn({ err: err.message }, 'PostgreSQL unreachable at start; the tables are created at the first write');
+  });
+  return { ready: ensure, again: () => (ready = undefined) };
 }

@@ -12,7 +12,7 @@ import { plainAttributes } from '../../otlp/index.ts';
 import type { SinkSpec } from '../../runtime/topology.ts';
 import type { ExternalSink } from '../util/index.ts';
 import { classifyPostgresError } from './classify.ts';
-import { checkIdentifier, inLockedTransaction, inTransaction, sinkPool, TableSetupError, type PoolOptions } from './pool.ts';
+import { checkIdentifier, inLockedTransaction, inTransaction, sinkPool, tablesAtStart, TableSetupError, type PoolOptions } from './pool.ts';
 
 /** One series' aggregates over one window of one resolution. */
 export interface RollupRow {
@@ -226,25 +226,12 @@ export function rollupTablesSink(options: RollupTablesOptions): SinkSpec {
       const pool = sinkPool(url, options, log);
       const tables = new RollupTables(pool, table, seriesTable, options, log);
 
-      let ready: Promise<void> | undefined;
-      const ensureTables = () => {
-        ready ??= tables.setup().catch((err: unknown) => {
-          ready = undefined;
-          throw new TableSetupError(table, err);
-        });
-        return ready;
-      };
-      // Tables that cannot be created on a reachable server are a configuration error: fail the start. An
-      // unreachable server is not: the first write creates them once the server answers.
-      await ensureTables().catch((err: TableSetupError) => {
-        if (classifyPostgresError(err.cause).kind === 'permanent') throw new Error(`postgres sink ${options.name}: ${err.message}`, { cause: err });
-        log.warn({ err: err.message }, 'PostgreSQL unreachable at start; the tables are created at the first write');
-      });
+      const setup = await tablesAtStart(options.name, table, () => tables.setup(), log);
 
       // Retention runs at start and then every partition length (at most hourly), on one worker at a time.
       const expire = () => {
         if (options.retentionMs === null || tables.timescale) return;
-        void ensureTables()
+        void setup.ready()
           .then(() => dropExpiredPartitions(pool, table, now() - options.retentionMs!))
           .then((dropped) => {
             if (dropped.length > 0) log.info({ dropped }, 'retention: dropped expired partitions');
@@ -260,11 +247,16 @@ export function rollupTablesSink(options: RollupTablesOptions): SinkSpec {
         limits: { maxRows: 1_000 },
         key: (row) => `${row.tenant}\u0000${row.series}\u0000${row.windowStart}`,
         async write(rows) {
-          await ensureTables();
+          await setup.ready();
           const cutoff = options.retentionMs === null ? Number.NEGATIVE_INFINITY : now() - options.retentionMs;
           const kept = rows.filter((r) => r.windowEnd > cutoff);
           if (kept.length < rows.length) log.info({ expired: rows.length - kept.length, retention: options.retentionMs }, 'rows older than the retention not written');
-          if (kept.length > 0) await tables.write(kept);
+          if (kept.length > 0) {
+            await tables.write(kept).catch((err: unknown) => {
+              if ((err as { code?: string }).code === '42P01') setup.again(); // dropped meanwhile: create them again
+              throw err;
+            });
+          }
         },
         classify(err) {
           if (err instanceof TableSetupError) return { kind: 'retryable', answer: err.message };
@@ -332,8 +324,9 @@ class RollupTables {
         else await this.upsertRollups(client, sorted);
       });
     } catch (err) {
-      // 23514: no partition for a row (retention dropped it, or someone did): look again next time.
-      if ((err as { code?: string }).code === '23514') this.partitions.clear();
+      // 23514: no partition for a row (retention dropped it, or someone did); 42P01: the tables are gone. Look again.
+      const code = (err as { code?: string }).code;
+      if (code === '23514' || code === '42P01') this.partitions.clear();
       throw err;
     }
   }

@@ -4,7 +4,7 @@ import { componentLogger } from '../../log.ts';
 import type { SinkSpec } from '../../runtime/topology.ts';
 import type { ExternalSink } from '../util/index.ts';
 import { classifyPostgresError } from './classify.ts';
-import { checkIdentifier, inLockedTransaction, sinkPool, TableSetupError, type PoolOptions } from './pool.ts';
+import { checkIdentifier, inLockedTransaction, sinkPool, tablesAtStart, TableSetupError, type PoolOptions } from './pool.ts';
 
 export interface PostgresSinkOptions extends PoolOptions {
   /** Sink name in the topology; a backfill can override the table with `--sink-target <name>=<table>`. */
@@ -36,22 +36,8 @@ export function postgresSink(options: PostgresSinkOptions): SinkSpec {
       const pool = sinkPool(url, options, log);
 
       const ddl = `CREATE TABLE IF NOT EXISTS ${table} (${columns.map((c) => `${c} ${options.columns[c]}`).join(', ')}, PRIMARY KEY (${options.key.join(', ')}))`;
-      let created: Promise<void> | undefined;
       // Several workers start at once: CREATE TABLE IF NOT EXISTS alone races in PostgreSQL, so take a lock for it.
-      const createTable = () => inLockedTransaction(pool, table, (client) => client.query(ddl)).then(() => undefined);
-      const ensureTable = () => {
-        created ??= createTable().catch((err: unknown) => {
-          created = undefined;
-          throw new TableSetupError(table, err);
-        });
-        return created;
-      };
-      // A table that cannot be created on a reachable server is a configuration error: fail the start. An
-      // unreachable server is not: the first write creates the table once the server answers.
-      await ensureTable().catch((err: TableSetupError) => {
-        if (classifyPostgresError(err.cause).kind === 'permanent') throw new Error(`postgres sink ${options.name}: ${err.message}`, { cause: err });
-        log.warn({ err: err.message }, 'PostgreSQL unreachable at start; the table is created at the first write');
-      });
+      const tables = await tablesAtStart(options.name, table, () => inLockedTransaction(pool, table, (client) => client.query(ddl)).then(() => undefined), log);
 
       const updates = columns.filter((c) => !options.key.includes(c));
       const conflict = updates.length > 0 ? `DO UPDATE SET ${updates.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : 'DO NOTHING';
@@ -61,7 +47,7 @@ export function postgresSink(options: PostgresSinkOptions): SinkSpec {
         limits: { maxRows },
         key: keyOf,
         async write(rows) {
-          await ensureTable();
+          await tables.ready();
           // One statement cannot touch a row twice: keep the last row per key (the runner did already; direct callers may not).
           const byKey = new Map<string, Row>();
           for (const row of rows) byKey.set(keyOf(row), row);
@@ -73,7 +59,7 @@ export function postgresSink(options: PostgresSinkOptions): SinkSpec {
             try {
               await pool.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (${options.key.join(', ')}) ${conflict}`, values);
             } catch (err) {
-              if ((err as { code?: string }).code === '42P01') created = undefined; // dropped meanwhile: create it again
+              if ((err as { code?: string }).code === '42P01') tables.again(); // dropped meanwhile: create it again
               throw err;
             }
           }

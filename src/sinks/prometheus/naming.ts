@@ -1,7 +1,7 @@
 // OpenTelemetry names → Prometheus names, the way the Collector's prometheusremotewrite exporter normalizes them
 // (translator/prometheus, name normalization on): unit suffixes, `_total` for monotonic sums, `_ratio` for gauges of
 // unit 1, any character outside [a-zA-Z0-9] a separator, labels sanitized to [a-zA-Z0-9_].
-import type { AnyValue } from '../../otlp/index.ts';
+import { attributeText, type AnyValue } from '../../otlp/index.ts';
 
 // The Collector's unit map (UCUM main units → Prometheus words); "1" maps to nothing.
 const UNITS: Readonly<Record<string, string>> = {
@@ -73,36 +73,5 @@ export function formatFloat(v: number): string {
 
 /** An attribute value as a label value (the Collector's AsString): JSON for arrays and maps, base64 for bytes. */
 export function attributeString(v: AnyValue): string {
-  switch (v.type) {
-    case 'string':
-      return v.value;
-    case 'bool':
-      return v.value ? 'true' : 'false';
-    case 'int':
-      return String(v.value);
-    case 'double':
-      return formatFloat(v.value);
-    case 'bytes':
-      return Buffer.from(v.value).toString('base64');
-    case 'empty':
-      return '';
-    case 'array':
-    case 'kvlist':
-      return JSON.stringify(plain(v));
-  }
-}
-
-function plain(v: AnyValue): unknown {
-  switch (v.type) {
-    case 'array':
-      return v.value.map(plain);
-    case 'kvlist':
-      return Object.fromEntries(v.value.map((a) => [a.key, plain(a)]));
-    case 'int':
-      return typeof v.value === 'bigint' ? v.value.toString() : v.value;
-    case 'bytes':
-      return Buffer.from(v.value).toString('base64');
-    default:
-      return v.value;
-  }
+  return attributeText(v, formatFloat);
 }
