@@ -21,6 +21,19 @@ export function classifyRemoteWriteError(err: unknown): SinkFailure {
   return { kind: 'retryable', answer: err instanceof Error ? err.message : String(err) };
 }
 
+/** A health probe: GET `readyUrl` must answer 2xx. */
+export function readyProbe(readyUrl: string): (signal?: AbortSignal) => Promise<void> {
+  return async (signal) => {
+    const res = await fetch(readyUrl, { signal });
+    if (!res.ok) throw new RemoteWriteError(readyUrl, res.status, (await res.text()).trim());
+  };
+}
+
+/** Size of a series on the wire, roughly: label bytes and 16 bytes per sample. */
+export function seriesBytes(ts: TimeSeries): number {
+  return ts.labels.reduce((n, l) => n + l.name.length + l.value.length + 4, 0) + ts.samples.length * 16;
+}
+
 /** A sink sending rows (TimeSeries) with remote write 1.0. */
 export function remoteWriteSink(options: RemoteWriteSinkOptions): SinkSpec {
   return {
@@ -34,14 +47,8 @@ export function remoteWriteSink(options: RemoteWriteSinkOptions): SinkSpec {
         name: options.name,
         write: (series, signal) => sendWriteRequest(url, series, signal),
         classify: classifyRemoteWriteError,
-        health: readyUrl
-          ? async (signal) => {
-              const res = await fetch(readyUrl, { signal });
-              if (!res.ok) throw new RemoteWriteError(readyUrl, res.status, (await res.text()).trim());
-            }
-          : undefined,
-        // Size of a series on the wire, roughly: label bytes and 16 bytes per sample.
-        rowBytes: (ts) => ts.labels.reduce((n, l) => n + l.name.length + l.value.length + 4, 0) + ts.samples.length * 16,
+        health: readyUrl === undefined ? undefined : readyProbe(readyUrl),
+        rowBytes: seriesBytes,
         close: async () => {},
       };
       return sink;

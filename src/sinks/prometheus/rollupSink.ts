@@ -4,8 +4,8 @@
 import type { SinkSpec } from '../../runtime/topology.ts';
 import type { ExternalSink } from '../util/index.ts';
 import { mergeTimeSeries } from './fromRollup.ts';
-import { RemoteWriteError, sendWriteRequest, type TimeSeries } from './remoteWrite.ts';
-import { classifyRemoteWriteError } from './remoteWriteSink.ts';
+import { sendWriteRequest, type TimeSeries } from './remoteWrite.ts';
+import { classifyRemoteWriteError, readyProbe, seriesBytes } from './remoteWriteSink.ts';
 
 export interface RollupRemoteWriteOptions {
   name: string;
@@ -41,13 +41,8 @@ export function rollupRemoteWriteSink(options: RollupRemoteWriteOptions): SinkSp
           if (series.length > 0) await sendWriteRequest(url, series, signal);
         },
         classify: classifyRemoteWriteError,
-        health: readyUrl
-          ? async (signal) => {
-              const res = await fetch(readyUrl, { signal });
-              if (!res.ok) throw new RemoteWriteError(readyUrl, res.status, (await res.text()).trim());
-            }
-          : undefined,
-        rowBytes: (row) => row.reduce((n, ts) => n + ts.labels.reduce((m, l) => m + l.name.length + l.value.length + 4, 0) + ts.samples.length * 16, 0),
+        health: readyUrl === undefined ? undefined : readyProbe(readyUrl),
+        rowBytes: (row) => row.reduce((n, ts) => n + seriesBytes(ts), 0),
         close: async () => {},
       };
       return sink;
