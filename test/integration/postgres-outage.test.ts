@@ -22,7 +22,7 @@ import { expectOracleResults, tableCount, waitForTable } from '../helpers/counti
 import { produceRecords } from '../helpers/produce.ts';
 import { createTopic, kafka, pgSchema, stackSettings, unique } from '../helpers/stack.ts';
 import { startWorker, waitForAllCommitted } from '../helpers/workers.ts';
-import { encodeGaugeRollups, gaugeRollups } from '../fixtures/gaugeRollups.ts';
+import { gaugeRollup, preparedCodec } from '../fixtures/rollupRecords.ts';
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,8 +90,11 @@ describe('postgres sink: outages and rejections', () => {
     });
     // Beside it, the postgres_rollup sink topology (otlp-streams run) on a rollup topic, under load as well.
     const rollupTopic = await createTopic('outage-rollup', partitions, KEEP_RECORDS);
-    const rollups = gaugeRollups({ series: 50, minutes: 600, base: Math.floor(Date.now() / 3_600_000) * 3_600_000 - 12 * 3_600_000, partitions });
-    const rollupMessages = await encodeGaugeRollups(resolveConfig([envLayer(stackSettings())]), rollupTopic, rollups);
+    // 50 gauge series × 600 minutes, one integer value each: the oracle is a row count and an exact sum.
+    const rollupCodec = await preparedCodec(rollupTopic, resolveConfig([envLayer(stackSettings())]));
+    const rollupBase = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 12 * 3_600_000;
+    const rollups = Array.from({ length: 600 * 50 }, (_, i) => ({ series: i % 50, start: rollupBase + Math.floor(i / 50) * 60_000, value: (i * 31) % 1000 }));
+    const rollupMessages = rollups.map((r) => gaugeRollup(rollupCodec, { name: 'outage.gauge', resource: [{ key: 'host.name', type: 'string', value: `host-${r.series}` }], tenant: '', start: r.start, end: r.start + 60_000, values: [r.value] }));
     const dir = mkdtempSync(join(tmpdir(), 'outage-'));
     const sinkFile = join(dir, 'sink-postgres-1m.yaml');
     const rollupApp = unique('outage-rollup');

@@ -14,8 +14,8 @@ import type { Attribute } from '../../src/otlp/index.ts';
 import { Worker } from '../../src/runtime/index.ts';
 import { SINK_HEADER } from '../../src/sinks/util/index.ts';
 import { parseTopology } from '../../src/topology/index.ts';
-import { chainLevel, chainOracle, chainTraffic, MINUTE } from '../fixtures/metricsChain.ts';
-import { influxSeries, ORACLE_FIELDS, sinkCounter } from '../fixtures/sinkChain.ts';
+import { chainLevel, chainTraffic, MINUTE } from '../fixtures/metricsChain.ts';
+import { influxSeries, ORACLE_FIELDS, sendChainInput, sinkCounter } from '../fixtures/sinkChain.ts';
 import { readTopic } from '../helpers/consume.ts';
 import { seriesText } from '../helpers/promql.ts';
 import { kafka, stackSettings, unique } from '../helpers/stack.ts';
@@ -95,16 +95,7 @@ describe('influx sink (topologies/sink-influxdb.yaml) on a real InfluxDB', () =>
 
   beforeAll(async () => {
     config = resolveConfig([envLayer(stackSettings())]);
-    const admin = client.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.input, numPartitions: PARTITIONS }, { topic: topics.rollup, numPartitions: PARTITIONS }] });
-    await admin.disconnect();
-    const { records, sent } = chainTraffic({ base, hosts: 4, partitions: PARTITIONS, minutes: 16, resource: (host) => [str('service.name', 'chain'), str('service.instance.id', instanceOf(host))] });
-    expected = influxSeries(chainOracle(sent, MINUTE, base + 16 * MINUTE), instanceOf);
-    const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: topics.input, acks: -1, messages: records.map((r) => ({ partition: r.partition, value: r.value, headers: r.tenant ? { tenant: r.tenant } : {} })) });
-    await producer.disconnect();
+    expected = influxSeries(await sendChainInput(client, topics, base, instanceOf, PARTITIONS), instanceOf);
     const oneMinute = new Worker({ topology: chainLevel('topologies/metrics-rollup.yaml', `${id}-1m`, { source: topics.input, output: topics.rollup, series: topics.series }), config, logger: pino({ level: 'warn' }) });
     workers.push(oneMinute);
     await oneMinute.start();

@@ -13,8 +13,8 @@ import { Worker } from '../../src/runtime/index.ts';
 import { SINK_HEADER } from '../../src/sinks/util/index.ts';
 import { parseTopology } from '../../src/topology/index.ts';
 import type { Attribute } from '../../src/otlp/index.ts';
-import { chainLevel, chainOracle, chainTraffic, MINUTE } from '../fixtures/metricsChain.ts';
-import { capturedLogger, prometheusSeries, sinkCounter } from '../fixtures/sinkChain.ts';
+import { chainLevel, MINUTE } from '../fixtures/metricsChain.ts';
+import { capturedLogger, outageThroughProxy, prometheusSeries, rollupLoad, sendChainInput, sinkCounter } from '../fixtures/sinkChain.ts';
 import { gaugeRollup, preparedCodec, produceRollups } from '../fixtures/rollupRecords.ts';
 import { readTopic } from '../helpers/consume.ts';
 import { seriesSamples, seriesText } from '../helpers/promql.ts';
@@ -56,16 +56,7 @@ describe('remote_write sink (topologies/sink-prometheus.yaml) on the real Promet
 
   beforeAll(async () => {
     config = resolveConfig([envLayer(stackSettings())]);
-    const admin = client.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.input, numPartitions: PARTITIONS }, { topic: topics.rollup, numPartitions: PARTITIONS }] });
-    await admin.disconnect();
-    const { records, sent } = chainTraffic({ base, hosts: 4, partitions: PARTITIONS, minutes: 16, resource: (host) => [str('service.name', 'chain'), str('service.instance.id', instanceOf(host))] });
-    expected = prometheusSeries(chainOracle(sent, MINUTE, base + 16 * MINUTE), instanceOf);
-    const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: topics.input, acks: -1, messages: records.map((r) => ({ partition: r.partition, value: r.value, headers: r.tenant ? { tenant: r.tenant } : {} })) });
-    await producer.disconnect();
+    expected = prometheusSeries(await sendChainInput(client, topics, base, instanceOf, PARTITIONS), instanceOf);
 
     const prom = new URL(promUrl);
     proxy = await tcpProxy({ host: prom.hostname, port: Number(prom.port) });
@@ -138,51 +129,17 @@ describe('remote_write sink (topologies/sink-prometheus.yaml) on the real Promet
   });
 
   it('Prometheus unreachable for 60 s under load: the partitions pause, memory stays bounded, and every sample arrives', { timeout: 180_000 }, async () => {
-    const codec = await preparedCodec(topics.rollup, config);
-    const SERIES = 100;
-    const STEP = 5_000;
-    const loadBase = Math.floor((Date.now() - 40 * MINUTE) / STEP) * STEP;
-    const resource = (s: number) => [str('service.name', 'load'), str('service.instance.id', `${id}-load-${s}`)];
-    let ticks = 0;
-    let feeding = true;
-    const feeder = (async () => {
-      while (feeding) {
-        const start = loadBase + ticks * STEP;
-        const batch = Array.from({ length: SERIES }, (_, s) => ({ ...gaugeRollup(codec, { name: 'sinktest.load', resource: resource(s), tenant: '', start, end: start + STEP, values: [ticks + s / 1000] }), tenant: '' }));
-        await produceRollups(client, topics.rollup, batch);
-        ticks++;
-        await sleep(250);
-      }
-    })();
+    const load = rollupLoad(client, await preparedCodec(topics.rollup, config), topics.rollup, id);
     const loadSelector = `sinktest_load{job="load",instance=~"${id}-load-.*"}`;
-    while ((await seriesSamples(promUrl, loadSelector, Date.now(), 60 * MINUTE)).size < SERIES) await sleep(500);
-    const baseline = process.memoryUsage().rss / 2 ** 20;
+    while ((await seriesSamples(promUrl, loadSelector, Date.now(), 60 * MINUTE)).size < load.series) await sleep(500);
+    await outageThroughProxy(proxy, log, load);
 
-    await proxy.close();
-    const closedAt = Date.now();
-    const ticksAtClose = ticks;
-    await log.waitFor('sink failing; partition paused until it answers');
-    let peak = baseline;
-    while (Date.now() - closedAt < 60_000) {
-      peak = Math.max(peak, process.memoryUsage().rss / 2 ** 20);
-      await sleep(1_000);
-    }
-    expect(log.lines.some((l) => l.includes('circuit breaker open'))).toBe(true);
-    await proxy.open();
-    await log.waitFor('sink answers again; circuit breaker closed', 30_000);
-    await log.waitFor('sink writes done; partition resumed', 30_000);
-    await sleep(3_000);
-    feeding = false;
-    await feeder;
-    console.log(`outage: RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at most during; ${(ticks - ticksAtClose) * SERIES} rollup records fed meanwhile`);
-    expect((ticks - ticksAtClose) * SERIES).toBeGreaterThan(10_000);
-    expect(peak - baseline).toBeLessThan(200);
-
-    const want = new Map(Array.from({ length: SERIES }, (_, s) => [seriesText({ __name__: 'sinktest_load', job: 'load', instance: `${id}-load-${s}` }), Array.from({ length: ticks }, (_, k) => [loadBase + k * STEP + STEP, k + s / 1000] as [number, number])]));
+    const want = new Map(Array.from({ length: load.series }, (_, s) => [seriesText({ __name__: 'sinktest_load', job: 'load', instance: `${id}-load-${s}` }), load.samples(s)]));
     let got = new Map<string, Array<[number, number]>>();
+    const ticks = load.ticks();
     for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1_000)) {
-      got = await seriesSamples(promUrl, loadSelector, loadBase + (ticks + 1) * STEP, (ticks + 2) * STEP);
-      if ([...got.values()].reduce((n, v) => n + v.length, 0) >= SERIES * ticks) break;
+      got = await seriesSamples(promUrl, loadSelector, load.base + (ticks + 1) * load.step, (ticks + 2) * load.step);
+      if ([...got.values()].reduce((n, v) => n + v.length, 0) >= load.series * ticks) break;
     }
     expect(got).toEqual(want);
   });

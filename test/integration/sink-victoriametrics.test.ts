@@ -10,20 +10,18 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envLayer, resolveConfig, type Config } from '../../src/config/index.ts';
 import { DLQ_HEADERS, DLQ_TOPIC } from '../../src/dlq/index.ts';
-import type { Attribute } from '../../src/otlp/index.ts';
 import { Worker } from '../../src/runtime/index.ts';
 import { SINK_HEADER } from '../../src/sinks/util/index.ts';
 import { parseTopology } from '../../src/topology/index.ts';
-import { chainLevel, chainOracle, chainTraffic, MINUTE } from '../fixtures/metricsChain.ts';
-import { gaugeRollup, preparedCodec, produceRollups } from '../fixtures/rollupRecords.ts';
-import { capturedLogger, influxSeries, ORACLE_FIELDS, prometheusSeries, sinkCounter } from '../fixtures/sinkChain.ts';
+import { chainLevel, MINUTE } from '../fixtures/metricsChain.ts';
+import { preparedCodec } from '../fixtures/rollupRecords.ts';
+import { capturedLogger, influxSeries, ORACLE_FIELDS, outageThroughProxy, prometheusSeries, rollupLoad, sendChainInput, sinkCounter } from '../fixtures/sinkChain.ts';
 import { readTopic } from '../helpers/consume.ts';
 import { seriesText } from '../helpers/promql.ts';
 import { kafka, stackSettings, unique } from '../helpers/stack.ts';
 import { tcpProxy, type TcpProxy } from '../helpers/tcpProxy.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const str = (key: string, value: string): Attribute => ({ key, type: 'string', value });
 const PARTITIONS = 2;
 const INFLUX = 'victoriametrics';
 const REMOTE = 'vm-remote-write';
@@ -106,18 +104,9 @@ describe('influx sink (topologies/sink-victoriametrics.yaml) and remote_write si
 
   beforeAll(async () => {
     config = resolveConfig([envLayer(stackSettings())]);
-    const admin = client.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.input, numPartitions: PARTITIONS }, { topic: topics.rollup, numPartitions: PARTITIONS }] });
-    await admin.disconnect();
-    const { records, sent } = chainTraffic({ base, hosts: 4, partitions: PARTITIONS, minutes: 16, resource: (host) => [str('service.name', 'chain'), str('service.instance.id', instanceOf(host))] });
-    const oracle = chainOracle(sent, MINUTE, base + 16 * MINUTE);
+    const oracle = await sendChainInput(client, topics, base, instanceOf, PARTITIONS);
     expectedInflux = influxSeries(oracle, instanceOf);
     expectedRemote = prometheusSeries(oracle, instanceOf);
-    const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: topics.input, acks: -1, messages: records.map((r) => ({ partition: r.partition, value: r.value, headers: r.tenant ? { tenant: r.tenant } : {} })) });
-    await producer.disconnect();
 
     const vm = new URL(vmUrl);
     proxy = await tcpProxy({ host: vm.hostname, port: Number(vm.port) });
@@ -187,51 +176,16 @@ describe('influx sink (topologies/sink-victoriametrics.yaml) and remote_write si
   });
 
   it('VictoriaMetrics unreachable for 60 s under load: the partitions pause, memory stays bounded, and every point arrives', { timeout: 180_000 }, async () => {
-    const codec = await preparedCodec(topics.rollup, config);
-    const SERIES = 100;
-    const STEP = 5_000;
-    const loadBase = Math.floor((Date.now() - 40 * MINUTE) / STEP) * STEP;
-    const resource = (s: number) => [str('service.name', 'load'), str('service.instance.id', `${id}-load-${s}`)];
-    let ticks = 0;
-    let feeding = true;
-    const feeder = (async () => {
-      while (feeding) {
-        const start = loadBase + ticks * STEP;
-        const batch = Array.from({ length: SERIES }, (_, s) => ({ ...gaugeRollup(codec, { name: 'sinktest.load', resource: resource(s), tenant: '', start, end: start + STEP, values: [ticks + s / 1000] }), tenant: '' }));
-        await produceRollups(client, topics.rollup, batch);
-        ticks++;
-        await sleep(250);
-      }
-    })();
+    const load = rollupLoad(client, await preparedCodec(topics.rollup, config), topics.rollup, id);
     const readLoadInflux = async () => distinct(await rawSeries('{__name__="sinktest.load_last"}', Date.now(), 60 * MINUTE, ours));
     const readLoadRemote = async () => distinct(await rawSeries(`sinktest_load{job="load",instance=~"${id}-load-.*"}`, Date.now(), 60 * MINUTE, () => true));
-    while ((await readLoadInflux()).size < SERIES || (await readLoadRemote()).size < SERIES) await sleep(500);
-    const baseline = process.memoryUsage().rss / 2 ** 20;
+    while ((await readLoadInflux()).size < load.series || (await readLoadRemote()).size < load.series) await sleep(500);
+    await outageThroughProxy(proxy, log, load);
 
-    await proxy.close();
-    const closedAt = Date.now();
-    const ticksAtClose = ticks;
-    await log.waitFor('sink failing; partition paused until it answers');
-    let peak = baseline;
-    while (Date.now() - closedAt < 60_000) {
-      peak = Math.max(peak, process.memoryUsage().rss / 2 ** 20);
-      await sleep(1_000);
-    }
-    expect(log.lines.some((l) => l.includes('circuit breaker open'))).toBe(true);
-    await proxy.open();
-    await log.waitFor('sink answers again; circuit breaker closed', 30_000);
-    await log.waitFor('sink writes done; partition resumed', 30_000);
-    await sleep(3_000);
-    feeding = false;
-    await feeder;
-    console.log(`outage: RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at most during; ${(ticks - ticksAtClose) * SERIES} rollup records fed meanwhile`);
-    expect((ticks - ticksAtClose) * SERIES).toBeGreaterThan(10_000);
-    expect(peak - baseline).toBeLessThan(200);
-
-    const samples = (s: number) => Array.from({ length: ticks }, (_, k) => [loadBase + k * STEP + STEP, k + s / 1000] as [number, number]);
-    const wantInflux = new Map(Array.from({ length: SERIES }, (_, s) => [seriesText({ __name__: 'sinktest.load_last', 'service.name': 'load', 'service.instance.id': `${id}-load-${s}` }), samples(s)]));
-    const wantRemote = new Map(Array.from({ length: SERIES }, (_, s) => [seriesText({ __name__: 'sinktest_load', job: 'load', instance: `${id}-load-${s}` }), samples(s)]));
-    expect(await until(readLoadInflux, SERIES * ticks)).toEqual(wantInflux);
-    expect(await until(readLoadRemote, SERIES * ticks)).toEqual(wantRemote);
+    const every = Array.from({ length: load.series }, (_, s) => s);
+    const wantInflux = new Map(every.map((s) => [seriesText({ __name__: 'sinktest.load_last', 'service.name': 'load', 'service.instance.id': `${id}-load-${s}` }), load.samples(s)]));
+    const wantRemote = new Map(every.map((s) => [seriesText({ __name__: 'sinktest_load', job: 'load', instance: `${id}-load-${s}` }), load.samples(s)]));
+    expect(await until(readLoadInflux, load.series * load.ticks())).toEqual(wantInflux);
+    expect(await until(readLoadRemote, load.series * load.ticks())).toEqual(wantRemote);
   });
 });
