@@ -155,7 +155,7 @@ describe('influx sink (topologies/sink-influxdb.yaml) on a real InfluxDB', () =>
     const done = async () => (await sinkCounter(sink, 'otlp_streams_sink_rows_total', 'influxdb-conflict')) + (await sinkCounter(sink, 'otlp_streams_sink_dead_letters_total', 'influxdb-conflict'));
     for (const deadline = Date.now() + 90_000; Date.now() < deadline && (await done()) < rows; ) await sleep(500);
     expect(await sinkCounter(sink, 'otlp_streams_sink_dead_letters_total', 'influxdb-conflict')).toBe(16);
-    const letters = (await readTopic(client, DLQ_TOPIC, { quietMs: 2_000, timeoutMs: 30_000 })).filter((m) => m.headers?.[SINK_HEADER]?.toString() === 'influxdb-conflict');
+    const letters = (await readTopic(client, DLQ_TOPIC, { quietMs: 2_000, timeoutMs: 30_000 })).filter((m) => m.headers?.[SINK_HEADER]?.toString() === 'influxdb-conflict' && m.headers?.[DLQ_HEADERS.sourceTopic]?.toString() === rollup);
     expect(letters).toHaveLength(16);
     for (const m of letters) {
       expect(m.headers![DLQ_HEADERS.error]!.toString()).toMatch(/^400 .*field type conflict/);
