@@ -49,6 +49,9 @@ export interface RollupTablesOptions extends PoolOptions {
 }
 
 const DAY_MS = 86_400_000;
+const SERIES_REFRESH_MS = 3_600_000;
+/** Series remembered as written; beyond, the least recently written are forgotten (and written again when seen). */
+const MAX_WRITTEN_SERIES = 500_000;
 
 /** The per-resolution table's columns, in order (the COPY and INSERT lists). */
 const ROLLUP_COLUMNS = [
@@ -281,6 +284,12 @@ export function rollupTablesSink(options: RollupTablesOptions): SinkSpec {
 class RollupTables {
   /** Whether the resolution table is a TimescaleDB hypertable (known after setup). */
   timescale = false;
+  /**
+   * What the series table holds, as far as this sink wrote it: each series' window range. A series whose rows keep
+   * coming is written again only when its last window moved SERIES_REFRESH_MS past what is stored, so a batch of
+   * 1m rows of known series writes no series rows (the table's last_window trails by up to that much).
+   */
+  private readonly written = new Map<string, { first: number; last: number }>();
   /** Partitions known to exist (created or seen); a dropped one is created again by the 23514 path below. */
   private readonly partitions = new Set<string>();
 
@@ -317,9 +326,10 @@ class RollupTables {
     if (!this.timescale) await this.ensurePartitions(rows);
     // Rows sorted by key: concurrent batches then lock series rows in one order and cannot deadlock.
     const sorted = [...rows].sort((a, b) => (a.series < b.series ? -1 : a.series > b.series ? 1 : a.windowStart - b.windowStart));
+    const series = this.seriesToWrite(sorted);
     try {
       await inTransaction(this.pool, async (client) => {
-        await this.upsertSeries(client, sorted);
+        if (series.length > 0) await this.upsertSeries(client, series);
         if (this.options.method === 'copy') await this.copyRollups(client, sorted);
         else await this.upsertRollups(client, sorted);
       });
@@ -327,7 +337,18 @@ class RollupTables {
       // 23514: no partition for a row (retention dropped it, or someone did); 42P01: the tables are gone. Look again.
       const code = (err as { code?: string }).code;
       if (code === '23514' || code === '42P01') this.partitions.clear();
+      if (code === '42P01') this.written.clear();
       throw err;
+    }
+    for (const s of series) {
+      const key = `${s.row.tenant}\u0000${s.row.series}`;
+      const known = this.written.get(key);
+      this.written.delete(key);
+      this.written.set(key, { first: Math.min(s.first, known?.first ?? s.first), last: Math.max(s.last, known?.last ?? s.last) });
+    }
+    for (const key of this.written.keys()) {
+      if (this.written.size <= MAX_WRITTEN_SERIES) break;
+      this.written.delete(key);
     }
   }
 
@@ -346,7 +367,8 @@ class RollupTables {
     for (const name of wanted.keys()) this.partitions.add(name);
   }
 
-  private async upsertSeries(client: pg.PoolClient, rows: RollupRow[]): Promise<void> {
+  /** The series rows a batch must write: series not written yet, or whose window range grew past what is stored. */
+  private seriesToWrite(rows: RollupRow[]): { row: RollupRow; first: number; last: number }[] {
     const bySeries = new Map<string, { row: RollupRow; first: number; last: number }>();
     for (const row of rows) {
       const key = `${row.tenant}\u0000${row.series}`;
@@ -357,7 +379,14 @@ class RollupTables {
         seen.last = Math.max(seen.last, row.windowStart);
       }
     }
-    const values = [...bySeries.values()].map((s) => seriesValues(s.row, s.first, s.last));
+    return [...bySeries].filter(([key, s]) => {
+      const known = this.written.get(key);
+      return known === undefined || s.first < known.first || s.last >= known.last + SERIES_REFRESH_MS;
+    }).map(([, s]) => s);
+  }
+
+  private async upsertSeries(client: pg.PoolClient, series: { row: RollupRow; first: number; last: number }[]): Promise<void> {
+    const values = series.map((s) => seriesValues(s.row, s.first, s.last));
     const columns = SERIES_COLUMNS.map(([c]) => c);
     await client.query(
       `INSERT INTO ${this.seriesTable} (${columns.join(', ')}) VALUES ${tuples(values, columns.length)}
