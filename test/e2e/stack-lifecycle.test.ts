@@ -1,5 +1,5 @@
 // The stack's own lifecycle, on a second native stack in a folder of its own: up, reuse, status, down, and `start` until Ctrl-C.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import type { StackState } from '../../src/stack/index.ts';
 
 const cli = join(import.meta.dirname, '../../src/cli/main.ts');
 const dirs: string[] = [];
+/** `start` processes of a test, killed after it if an assertion failed before they were stopped. */
+const children: ChildProcess[] = [];
 
 function freshDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'otlp-streams-lifecycle-'));
@@ -20,7 +22,7 @@ function freshDir(): string {
 function envFor(dir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, OTLP_STREAMS_STACK_DIR: dir };
   // This test is about the processes the stack starts itself, never an external stack.
-  for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PG_URL', 'VM_URL', 'PROM_URL']) delete env[name];
+  for (const name of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PG_URL', 'VM_URL', 'PROM_URL', 'INFLUX_URL']) delete env[name];
   return env;
 }
 
@@ -45,6 +47,7 @@ async function expectAllGone(state: StackState): Promise<void> {
 }
 
 afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) {
     if (existsSync(join(dir, 'stack.json'))) otlpStreams(dir, 'stack', 'down');
     rmSync(dir, { recursive: true, force: true });
@@ -84,6 +87,7 @@ describe('otlp-streams stack', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: join(import.meta.dirname, '../..'),
     });
+    children.push(child);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
