@@ -76,6 +76,32 @@ function registryClient(config: Config): SchemaRegistry {
   return client;
 }
 
+/** The compatibility every subject we write is held to. */
+const COMPATIBILITY = 'BACKWARD';
+
+/**
+ * Gives a new subject its compatibility level before the first schema is registered. The registry client would set
+ * it after registering, and a second worker registering the same subject in that moment sees the registry's
+ * default instead ("Compatibility does not match the configuration") or races it for the rule; set first, every
+ * concurrent registration sees the same level and registering the same schema twice is idempotent.
+ */
+async function ensureCompatibility(config: Config, subject: string): Promise<void> {
+  const settings = config.schemaRegistry!;
+  const url = `${settings.url.replace(/\/$/, '')}/config/${encodeURIComponent(subject)}`;
+  const headers: Record<string, string> = { Accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+  if (settings.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${settings.username}:${settings.password ?? ''}`).toString('base64')}`;
+  const level = async () => {
+    const res = await fetch(url, { headers });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`GET config of ${subject}: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { compatibilityLevel?: string }).compatibilityLevel;
+  };
+  if ((await level()) !== undefined) return;
+  const put = await fetch(url, { method: 'PUT', headers: { ...headers, 'Content-Type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ compatibility: COMPATIBILITY }) });
+  // Refused because another worker set it at the same moment: fine once the subject has a level.
+  if (!put.ok && (await level()) === undefined) throw new Error(`PUT config of ${subject}: ${put.status} ${await put.text()}`);
+}
+
 /** The registry's subject of a topic's record values (TopicNameStrategy). */
 export function valueSubject(topic: string): string {
   return `${topic}-value`;
@@ -102,7 +128,8 @@ export class AvroCodec<T> {
 
   /** Registers the schema and loads the subject's versions; safe to call more than once. */
   prepare(config: Config): Promise<void> {
-    this.preparing ??= this.load(registryClient(config)).catch((err: Error) => {
+    const registry = registryClient(config);
+    this.preparing ??= ensureCompatibility(config, this.subject).then(() => this.load(registry)).catch((err: Error) => {
       this.preparing = undefined;
       throw new Error(`schema registry, subject ${this.subject}: ${err.message}`);
     });
