@@ -8,6 +8,7 @@ import {
 } from '../src/otlp/index.ts';
 import type { Attribute, LogRecord, Metric, MetricPoint, MetricType, Resource, Scope, Span } from '../src/otlp/index.ts';
 import { requestTypes } from '../src/otlp/testing/protobufjs.ts';
+import { itemsPerSecond } from './lib/util.ts';
 
 const REQUESTS = 40;
 const RUNS = 7;
@@ -114,15 +115,7 @@ function logsRequest(i: number): LogRecord[] {
 
 // Runs `work` over all requests repeatedly for at least MIN_RUN_MS; returns items per second.
 function throughput(items: number, work: () => void): number {
-  let rounds = 0;
-  const start = performance.now();
-  let elapsed: number;
-  do {
-    work();
-    rounds++;
-    elapsed = performance.now() - start;
-  } while (elapsed < MIN_RUN_MS);
-  return Math.round((items * rounds) / (elapsed / 1000));
+  return Math.round(itemsPerSecond(items, work, MIN_RUN_MS));
 }
 
 const types = requestTypes();

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { chunkInfo, decodeChunk, encodeChunk, type ValueEncoding } from '../src/chunks/index.ts';
 import { freePort, startDetached, stopProcess, waitUntil } from '../src/stack/processes.ts';
 import { median, report, type BenchResult } from './report.ts';
-import { envNumber, note, rng, round, sleep } from './lib/util.ts';
+import { envNumber, itemsPerSecond, note, rng, round, sleep } from './lib/util.ts';
 
 const SERIES = envNumber('GORILLA_SERIES', 1000);
 const SAMPLES = 480;
@@ -86,20 +86,8 @@ function sameBits(a: Float64Array, b: Float64Array): boolean {
 
 /** Points per second of `work` (which handles `points` points), median of RUNS runs of at least MIN_RUN_MS. */
 function rate(points: number, work: () => void): number {
-  const rates: number[] = [];
   work(); // warm-up
-  for (let run = 0; run < RUNS; run++) {
-    let rounds = 0;
-    const start = performance.now();
-    let elapsed: number;
-    do {
-      work();
-      rounds++;
-      elapsed = performance.now() - start;
-    } while (elapsed < MIN_RUN_MS);
-    rates.push((points * rounds) / (elapsed / 1000));
-  }
-  return median(rates);
+  return median(Array.from({ length: RUNS }, () => itemsPerSecond(points, work, MIN_RUN_MS)));
 }
 
 function measureOurs(series: Series[]): Ours {

@@ -6,9 +6,12 @@ import { measure as influx } from './lib/sinks/influx.ts';
 import { measure as parquet } from './lib/sinks/parquet.ts';
 import { measure as postgres } from './lib/sinks/postgres.ts';
 import { measure as prometheus } from './lib/sinks/prometheus.ts';
+import { benchStack } from './lib/stack.ts';
 import { envNumber, note } from './lib/util.ts';
 
 const rows = envNumber('SINK_ROWS', 100_000);
+// One stack for every sink: each measure reuses it, and it stops at the end only if this bench started it.
+const stack = await benchStack();
 const figures: SinkFigure[] = [];
 for (const [name, measure] of Object.entries({ postgres, parquet, prometheus, influx })) {
   note(`${name}: ${rows.toLocaleString('en-US')} rows`);
@@ -19,4 +22,5 @@ const results: BenchResult[] = figures.flatMap((f) => [
   { metric: `${f.sink} ${f.variant} p99 batch`, value: Math.round(f.p99BatchMs * 10) / 10, unit: 'ms' },
 ]);
 report('sinks', results);
+await stack.close();
 process.exit(0);

@@ -57,3 +57,16 @@ export function round(n: number, digits = 0): number {
 export function note(line: string): void {
   process.stderr.write(`  · ${line}\n`);
 }
+
+/** Items per second of `work` (which handles `items` items), repeated until at least `minRunMs` have passed. */
+export function itemsPerSecond(items: number, work: () => void, minRunMs: number): number {
+  let rounds = 0;
+  const start = performance.now();
+  let elapsed: number;
+  do {
+    work();
+    rounds++;
+    elapsed = performance.now() - start;
+  } while (elapsed < minRunMs);
+  return (items * rounds) / (elapsed / 1000);
+}

@@ -1,8 +1,7 @@
 // InfluxDB line protocol: rollup partials through the influx sink component (Point per partial, then the
 // ExternalSink's write: one /api/v2/write request per batch) into the stack's InfluxDB and its VictoriaMetrics.
 // perSecond counts lines (one per rollup row).
-import { envLayer, resolveConfig } from '../../../src/config/index.ts';
-import { readState, stackEnv } from '../../../src/stack/index.ts';
+import { benchStack } from '../stack.ts';
 import { influxSinkComponent } from '../../../src/topology/sinks/influx.ts';
 import { unique } from '../util.ts';
 import type { SinkFigure } from './figure.ts';
@@ -12,9 +11,8 @@ const BATCH = 1000;
 
 /** Lines/s and p99 batch latency for gauge and histogram partials into InfluxDB and VictoriaMetrics' InfluxDB endpoint. */
 export async function measure(rows: number): Promise<SinkFigure[]> {
-  const state = readState();
-  if (!state) throw new Error('no running stack: start one with npm run stack:up');
-  const config = resolveConfig([envLayer(stackEnv(state))]);
+  const stack = await benchStack();
+  const { config } = stack;
   const figures: SinkFigure[] = [];
   for (const server of ['influxdb', 'victoriametrics'] as const) {
     for (const kind of ['gauge', 'histogram'] as const) {
@@ -27,5 +25,6 @@ export async function measure(rows: number): Promise<SinkFigure[]> {
       await sink.close();
     }
   }
+  await stack.close();
   return figures;
 }

@@ -1,8 +1,7 @@
 // Prometheus remote write: rollup partials through the remote_write sink component (translation, then the
 // ExternalSink's write: merge, protobuf, snappy, POST) into the stack's Prometheus. perSecond counts rollup rows;
 // a gauge row is 1 sample, a histogram row 6 (3 buckets, sum, count), as the variant says.
-import { envLayer, resolveConfig } from '../../../src/config/index.ts';
-import { stackEnv, readState } from '../../../src/stack/index.ts';
+import { benchStack } from '../stack.ts';
 import { remoteWriteSinkComponent } from '../../../src/topology/sinks/remoteWrite.ts';
 import type { TimeSeries } from '../../../src/sinks/prometheus/remoteWrite.ts';
 import { unique } from '../util.ts';
@@ -13,9 +12,8 @@ const BATCH = 1000;
 
 /** Rows/s and p99 batch latency for gauges (1 sample per row) and histograms (6 samples per row) into Prometheus. */
 export async function measure(rows: number): Promise<SinkFigure[]> {
-  const state = readState();
-  if (!state) throw new Error('no running stack: start one with npm run stack:up');
-  const config = resolveConfig([envLayer(stackEnv(state))]);
+  const stack = await benchStack();
+  const { config } = stack;
   const figures: SinkFigure[] = [];
   for (const [kind, samplesPerRow] of [['gauge', 1], ['histogram', 6]] as const) {
     const component = remoteWriteSinkComponent.options.parse({ name: `bench-${kind}` });
@@ -27,5 +25,6 @@ export async function measure(rows: number): Promise<SinkFigure[]> {
     figures.push(await timeBatches('prometheus', `remote write, ${kind} (${samplesPerRow} sample${samplesPerRow > 1 ? 's' : ''} per row), ${BATCH} rows per request`, chunks(series, BATCH), (b) => sink.write(b)));
     await sink.close();
   }
+  await stack.close();
   return figures;
 }
