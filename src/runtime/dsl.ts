@@ -105,7 +105,7 @@ class Builder {
   /** Declares an output topic; a later declaration may make it compacted. */
   addOutput(spec: OutputTopicSpec): void {
     const existing = this.outputs.get(spec.topic);
-    this.outputs.set(spec.topic, { ...existing, ...spec, compacted: spec.compacted ?? existing?.compacted, coPartitioned: spec.coPartitioned ?? existing?.coPartitioned });
+    this.outputs.set(spec.topic, { ...existing, ...spec, compacted: spec.compacted ?? existing?.compacted, coPartitioned: spec.coPartitioned ?? existing?.coPartitioned, retentionMs: spec.retentionMs ?? existing?.retentionMs });
   }
 }
 
@@ -164,7 +164,7 @@ export class Stream<V> {
     if (definition.prepare) builder.prepares.push((config) => definition.prepare!(config));
     for (const target of Object.values(definition.outputs ?? {})) {
       if ('sink' in target) builder.sinks.set(target.sink.name, target.sink);
-      else builder.addOutput({ topic: target.topic, compacted: target.compacted });
+      else builder.addOutput({ topic: target.topic, compacted: target.compacted, ...(target.coPartitioned ? { coPartitioned: true } : {}), ...(target.retentionMs !== undefined ? { retentionMs: target.retentionMs } : {}) });
     }
     return this.then(processorStep(definition));
   }

@@ -79,6 +79,10 @@ export type ProcessorOutput =
   | {
       topic: string;
       compacted?: boolean;
+      /** Records go to the task's own partition (as the input's), so a trace's outputs live where its spans do. */
+      coPartitioned?: boolean;
+      /** Time retention of the topic, ms (`compact,delete` when compacted). */
+      retentionMs?: number;
       /** Record value to bytes (default: Buffer or string as is, anything else as JSON). */
       value?: (value: unknown) => Buffer | string | null;
     }

@@ -140,7 +140,7 @@ class ProcessorHost<In, Out> implements ProcessorContext<Out> {
     }
     const value = target.value ? target.value(record.value) : typeof record.value === 'string' || Buffer.isBuffer(record.value) ? record.value : toJson(record.value);
     const headers = Object.keys(record.headers).length > 0 ? { ...record.headers } : undefined;
-    this.subscriber.next(output({ kind: 'emit', topic: target.topic, key: record.key, value, headers, timestamp: record.timestamp }));
+    this.subscriber.next(output({ kind: 'emit', topic: target.topic, key: record.key, value, headers, timestamp: record.timestamp, ...(target.coPartitioned ? { partition: this.ctx.partition } : {}) }));
   }
 
   deadLetter(record: ProcessorRecord<unknown>, reason: unknown): void {

@@ -82,6 +82,8 @@ export interface OutputTopicSpec {
   numPartitions?: number;
   /** Records go to the task's own partition number, so the topic needs at least as many partitions as the input. */
   coPartitioned?: boolean;
+  /** Time retention, ms: a compacted topic becomes `compact,delete` (old keys go even without a tombstone). */
+  retentionMs?: number;
 }
 
 /** An external sink a topology writes to; created once per worker. */

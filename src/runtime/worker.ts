@@ -27,7 +27,7 @@ import { PoisonRecords, RecordError } from './poison.ts';
 import { maxMessageBytes, recordLimits, type RecordLimits } from './recordLimits.ts';
 import { afterLogStart, placeBatch, positionAfterFiltered, type CommitPolicy, type Task } from './task.ts';
 import { TaskManager } from './taskManager.ts';
-import type { Topology } from './topology.ts';
+import type { OutputTopicSpec, Topology } from './topology.ts';
 
 export interface WorkerOptions {
   topology: Topology;
@@ -182,7 +182,7 @@ export class Worker {
     });
     const topics: TopicSpec[] = [
       ...topology.stores.map((s) => ({ topic: changelogTopic(topology.application, s.name), numPartitions: this.partitions, config: { 'cleanup.policy': 'compact' } })),
-      ...topology.outputs.map((o) => ({ topic: o.topic, numPartitions: o.numPartitions ?? this.partitions, config: o.compacted ? { 'cleanup.policy': 'compact' } : undefined })),
+      ...topology.outputs.map((o) => ({ topic: o.topic, numPartitions: o.numPartitions ?? this.partitions, config: outputTopicConfig(o) })),
     ];
     await ensureTopics(this.kafka, topics, { allowMorePartitions: true });
     await ensureTopics(this.kafka, [{ topic: this.deadLetterTopic, numPartitions: 1 }], { allowMorePartitions: true });
@@ -403,4 +403,11 @@ export class Worker {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info('stopped');
   }
+}
+
+/** Topic configs of an output: compaction, and time retention beside it. */
+function outputTopicConfig(o: OutputTopicSpec): Record<string, string> | undefined {
+  const retention: Record<string, string> = o.retentionMs !== undefined ? { 'retention.ms': String(o.retentionMs) } : {};
+  if (o.compacted) return { 'cleanup.policy': o.retentionMs !== undefined ? 'compact,delete' : 'compact', ...retention };
+  return o.retentionMs !== undefined ? retention : undefined;
 }
