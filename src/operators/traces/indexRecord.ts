@@ -57,7 +57,7 @@ interface WireSummary {
   services: { service: string; spans: number; errors: number }[];
   edges: { parent: string; child: string; calls: number }[];
 }
-interface WireRecord {
+export interface WireRecord {
   signal: string;
   tenant: string;
   block_start: number;
@@ -109,7 +109,8 @@ function fromWireSummary(w: WireSummary): TraceSummary {
   };
 }
 
-function toWire(e: TraceIndexEntry): WireRecord {
+/** An entry as the Avro record (exported for the codec property tests). */
+export function indexEntryToAvro(e: TraceIndexEntry): WireRecord {
   const place = { signal: SIGNAL, tenant: e.tenant, block_start: e.blockStart, block_end: e.blockEnd, partition: e.partition };
   if (e.kind === 'segment') return { ...place, entry: { 'otlp_streams.TraceSegment': { seq: e.seq, traces: e.traces.map(toWireSummary), postings: e.postings } } };
   return {
@@ -129,7 +130,8 @@ function toWire(e: TraceIndexEntry): WireRecord {
   };
 }
 
-function fromWire(w: WireRecord): TraceIndexEntry {
+/** The Avro record as an entry; throws on a record of another signal. */
+export function indexEntryFromAvro(w: WireRecord): TraceIndexEntry {
   if (w.signal !== SIGNAL) throw new Error(`otlp.index record of signal "${w.signal}", not ${SIGNAL}`);
   const place = { tenant: w.tenant, blockStart: Number(w.block_start), blockEnd: Number(w.block_end), partition: w.partition };
   if ('otlp_streams.TraceSegment' in w.entry) {
@@ -163,11 +165,11 @@ export class TraceIndexCodec {
   }
 
   encode(entry: TraceIndexEntry): Buffer {
-    return this.avro.encode(toWire(entry));
+    return this.avro.encode(indexEntryToAvro(entry));
   }
 
   decode(bytes: Buffer): TraceIndexEntry {
-    return fromWire(this.avro.decode(bytes));
+    return indexEntryFromAvro(this.avro.decode(bytes));
   }
 }
 
