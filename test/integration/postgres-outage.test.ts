@@ -65,15 +65,15 @@ function rssMb(pid: number): number {
 
 describe('postgres sink: outages and rejections', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
+  // Every cleanup runs even when one fails: a failed one must not leave PostgreSQL stopped for the suites after this.
   afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
+    const failures: unknown[] = [];
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => failures.push(err));
+    if (failures.length > 0) throw new AggregateError(failures, 'cleanup failed');
   });
 
   it('PostgreSQL stopped for 60 s under load: the worker pauses, memory stays bounded, it resumes, and the table and topic equal the oracle', { timeout: 420_000 }, async () => {
     const postgres = stackPostgres();
-    cleanups.push(async () => {
-      if (!postgres.running()) await postgres.start();
-    });
     const client = kafka();
     const partitions = 3;
     const input = await createTopic('outage-in', partitions, KEEP_RECORDS);
@@ -103,6 +103,10 @@ describe('postgres sink: outages and rejections', () => {
     cleanups.push(async () => {
       if (rollupWorker.child.exitCode === null) rollupWorker.child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+    });
+    // Pushed last so it runs first: the schema drop needs PostgreSQL back.
+    cleanups.push(async () => {
+      if (!postgres.running()) await postgres.start();
     });
     await worker.waitFor('tasks initialised');
     await rollupWorker.waitFor('"msg":"running"');

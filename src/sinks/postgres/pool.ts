@@ -46,6 +46,11 @@ export function sinkPool(url: string, options: PoolOptions, log: Logger): pg.Poo
 /** Runs `work` in a transaction. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out connection the server drops (a restart, 57P01) emits 'error' on the client, not the pool: unheard,
+  // that ends the process. The drop also fails the statement in flight or the next one, so the caller sees it there.
+  let lost: Error | undefined;
+  const onError = (err: Error) => (lost = err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -55,7 +60,9 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    // A lost connection is closed rather than handed to the next write.
+    client.release(lost);
   }
 }
 
