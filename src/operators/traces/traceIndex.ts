@@ -15,7 +15,7 @@
 // are not indexed (a posting per request id or SQL statement would grow the index past the data); nor are terms
 // beyond a trace's share of a segment (a quarter of `maxSegmentBytes`), counted in trace_index_terms_dropped_total.
 import type { Config } from '../../config/index.ts';
-import { attributeText, StatusCode, tenantHeaders, type Span } from '../../otlp/index.ts';
+import { attributeText, tenantHeaders, type Span } from '../../otlp/index.ts';
 import type { ProcessorContext, ProcessorDefinition } from '../../runtime/processor.ts';
 import { keyValueStore } from '../../runtime/stores.ts';
 import { stringSerde, type KeyValueStore, type Serde } from '../../state/index.ts';
