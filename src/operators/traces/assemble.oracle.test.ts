@@ -103,7 +103,7 @@ function arrivalsOf(list: Array<{ tenant?: string; traceId: string; spans: Span[
 
 function run(arrivals: ReturnType<typeof arrivalsOf>, steps: Step[]): TopologyTestDriver {
   const driver = new TopologyTestDriver(assembleTopology(), { now: () => 1_800_000_000_000 });
-  const records = arrivals.map((a) => ({ value: encodeTraces([a.span]), headers: a.tenant ? { tenant: a.tenant } : {} }));
+  const records = arrivals.map((a) => ({ value: encodeTraces([a.span]), headers: (a.tenant ? { tenant: a.tenant } : {}) as Record<string, string> }));
   let at = 0;
   for (const step of steps) {
     if (step.kind === 'commit') driver.commit();

@@ -65,6 +65,8 @@ type Terms = Map<string, Set<string>>;
 interface PendingTrace {
   summary: TraceSummary;
   terms: Terms;
+  /** Stream time when the trace (its earliest fragment still pending) arrived. */
+  arrivedAt: number;
 }
 
 /** Start and duration of a trace in a block that is not sealed yet (for the block record's ranges and filter). */
@@ -89,8 +91,8 @@ interface BlockState {
   blockStart: number;
   segments: number;
   sealed: SealedBlock | null;
-  /** The block record must be written again (late traces or segments since it was). */
-  stale: boolean;
+  /** Stream time since when the block record must be written again (late traces or segments since it was), or null. */
+  staleSince: number | null;
 }
 
 const FORMAT = 1;
@@ -99,6 +101,7 @@ const pendingSerde: Serde<PendingTrace> = {
   serialize(p) {
     const out = new ByteWriter();
     out.uvarint(FORMAT);
+    out.int(p.arrivedAt);
     writeSummary(out, p.summary);
     out.uvarint(p.terms.size);
     for (const [field, values] of p.terms) {
@@ -111,6 +114,7 @@ const pendingSerde: Serde<PendingTrace> = {
   deserialize(bytes) {
     const input = new ByteReader(bytes, 'pending trace');
     expectVersion(input, FORMAT);
+    const arrivedAt = input.int();
     const summary = readSummary(input);
     const terms: Terms = new Map();
     for (let i = input.length(1 << 24); i > 0; i--) {
@@ -120,7 +124,7 @@ const pendingSerde: Serde<PendingTrace> = {
       terms.set(field, values);
     }
     input.end();
-    return { summary, terms };
+    return { summary, terms, arrivedAt };
   },
 };
 
@@ -153,7 +157,8 @@ const blockStateSerde: Serde<BlockState> = {
     text(out, b.tenant);
     out.int(b.blockStart);
     out.uvarint(b.segments);
-    out.uvarint(b.stale ? 1 : 0);
+    out.uvarint(b.staleSince === null ? 0 : 1);
+    if (b.staleSince !== null) out.int(b.staleSince);
     if (b.sealed === null) out.uvarint(0);
     else {
       const s = b.sealed;
@@ -174,7 +179,7 @@ const blockStateSerde: Serde<BlockState> = {
     const tenant = readText(input);
     const blockStart = input.int();
     const segments = input.uvarint();
-    const stale = input.uvarint() === 1;
+    const staleSince = input.uvarint() === 1 ? input.int() : null;
     let sealed: SealedBlock | null = null;
     if (input.uvarint() === 1) {
       const traces = input.uvarint();
@@ -187,7 +192,7 @@ const blockStateSerde: Serde<BlockState> = {
       sealed = { traces, minDurationNanos, maxDurationNanos, minStartUnixNano, maxStartUnixNano, bloom: TraceIdBloom.fromRecord(bits, hashes) };
     }
     input.end();
-    return { tenant, blockStart, segments, stale, sealed };
+    return { tenant, blockStart, segments, staleSince, sealed };
   },
 };
 
@@ -340,12 +345,12 @@ export function traceIndex(o: TraceIndexOptions): ProcessorDefinition<AssembledT
         };
       };
 
-      // Pending traces become segments, per tenant and block in block order.
-      const writeSegments = () => {
+      // Pending traces that arrived before `before` become segments, per tenant and block in block order.
+      const writeSegments = (before: number) => {
         const groups = new Map<string, { tenant: string; blockStart: number; traces: PendingTrace[]; keys: string[] }>();
         for (const [key, trace] of pending.entries()) {
-          const at = key.lastIndexOf('/');
-          const id = key.slice(0, at);
+          if (trace.arrivedAt >= before) continue;
+          const id = key.slice(0, key.lastIndexOf('/'));
           let group = groups.get(id);
           if (group === undefined) {
             const b = blocks.get(id)!;
@@ -364,73 +369,80 @@ export function traceIndex(o: TraceIndexOptions): ProcessorDefinition<AssembledT
             emitIndex(segmentKey(group.tenant, group.blockStart, ctx.partition, seq), group.blockStart, record);
             segmentsWritten++;
           }
-          if (block.sealed !== null) block.stale = true;
+          if (block.sealed !== null) block.staleSince ??= ctx.streamTime();
           blocks.put(id, block);
-          for (const key of group.keys) pending.delete(key);
+          for (const key of group.keys) {
+            pendingBytes -= traceCost(pending.get(key)!);
+            pending.delete(key);
+          }
         }
-        pendingBytes = 0;
       };
 
-      // Seals blocks past end + grace, writes block records that changed, tombstones blocks past the retention.
-      const writeBlocks = (now: number) => {
-        const sealing = new Map<string, BlockTrace[]>();
-        for (const [id, b] of blocks.entries()) if (b.sealed === null && b.blockStart + o.blockMs + o.graceMs <= now) sealing.set(id, []);
-        if (sealing.size > 0) {
-          const ids = new Map<string, string[]>();
-          const done: string[] = [];
-          for (const [key, trace] of blockTraces.entries()) {
-            const at = key.lastIndexOf('/');
-            const id = key.slice(0, at);
-            const list = sealing.get(id);
-            if (list === undefined) continue;
-            list.push(trace);
-            const known = ids.get(id);
-            if (known === undefined) ids.set(id, [key.slice(at + 1)]);
-            else known.push(key.slice(at + 1));
-            done.push(key);
-          }
-          for (const [id, traces] of sealing) {
-            const b = blocks.get(id)!;
-            const bloom = TraceIdBloom.forCount(traces.length);
-            for (const traceId of ids.get(id) ?? []) bloom.add(traceId);
-            const sealed: SealedBlock = { traces: traces.length, minDurationNanos: 0, maxDurationNanos: 0, minStartUnixNano: 0n, maxStartUnixNano: 0n, bloom };
-            traces.forEach((t, i) => {
-              if (i === 0 || t.durationNanos < sealed.minDurationNanos) sealed.minDurationNanos = t.durationNanos;
-              if (i === 0 || t.durationNanos > sealed.maxDurationNanos) sealed.maxDurationNanos = t.durationNanos;
-              if (i === 0 || t.startUnixNano < sealed.minStartUnixNano) sealed.minStartUnixNano = t.startUnixNano;
-              if (i === 0 || t.startUnixNano > sealed.maxStartUnixNano) sealed.maxStartUnixNano = t.startUnixNano;
-            });
-            b.sealed = sealed;
-            b.stale = true;
-            blocks.put(id, b);
-          }
-          for (const key of done) blockTraces.delete(key);
+      const writeBlock = (b: BlockState) => {
+        emitIndex(blockKey(b.tenant, b.blockStart, ctx.partition), b.blockStart, blockRecord(b));
+        b.staleSince = null;
+        blocks.put(blockId(b.tenant, b.blockStart), b);
+      };
+
+      // Seals the blocks past end + grace (writing their block records), builds their Bloom filters from their traces.
+      const seal = (now: number) => {
+        const sealing = new Map<string, { ids: string[]; traces: BlockTrace[] }>();
+        for (const [id, b] of blocks.entries()) if (b.sealed === null && b.blockStart + o.blockMs + o.graceMs <= now) sealing.set(id, { ids: [], traces: [] });
+        if (sealing.size === 0) return;
+        const done: string[] = [];
+        for (const [key, trace] of blockTraces.entries()) {
+          const at = key.lastIndexOf('/');
+          const members = sealing.get(key.slice(0, at));
+          if (members === undefined) continue;
+          members.ids.push(key.slice(at + 1));
+          members.traces.push(trace);
+          done.push(key);
         }
-        const expiredBlocks: string[] = [];
+        for (const key of done) blockTraces.delete(key);
+        const ordered = [...sealing.entries()].map(([id, m]) => ({ b: blocks.get(id)!, ...m })).sort((x, y) => x.b.blockStart - y.b.blockStart || compareText(x.b.tenant, y.b.tenant));
+        for (const { b, ids, traces } of ordered) {
+          const bloom = TraceIdBloom.forCount(traces.length);
+          for (const traceId of ids) bloom.add(traceId);
+          const sealed: SealedBlock = { traces: traces.length, minDurationNanos: 0, maxDurationNanos: 0, minStartUnixNano: 0n, maxStartUnixNano: 0n, bloom };
+          traces.forEach((t, i) => {
+            if (i === 0 || t.durationNanos < sealed.minDurationNanos) sealed.minDurationNanos = t.durationNanos;
+            if (i === 0 || t.durationNanos > sealed.maxDurationNanos) sealed.maxDurationNanos = t.durationNanos;
+            if (i === 0 || t.startUnixNano < sealed.minStartUnixNano) sealed.minStartUnixNano = t.startUnixNano;
+            if (i === 0 || t.startUnixNano > sealed.maxStartUnixNano) sealed.maxStartUnixNano = t.startUnixNano;
+          });
+          b.sealed = sealed;
+          writeBlock(b);
+        }
+      };
+
+      /**
+       * Everything due at stream time `now`, decided at the last multiple of the flush interval (the grid): segments of
+       * what arrived before it, blocks whose grace or retention ended by it, block records changed before it. So the
+       * records do not depend on when checks happen (before which input record, on which tick): a replay writes the
+       * same records. Blocks seal and expire up to one flush interval late.
+       */
+      const check = (now: number) => {
+        const grid = Number.isFinite(now) ? Math.floor(now / o.flushIntervalMs) * o.flushIntervalMs : now;
+        writeSegments(grid);
+        seal(grid);
         const rewrite: BlockState[] = [];
+        const expiredBlocks: string[] = [];
         for (const [id, b] of blocks.entries()) {
-          if (b.blockStart + o.blockMs + o.retentionMs <= now) expiredBlocks.push(id);
-          else if (b.stale) rewrite.push(b);
+          // At the end of a finite input (now = ∞) nothing expires: the input says nothing about how late it is.
+          if (Number.isFinite(now) && b.blockStart + o.blockMs + o.retentionMs <= grid) expiredBlocks.push(id);
+          else if (b.staleSince !== null && b.staleSince < grid) rewrite.push(b);
         }
         rewrite.sort((a, b) => a.blockStart - b.blockStart || compareText(a.tenant, b.tenant));
-        for (const b of rewrite) {
-          emitIndex(blockKey(b.tenant, b.blockStart, ctx.partition), b.blockStart, blockRecord(b));
-          b.stale = false;
-          blocks.put(blockId(b.tenant, b.blockStart), b);
-        }
-        if (!Number.isFinite(now)) return;
+        for (const b of rewrite) writeBlock(b);
         expiredBlocks.sort();
         for (const id of expiredBlocks) {
           const b = blocks.get(id)!;
-          for (let seq = 0; seq < b.segments; seq++) emitIndex(segmentKey(b.tenant, b.blockStart, ctx.partition, seq), now, null);
-          if (b.sealed !== null) emitIndex(blockKey(b.tenant, b.blockStart, ctx.partition), now, null);
+          // Dated when the retention ran out, whenever the check happens.
+          const at = b.blockStart + o.blockMs + o.retentionMs;
+          for (let seq = 0; seq < b.segments; seq++) emitIndex(segmentKey(b.tenant, b.blockStart, ctx.partition, seq), at, null);
+          if (b.sealed !== null) emitIndex(blockKey(b.tenant, b.blockStart, ctx.partition), at, null);
           blocks.delete(id);
         }
-      };
-
-      const flush = (now: number) => {
-        writeSegments();
-        writeBlocks(now);
       };
 
       return {
@@ -441,7 +453,7 @@ export function traceIndex(o: TraceIndexOptions): ProcessorDefinition<AssembledT
           blockTraces = ctx.store(blockTracesDefinition);
           // Restored pending traces count toward the early flush as they did before the restore.
           for (const [, trace] of pending.entries()) pendingBytes += traceCost(trace);
-          ctx.schedule(o.flushIntervalMs, 'stream-time', flush);
+          ctx.schedule(o.flushIntervalMs, 'stream-time', check);
           ctx.gauge(`trace_index_pending_traces{store="${o.store}"}`, () => pending.size);
           ctx.gauge(`trace_index_blocks{store="${o.store}"}`, () => blocks.size);
           ctx.gauge(`trace_index_segments_total{store="${o.store}"}`, () => segmentsWritten);
@@ -457,40 +469,42 @@ export function traceIndex(o: TraceIndexOptions): ProcessorDefinition<AssembledT
           ctx.forward(record);
 
           const now = ctx.streamTime();
+          // What is due comes first: a block past its grace is sealed before this trace, which is then a late one.
+          check(now);
           const blockStart = blockOf(summary.startUnixNano, o.blockMs);
-          // A block already past the retention has been (or is about to be) tombstoned: indexing it would revive it.
-          if (blockStart + o.blockMs + o.retentionMs <= now) {
+          // A block already past the retention has been tombstoned: indexing it would revive it.
+          if (blockStart + o.blockMs + o.retentionMs <= Math.floor(now / o.flushIntervalMs) * o.flushIntervalMs) {
             expired++;
             return;
           }
           const id = blockId(tenant, blockStart);
-          const block = blocks.get(id) ?? { tenant, blockStart, segments: 0, sealed: null, stale: false };
+          const block = blocks.get(id) ?? { tenant, blockStart, segments: 0, sealed: null, staleSince: null };
           const key = `${id}/${trace.traceId}`;
           const before = pending.get(key);
           if (before !== undefined) pendingBytes -= traceCost(before);
           const { terms, dropped } = termsOf(trace.spans, o.maxValueLength, before?.terms ?? new Map(), maxSegmentBytes / 4);
           termsDropped += dropped;
           // The incoming summary covers every fragment so far: it replaces an earlier one.
-          const entry: PendingTrace = { summary, terms };
+          const entry: PendingTrace = { summary, terms, arrivedAt: before?.arrivedAt ?? now };
           pending.put(key, entry);
           pendingBytes += traceCost(entry);
           if (block.sealed === null) blockTraces.put(key, { startUnixNano: summary.startUnixNano, durationNanos: summary.durationNanos });
           else {
             const s = block.sealed;
-            // A fragment 0 is a trace the block has not seen; a later fragment may be one it has (the filter says so).
-            if (trace.fragment === 0 || !s.bloom.mightContain(trace.traceId)) s.traces++;
+            // A trace the filter has not seen is new to the block (a false positive undercounts by one, never over).
+            if (!s.bloom.mightContain(trace.traceId)) s.traces++;
             s.bloom.add(trace.traceId);
             if (summary.durationNanos < s.minDurationNanos) s.minDurationNanos = summary.durationNanos;
             if (summary.durationNanos > s.maxDurationNanos) s.maxDurationNanos = summary.durationNanos;
             if (summary.startUnixNano < s.minStartUnixNano) s.minStartUnixNano = summary.startUnixNano;
             if (summary.startUnixNano > s.maxStartUnixNano) s.maxStartUnixNano = summary.startUnixNano;
-            block.stale = true;
+            block.staleSince ??= now;
           }
           blocks.put(id, block);
           // Bounded buffering: far more than a segment's worth pending (a burst within one interval) flushes now.
-          if (pendingBytes > 8 * maxSegmentBytes) writeSegments();
+          if (pendingBytes > 8 * maxSegmentBytes) writeSegments(Number.POSITIVE_INFINITY);
         },
-        flush: () => flush(Number.POSITIVE_INFINITY),
+        flush: () => check(Number.POSITIVE_INFINITY),
       };
     },
   };
