@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type { AvroCodec } from '../kafka/avro.ts';
 import type { Aggregator, WindowResult, WindowSpec } from '../operators/index.ts';
+import type { AssembledTrace } from '../operators/traces/model.ts';
 import type { Attribute } from '../otlp/index.ts';
 import type { SinkSpec, SourceSpec, Stream, WindowOptions } from '../runtime/index.ts';
 
@@ -33,7 +34,9 @@ export type Stage =
   | { kind: 'items'; stream: Stream<unknown> }
   /** A window waits for the aggregate that follows it (the DSL's windowedBy → aggregate). */
   | { kind: 'windowed'; stream: Stream<unknown>; windows: WindowSpec; options: WindowOptions }
-  | { kind: 'results'; stream: Stream<WindowResult<string, unknown>>; function: AggregateFunction; settings: FunctionSettings };
+  | { kind: 'results'; stream: Stream<WindowResult<string, unknown>>; function: AggregateFunction; settings: FunctionSettings }
+  /** Whole traces (and their late fragments), as the assemble step emits them. */
+  | { kind: 'traces'; stream: Stream<AssembledTrace> };
 
 export type StageKind = Stage['kind'];
 

@@ -24,6 +24,7 @@ import { filterStep } from './steps/filter.ts';
 import { seriesStep } from './steps/series.ts';
 import { serviceGraphStep } from './steps/servicegraph.ts';
 import { spanMetricsStep } from './steps/spanmetrics.ts';
+import { tailSampleStep } from './steps/tailSample.ts';
 import { sinkStep } from './steps/sink.ts';
 import { toStep } from './steps/to.ts';
 import { windowStep } from './steps/window.ts';
@@ -68,6 +69,7 @@ const steps: Registry['steps'] = {
   compress: compressStep as StepComponent,
   spanmetrics: spanMetricsStep as StepComponent,
   servicegraph: serviceGraphStep as StepComponent,
+  tail_sample: tailSampleStep as StepComponent,
   window: windowStep as StepComponent,
   aggregate: aggregateStep(functions) as StepComponent,
   to: toStep as StepComponent,

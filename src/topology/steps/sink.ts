@@ -34,6 +34,7 @@ export function sinkStep(sinks: Readonly<Record<string, SinkComponent>>) {
           return { ...stage, stream: stage.stream.toSink(spec, (item, key, time) => row(item, key, time)) };
         }
         case 'windowed':
+        case 'traces':
           throw new Error(this.misplaced);
       }
     },

@@ -57,6 +57,7 @@ export const toStep: StepComponent<typeof options> = {
         return { ...stage, stream };
       }
       case 'windowed':
+      case 'traces':
         throw new Error(this.misplaced);
     }
   },
