@@ -35,7 +35,7 @@ export type Stage =
   /** A window waits for the aggregate that follows it (the DSL's windowedBy → aggregate). */
   | { kind: 'windowed'; stream: Stream<unknown>; windows: WindowSpec; options: WindowOptions }
   | { kind: 'results'; stream: Stream<WindowResult<string, unknown>>; function: AggregateFunction; settings: FunctionSettings }
-  /** Whole traces (and their late fragments), as the assemble step emits them. */
+  /** Assembled traces (the `assemble` step's output), for the steps that take whole traces (trace_index, tail_sample). */
   | { kind: 'traces'; stream: Stream<AssembledTrace> };
 
 export type StageKind = Stage['kind'];

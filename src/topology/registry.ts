@@ -18,6 +18,7 @@ import { otlpMetricsSource } from './sources/otlpMetrics.ts';
 import { otlpRollupSource } from './sources/otlpRollup.ts';
 import { otlpSpansSource } from './sources/otlpSpans.ts';
 import { aggregateStep } from './steps/aggregate.ts';
+import { assembleStep } from './steps/assemble.ts';
 import { compressStep } from './steps/compress.ts';
 import { dedupStep } from './steps/dedup.ts';
 import { filterStep } from './steps/filter.ts';
@@ -27,6 +28,7 @@ import { spanMetricsStep } from './steps/spanmetrics.ts';
 import { tailSampleStep } from './steps/tailSample.ts';
 import { sinkStep } from './steps/sink.ts';
 import { toStep } from './steps/to.ts';
+import { traceIndexStep } from './steps/traceIndex.ts';
 import { windowStep } from './steps/window.ts';
 
 /** Components by the names topology files use. */
@@ -69,6 +71,8 @@ const steps: Registry['steps'] = {
   compress: compressStep as StepComponent,
   spanmetrics: spanMetricsStep as StepComponent,
   servicegraph: serviceGraphStep as StepComponent,
+  assemble: assembleStep as StepComponent,
+  trace_index: traceIndexStep as StepComponent,
   tail_sample: tailSampleStep as StepComponent,
   window: windowStep as StepComponent,
   aggregate: aggregateStep(functions) as StepComponent,

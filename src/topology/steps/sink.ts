@@ -9,7 +9,7 @@ export function sinkStep(sinks: Readonly<Record<string, SinkComponent>>) {
   const step: StepComponent<typeof options> = {
     options,
     follows: ['items', 'results'],
-    misplaced: 'a sink writes items or window results, so it cannot stand between window and aggregate',
+    misplaced: 'a sink writes items or window results, so it cannot stand between window and aggregate, nor after assemble',
     output: (input) => input,
     writes: true,
     claims: (o) => [`sink "${sinks[(o as { type: string }).type].name(o)}"`],

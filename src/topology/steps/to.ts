@@ -22,7 +22,7 @@ const options = z.strictObject({
 export const toStep: StepComponent<typeof options> = {
   options,
   follows: ['items', 'results'],
-  misplaced: 'to writes items or window results, so it cannot stand between window and aggregate',
+  misplaced: 'to writes items or window results, so it cannot stand between window and aggregate, nor after assemble',
   output: (input) => input,
   writes: true,
   check: (o, ctx) => (o.key === 'window' && ctx.input !== 'results' ? [{ path: ['key'], message: 'key "window" needs window results: put this step after the aggregate' }] : []),
