@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BASE, chainInput, oracle, policySets, testTraces, usesRateLimit, type SpanRecord } from '../../../test/fixtures/tailSampling.ts';
+import { BASE, chainInput, oracle, policySets, sampleTraces, testTraces, usesRateLimit, type SpanRecord } from '../../../test/fixtures/tailSampling.ts';
 import { decodeTraces } from '../../otlp/index.ts';
 import { topology, type Topology } from '../../runtime/index.ts';
 import { TopologyTestDriver } from '../../runtime/testing.ts';
@@ -110,8 +110,7 @@ describe('otlp_spans → assemble → tail_sample', () => {
       .process(assemble({ store: 'traces', gapMs: 10_000, maxDurationMs: 300_000, lateHorizonMs: 3_600_000, maxSpansPerTrace: 10_000, lateTopic: lateTopicOf('tail-sampling') }))
       .process(tailSampling({ policies: spec.tail_sample.policies.map(policyOf), topic: SAMPLED, store: 'tail-sampling', decisionTtlMs: 3_600_000 }))
       .build();
-    const traces = fc.sample(testTraces, { seed: 16, numRuns: 20 }).flat();
-    const unique = traces.filter((t, i) => traces.findIndex((u) => u.traceId === t.traceId) === i);
+    const unique = sampleTraces(16, 20);
     const { records } = chainInput(unique);
     const fromFile = runChain(file.topology, records).records(SAMPLED);
     expect(fromFile.length).toBeGreaterThan(0);
