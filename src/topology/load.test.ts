@@ -77,9 +77,9 @@ const invalid: Array<[string, string, string[]]> = [
   ['a nested attribute value', header() + '  - filter: {attributes: {host: {a: 1}}}\n  - to: {topic: out}\n',
     ['x.yaml:5:33 steps[0].filter.attributes.host: expected a value or a list of them, got a mapping']],
   ['two steps in one', header() + '  - window: {type: tumbling, size: 1m}\n    aggregate: {function: count}\n  - to: {topic: out}\n',
-    ['x.yaml:5:5 steps[0]: a step has exactly one of filter, dedup, series, compress, spanmetrics, servicegraph, assemble, trace_index, window, aggregate, to, sink; got window, aggregate']],
+    ['x.yaml:5:5 steps[0]: a step has exactly one of filter, dedup, series, compress, spanmetrics, servicegraph, assemble, trace_index, tail_sample, window, aggregate, to, sink; got window, aggregate']],
   ['an unknown step', header() + '  - windw: {type: tumbling, size: 1m}\n  - to: {topic: out}\n',
-    ['x.yaml:5:12 steps[0].windw: unknown step; expected one of filter, dedup, series, compress, spanmetrics, servicegraph, assemble, trace_index, window, aggregate, to, sink']],
+    ['x.yaml:5:12 steps[0].windw: unknown step; expected one of filter, dedup, series, compress, spanmetrics, servicegraph, assemble, trace_index, tail_sample, window, aggregate, to, sink']],
   ['an empty step', header() + '  - window:\n  - to: {topic: out}\n',
     ['x.yaml:5:12 steps[0].window: expected a mapping, got null']],
   ['no output', header() + '  - filter: {name: x}\n',
@@ -126,10 +126,6 @@ const invalid: Array<[string, string, string[]]> = [
     ['x.yaml:2:1 Map keys must be unique']],
   ['an empty file', '',
     ['x.yaml:1:1 expected a mapping with application, source and steps']],
-  ['trace_index without assemble', header('type: otlp_spans') + '  - trace_index: {}\n',
-    ['x.yaml:5:18 steps[0].trace_index: trace_index indexes assembled traces, so it comes after an assemble step']],
-  ['assemble of metric points', header() + '  - assemble: {}\n  - trace_index: {}\n',
-    ['x.yaml:5:15 steps[0].assemble: assemble reads spans: it needs an otlp_spans source, not otlp_metrics']],
 ];
 
 describe('invalid topology files', () => {

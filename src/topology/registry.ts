@@ -25,6 +25,7 @@ import { filterStep } from './steps/filter.ts';
 import { seriesStep } from './steps/series.ts';
 import { serviceGraphStep } from './steps/servicegraph.ts';
 import { spanMetricsStep } from './steps/spanmetrics.ts';
+import { tailSampleStep } from './steps/tailSample.ts';
 import { sinkStep } from './steps/sink.ts';
 import { toStep } from './steps/to.ts';
 import { traceIndexStep } from './steps/traceIndex.ts';
@@ -72,6 +73,7 @@ const steps: Registry['steps'] = {
   servicegraph: serviceGraphStep as StepComponent,
   assemble: assembleStep as StepComponent,
   trace_index: traceIndexStep as StepComponent,
+  tail_sample: tailSampleStep as StepComponent,
   window: windowStep as StepComponent,
   aggregate: aggregateStep(functions) as StepComponent,
   to: toStep as StepComponent,
