@@ -15,7 +15,7 @@
 //   blocks      [t, blockStart, partition]                     → StoredBlock (pruning by time and duration)
 //   segments    otlp.index key                                 → StoredSegment (what the segment derived, to undo it)
 //   offsets     [topic, partition]                             → next offset to read
-//   series      the Prometheus series catalog's own database
+//   series:*    the Prometheus series catalog's own databases (prometheus/catalog.ts)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -63,8 +63,6 @@ export interface QueryStore {
   readonly blocks: Database<StoredBlock, Key>;
   readonly segments: Database<StoredSegment, string>;
   readonly offsets: Database<string, Key>;
-  /** For the series catalog (Prometheus metadata). */
-  readonly series: Database<unknown, Key>;
   close(): Promise<void>;
   /** Bytes of the environment in use (pages × page size). */
   usedBytes(): number;
@@ -75,7 +73,7 @@ export function openQueryStore(dataDir: string): QueryStore {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, 'store.mdb');
   // noSync off (durable commits) but one commit per fetched batch, so the cost is per batch, not per record.
-  const root = open({ path, maxDbs: 16 });
+  const root = open({ path, maxDbs: 32 });
   const db = <V, K extends Key | string = Key>(name: string, encoding: 'msgpack' | 'binary' = 'msgpack') => root.openDB<V, K>({ name, encoding });
   return {
     root,
@@ -90,7 +88,6 @@ export function openQueryStore(dataDir: string): QueryStore {
     blocks: db<StoredBlock>('blocks'),
     segments: db<StoredSegment, string>('segments'),
     offsets: db<string>('offsets'),
-    series: db<unknown>('series'),
     close: () => root.close(),
     usedBytes: () => {
       const stats = root.getStats() as { pageSize: number; lastPageNumber: number };

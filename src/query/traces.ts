@@ -4,6 +4,7 @@
 import type { ServiceEdge, TraceSummary } from '../operators/traces/model.ts';
 import { decodeTraceValue } from '../operators/traces/traceRecord.ts';
 import type { Span } from '../otlp/index.ts';
+import { satisfies, type CandidateFormula } from './traceql/index.ts';
 import { invertedStart, keyText, prefixEnd, summaryOf, type QueryStore, type StoredSummary } from './store.ts';
 
 type Key = (string | number)[];
@@ -14,9 +15,10 @@ export interface TagCondition {
   value: string;
 }
 
-/** A search: every condition holds, the duration and the trace's start are within bounds; newest first. */
+/** A search: the postings formula holds, the duration and the trace's start are within bounds; newest first. */
 export interface TraceSearch {
-  conditions: TagCondition[];
+  /** What a match must have in the index (TraceQL's candidates, or conditionsFormula); default: anything. */
+  formula?: CandidateFormula;
   minDurationNanos?: number;
   maxDurationNanos?: number;
   /** Inclusive bounds on the trace's start, ns since the epoch. */
@@ -81,29 +83,21 @@ export class TraceQueries {
 
   /** Traces matching `q`, newest first, at most `q.limit`. */
   search(tenant: string, q: TraceSearch): TraceSummary[] {
-    const conditions = q.conditions.map((c) => ({ fields: c.fields.map(keyText), value: keyText(c.value) }));
+    const formula = clean(q.formula ?? { op: 'all' });
     const newest = q.endNanos === undefined ? undefined : invertedStart(q.endNanos);
     const oldest = q.startNanos === undefined ? undefined : invertedStart(q.startNanos);
-    let candidates: Iterable<string>;
-    let rest = conditions;
-    if (conditions.length === 0) {
-      candidates = traceIds(this.store.recent.getKeys(rangeOf([tenant], newest, oldest)), 2);
-    } else {
-      // The condition with the fewest postings drives the scan; the others are probed per candidate.
-      const counts = conditions.map((c) => c.fields.reduce((n, f) => n + (this.store.tagValues.get([tenant, f, c.value]) ?? 0), 0));
-      const driving = counts.indexOf(Math.min(...counts));
-      if (counts[driving] === 0) return [];
-      rest = conditions.filter((_, i) => i !== driving);
-      const c = conditions[driving];
-      candidates = traceIds(mergeByKey(c.fields.map((f) => this.store.postings.getKeys(rangeOf([tenant, f, c.value], newest, oldest)))), 4);
-    }
+    // Every match has one of the cover's postings: scanning them (newest first) finds every match.
+    const cover = this.cover(tenant, formula);
+    const candidates =
+      cover === 'all'
+        ? traceIds(this.store.recent.getKeys(rangeOf([tenant], newest, oldest)), 2)
+        : traceIds(mergeByKey(cover.map((t) => this.store.postings.getKeys(rangeOf([tenant, t.field, t.value], newest, oldest)))), 4);
     const seen = new Set<string>();
     const found: TraceSummary[] = [];
-    let scanned = 0;
     for (const traceId of candidates) {
       if (seen.has(traceId)) continue;
       seen.add(traceId);
-      if (++scanned > MAX_SCANNED_TRACES) break;
+      if (seen.size > MAX_SCANNED_TRACES) break;
       const entries = this.stored(tenant, traceId);
       if (entries.length === 0) continue;
       let best = entries[0];
@@ -113,7 +107,9 @@ export class TraceQueries {
       if (q.maxDurationNanos !== undefined && summary.durationNanos > q.maxDurationNanos) continue;
       if (q.startNanos !== undefined && summary.startUnixNano < q.startNanos) continue;
       if (q.endNanos !== undefined && summary.startUnixNano > q.endNanos) continue;
-      if (!rest.every((c) => this.hasPosting(tenant, traceId, entries, c))) continue;
+      if (cover !== 'all' || formula.op !== 'all') {
+        if (!satisfies(formula, (field, value) => this.hasPosting(tenant, traceId, entries, field, value))) continue;
+      }
       if (q.matches) {
         const spans = this.traceById(tenant, traceId);
         if (spans === undefined || !q.matches(spans, summary)) continue;
@@ -124,10 +120,39 @@ export class TraceQueries {
     return found.sort(newestFirst);
   }
 
-  private hasPosting(tenant: string, traceId: string, entries: { seg: string; summary: StoredSummary }[], c: TagCondition): boolean {
+  // Postings at least one of which every trace satisfying `f` has ('all': no such set); for `and`, the cheapest arm.
+  private cover(tenant: string, f: CandidateFormula): Term[] | 'all' {
+    switch (f.op) {
+      case 'all':
+        return 'all';
+      case 'term':
+        return [{ field: f.field, value: f.value }];
+      case 'or': {
+        const terms: Term[] = [];
+        for (const arg of f.args) {
+          const c = this.cover(tenant, arg);
+          if (c === 'all') return 'all';
+          terms.push(...c);
+        }
+        return terms;
+      }
+      case 'and': {
+        let best: Term[] | 'all' = 'all';
+        let bestCost = Infinity;
+        for (const arg of f.args) {
+          const c = this.cover(tenant, arg);
+          if (c === 'all') continue;
+          const cost = c.reduce((n, t) => n + (this.store.tagValues.get([tenant, t.field, t.value]) ?? 0), 0);
+          if (cost < bestCost) [best, bestCost] = [c, cost];
+        }
+        return best;
+      }
+    }
+  }
+
+  private hasPosting(tenant: string, traceId: string, entries: { seg: string; summary: StoredSummary }[], field: string, value: string): boolean {
     for (const { seg, summary } of entries) {
-      const inv = invertedStart(summary.start);
-      for (const field of c.fields) if (this.store.postings.get([tenant, field, c.value, inv, traceId, seg]) !== undefined) return true;
+      if (this.store.postings.get([tenant, field, value, invertedStart(summary.start), traceId, seg]) !== undefined) return true;
     }
     return false;
   }
@@ -201,6 +226,29 @@ export function dedupeSpans(spans: Span[]): Span[] {
     seen.add(s.spanId);
     return true;
   });
+}
+
+interface Term {
+  field: string;
+  value: string;
+}
+
+/** Tag conditions as a postings formula: every condition, each by any of its fields. */
+export function conditionsFormula(conditions: TagCondition[]): CandidateFormula {
+  if (conditions.length === 0) return { op: 'all' };
+  return { op: 'and', args: conditions.map((c) => ({ op: 'or', args: c.fields.map((field) => ({ op: 'term', field, value: c.value })) })) };
+}
+
+// Terms as key elements (no '\0'); a term too long to be a key can never be found.
+function clean(f: CandidateFormula): CandidateFormula {
+  switch (f.op) {
+    case 'all':
+      return f;
+    case 'term':
+      return { op: 'term', field: keyText(f.field), value: keyText(f.value) };
+    default:
+      return { op: f.op, args: f.args.map(clean) };
+  }
 }
 
 // Keys under `prefix` whose next element (an inverted start) lies in [newest, oldest].
