@@ -113,6 +113,7 @@ function oracleCondition(c: SpanCondition, row: Row): boolean {
   if (c.type === 'true') return true;
   if (c.type === 'and') return oracleCondition(c.left, row) && oracleCondition(c.right, row);
   if (c.type === 'or') return oracleCondition(c.left, row) || oracleCondition(c.right, row);
+  if (c.type !== 'compare') throw new Error('unreachable');
   const f = c.field;
   const v = f.kind === 'intrinsic' ? row.get(f.name) : f.scope === 'unscoped' ? (row.get(`span.${f.key}`) ?? row.get(`resource.${f.key}`)) : row.get(`${f.scope}.${f.key}`);
   if (c.value.type === 'nil') return (v === undefined || v.kind === 'none') === (c.op === '=');
