@@ -14,8 +14,18 @@ export function formatTraceQL(q: Query): string {
       return q.condition.type === 'true' ? '{ }' : `{ ${formatCondition(q.condition)} }`;
     case 'and':
     case 'or':
-      return `(${formatTraceQL(q.left)}) ${q.type === 'and' ? '&&' : '||'} (${formatTraceQL(q.right)})`;
+      return `${side(q.left, q.type, formatTraceQL)} ${q.type === 'and' ? '&&' : '||'} ${side(q.right, q.type, formatTraceQL, true)}`;
   }
+}
+
+// Parenthesizes an operand unless precedence makes it unnecessary (&& binds tighter than ||; both group left to
+// right, so a right operand of the same operator keeps its parentheses to keep the tree's shape).
+function side<T extends { type: string }>(operand: T, parent: 'and' | 'or', format: (x: T) => string, right = false): string {
+  const text = format(operand);
+  if (operand.type !== 'and' && operand.type !== 'or') return text;
+  if (operand.type === 'and' && parent === 'or') return text;
+  if (operand.type === parent && !right) return text;
+  return `(${text})`;
 }
 
 /** TraceQL text of one span condition (what goes between the braces). */
@@ -27,7 +37,7 @@ export function formatCondition(c: SpanCondition): string {
       return `${formatField(c.field)} ${c.op} ${formatLiteral(c.value)}`;
     case 'and':
     case 'or':
-      return `(${formatCondition(c.left)}) ${c.type === 'and' ? '&&' : '||'} (${formatCondition(c.right)})`;
+      return `${side(c.left, c.type, formatCondition)} ${c.type === 'and' ? '&&' : '||'} ${side(c.right, c.type, formatCondition, true)}`;
   }
 }
 

@@ -52,6 +52,7 @@ type Token =
   | { t: 'op'; v: ComparisonOperator; at: number }
   | { t: 'field'; field: Field; at: number }
   | { t: 'literal'; lit: Literal; at: number }
+  | { t: 'other'; v: string; at: number }
   | { t: 'end'; at: number };
 
 // Characters that end an unquoted attribute name (besides whitespace).
@@ -99,7 +100,12 @@ class Lexer {
     }
     if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(s[at + 1] ?? ''))) return { t: 'literal', lit: this.number(), at };
     const word = /^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?/.exec(s.slice(at, at + 64));
-    if (word === null) this.fail(at, 'a field, a value, an operator, "{", "}", "(", ")", "&&" or "||"');
+    if (word === null) {
+      // Left to the parser, which knows what it expected here (`|` of a pipeline, `~` of a structural operator…).
+      const cp = s.codePointAt(at)!;
+      this.pos += cp > 0xffff ? 2 : 1;
+      return { t: 'other', v: String.fromCodePoint(cp), at };
+    }
     const w = word[0];
     if ((w === 'span' || w === 'resource') && s[at + w.length] === '.') {
       this.pos = at + w.length + 1;
@@ -145,12 +151,13 @@ class Lexer {
     for (;;) {
       if (s[this.pos] === '"') {
         name += this.quoted();
-      } else {
+      } else if (this.pos < s.length && !/\s/.test(s[this.pos]) && !NAME_STOP.has(s[this.pos])) {
         const start = this.pos;
         while (this.pos < s.length && !/\s/.test(s[this.pos]) && !NAME_STOP.has(s[this.pos])) this.pos++;
         name += s.slice(start, this.pos);
+      } else {
+        break;
       }
-      if (s[this.pos] !== '"') break;
     }
     if (name === '') this.fail(fieldAt, 'an attribute name after the scope', describeAt(s, this.pos));
     return name;
