@@ -22,10 +22,13 @@ export interface Reply {
 
 /** What handlers answer from. */
 export interface RouteContext {
+  /** This replica and its peers. */
   fanOut: FanOut;
+  /** This replica alone (for requests that came from a peer). */
+  localOnly: FanOut;
   local: LocalReplica;
   catalog?: SeriesCatalog;
-  /** Whether this request came from a peer (answer locally only). */
+  /** The service's version (build info). */
   version: string;
 }
 
