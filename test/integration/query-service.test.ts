@@ -125,6 +125,10 @@ describe('query service', () => {
     expect(names.tagValues).not.toContain('ghost');
     const services = JSON.parse((await get(full, '/jaeger/api/services')).body) as { data: string[] };
     expect(services.data).not.toContain('stale');
+    const jaeger = JSON.parse((await get(full, `/jaeger/api/traces/${sample.traceId}`, org(sample.tenant))).body) as { data: { traceID: string; spans: unknown[] }[] };
+    expect(jaeger.data[0].spans.length).toBe(sample.fragments.flat().length);
+    const found = JSON.parse((await get(full, '/jaeger/api/traces?service=checkout&limit=1000')).body) as { data: { traceID: string }[] };
+    expect(found.data.map((t) => t.traceID.padStart(32, '0'))).toEqual(oracleSearch(data, '', { tags: { 'service.name': 'checkout' }, limit: 1000 }));
     const metrics = (await get(full, '/metrics')).body;
     expect(metrics).toMatch(/otlp_query_poison_records_total\{topic="[^"]+"\} 1/);
   });

@@ -5,7 +5,8 @@ import { parseGoDuration } from '../duration.ts';
 import type { SearchSpec } from '../peers.ts';
 import type { Query, SpanCondition } from '../traceql/ast.ts';
 import { formatTraceQL } from '../traceql/index.ts';
-import { BadParameter, errorReply, intParameter, json, partialHeaders, timeParameter, type Reply, type Route, type RouteContext, type RouteRequest } from './route.ts';
+import { jaegerTrace } from '../jaeger/format.ts';
+import { BadParameter, errorReply, intParameter, json, partialHeaders, timeParameter, traceIdParameter, type Reply, type Route, type RouteContext, type RouteRequest } from './route.ts';
 import { SEARCH_LIMITS } from './tempo.ts';
 
 const BASE = '/jaeger/api';
@@ -82,7 +83,7 @@ async function dependencies(req: RouteRequest, ctx: RouteContext): Promise<Reply
   return envelope(value.map((e) => ({ parent: e.parent, child: e.child, callCount: e.calls })), failures);
 }
 
-/** Jaeger's routes. Trace bodies (search, by id) come with jaeger/format.ts. */
+/** Jaeger's routes. */
 export function jaegerRoutes(): Route[] {
   const get = (path: string, handle: (req: RouteRequest, ctx: RouteContext) => Promise<Reply>): Route => ({ method: 'GET', path: `${BASE}${path}`, dialect: 'jaeger', handle });
   return [
@@ -102,7 +103,23 @@ export function jaegerRoutes(): Route[] {
       return envelope(value.filter((o) => !kind || o.kind === kind).map((o) => ({ name: o.name, spanKind: o.kind })), failures);
     }),
     get('/dependencies', dependencies),
-    get('/traces', async () => errorReply('jaeger', 501, 'Jaeger trace search is not wired yet (jaeger/format.ts)')),
-    get('/traces/:id', async () => errorReply('jaeger', 501, 'Jaeger traces by id are not wired yet (jaeger/format.ts)')),
+    get('/traces', async (req, ctx) => {
+      const found = await ctx.fanOut.search(req.caller, jaegerSearchSpec(req.query));
+      // Each found trace is read whole (fan-out joins its fragments across replicas).
+      const traces = [];
+      const failures = [...found.failures];
+      for (const s of found.value) {
+        const t = await ctx.fanOut.trace(req.caller, s.traceId);
+        failures.push(...t.failures);
+        if (t.value !== undefined) traces.push(jaegerTrace(t.value));
+      }
+      return envelope(traces, [...new Set(failures)]);
+    }),
+    get('/traces/:id', async (req, ctx) => {
+      const traceId = traceIdParameter(req.params.id);
+      const { value, failures } = await ctx.fanOut.trace(req.caller, traceId);
+      if (value === undefined) return errorReply('jaeger', failures.length > 0 ? 503 : 404, failures.length > 0 ? `trace not found on the replicas that answered (${failures.join('; ')})` : 'trace not found');
+      return envelope([jaegerTrace(value)], failures);
+    }),
   ];
 }
