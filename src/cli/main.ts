@@ -13,6 +13,7 @@ import { validateCommand } from './validate.ts';
 import { backfillCommand } from './backfill.ts';
 import { tailCommand } from './tail.ts';
 import { chunksCommand } from './chunks.ts';
+import { queryCommand } from './query.ts';
 
 const program = new Command('otlp-streams')
   .description('OpenTelemetry data on Kafka: OTLP ingest, stream topologies, rollups, indexes and sinks')
@@ -71,6 +72,7 @@ program.addCommand(runCommand());
 program.addCommand(backfillCommand());
 program.addCommand(tailCommand());
 program.addCommand(chunksCommand());
+program.addCommand(queryCommand());
 
 try {
   await program.parseAsync();

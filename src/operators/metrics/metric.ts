@@ -41,7 +41,7 @@ export const METRIC_KINDS: readonly MetricKind[] = [
 ];
 
 /** The aggregation a point's metric asks for. */
-export function metricKind(point: Pick<MetricPoint, 'type' | 'metric'>): MetricKind {
+export function metricKind(point: { type: MetricPoint['type']; metric: { aggregationTemporality: number; isMonotonic: boolean } }): MetricKind {
   switch (point.type) {
     case 'gauge':
       return 'gauge';

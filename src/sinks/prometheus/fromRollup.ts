@@ -2,7 +2,8 @@
 // prometheusremotewrite exporter shapes OTLP points: counters `_total`, histograms `_bucket{le}`/`_sum`/`_count`,
 // summaries `{quantile}`/`_sum`/`_count`, `job`/`instance` from the resource, and a `target_info` series per resource.
 // Every sample is stamped with the window's end (docs/sinks.md, "Prometheus remote write").
-import type { MetricValues, PartialItem } from '../../operators/metrics/metric.ts';
+import type { SeriesIdentity } from '../../operators/metrics/identity.ts';
+import type { MetricKind, MetricValues, PartialItem } from '../../operators/metrics/metric.ts';
 import { metricValues } from '../../operators/metrics/metric.ts';
 import type { Attribute } from '../../otlp/index.ts';
 import { tenantOf } from '../../otlp/tenant.ts';
@@ -55,6 +56,61 @@ function resourceIdentity(resource: readonly Attribute[], into: Map<string, stri
 const sorted = (labels: Map<string, string>): Label[] =>
   [...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => ({ name, value }));
 
+/** The labels every series of an identity carries (attributes, job, instance, tenant), without `__name__`. */
+export function identityLabels(identity: SeriesIdentity, tenant: string, options: RollupTranslationOptions = DEFAULT_TRANSLATION): Map<string, string> {
+  const labels = new Map<string, string>();
+  attributeLabels(options.resourceToLabels ? [...identity.resource, ...identity.attributes] : identity.attributes, labels);
+  resourceIdentity(identity.resource, labels);
+  if (tenant !== '') labels.set(options.tenantLabel, tenant);
+  return labels;
+}
+
+/** The labels of an identity's `target_info` series (with `__name__`); undefined when the resource has no attribute beyond job and instance. */
+export function targetInfoLabels(identity: SeriesIdentity, tenant: string, options: RollupTranslationOptions = DEFAULT_TRANSLATION): Map<string, string> | undefined {
+  const described = identity.resource.filter((a) => !IDENTIFYING.has(a.key));
+  if (described.length === 0) return undefined;
+  const info = new Map<string, string>();
+  attributeLabels(described, info);
+  resourceIdentity(identity.resource, info);
+  if (tenant !== '') info.set(options.tenantLabel, tenant);
+  info.set('__name__', 'target_info');
+  return info;
+}
+
+/** A metric name a kind writes, and the label whose values come from the data points (`le`, `quantile`), if any. */
+export interface KindSeriesName {
+  name: string;
+  dataLabel?: 'le' | 'quantile';
+}
+
+/** The Prometheus metric names `rollupTimeSeries` writes for a kind of metric (the switch below, without the values). */
+export function kindSeriesNames(kind: MetricKind, metric: { name: string; unit: string; isMonotonic: boolean }): KindSeriesName[] {
+  const { name, unit, isMonotonic } = metric;
+  switch (kind) {
+    case 'gauge':
+      return [{ name: prometheusMetricName({ name, unit, shape: 'gauge' }) }];
+    case 'cumulativeSum':
+      return [{ name: prometheusMetricName({ name, unit, shape: isMonotonic ? 'counter' : 'other' }) }];
+    case 'upDownSum':
+    case 'deltaSum':
+      return [{ name: prometheusMetricName({ name, unit, shape: 'other' }) }];
+    case 'histogram':
+    case 'cumulativeHistogram': {
+      const base = prometheusMetricName({ name, unit, shape: 'other' });
+      return [{ name: `${base}_bucket`, dataLabel: 'le' }, { name: `${base}_sum` }, { name: `${base}_count` }];
+    }
+    case 'exponentialHistogram':
+    case 'cumulativeExponentialHistogram': {
+      const base = prometheusMetricName({ name, unit, shape: 'other' });
+      return [{ name: `${base}_sum` }, { name: `${base}_count` }];
+    }
+    case 'summary': {
+      const base = prometheusMetricName({ name, unit, shape: 'other' });
+      return [{ name: base, dataLabel: 'quantile' }, { name: `${base}_sum` }, { name: `${base}_count` }];
+    }
+  }
+}
+
 /** The time series one rollup partial becomes, each with one sample at the window's end; target_info first. */
 export function rollupTimeSeries(item: PartialItem, key: string | null, options: RollupTranslationOptions = DEFAULT_TRANSLATION): TimeSeries[] {
   const { partial, window } = item;
@@ -64,22 +120,12 @@ export function rollupTimeSeries(item: PartialItem, key: string | null, options:
   const timestamp = window.end;
   const tenant = tenantOf(key) ?? '';
 
-  const common = new Map<string, string>();
-  attributeLabels(options.resourceToLabels ? [...identity.resource, ...identity.attributes] : identity.attributes, common);
-  resourceIdentity(identity.resource, common);
-  if (tenant !== '') common.set(options.tenantLabel, tenant);
+  const common = identityLabels(identity, tenant, options);
 
   const out: TimeSeries[] = [];
   // The resource's other attributes, once per resource and window (a batch's duplicates merge: same labels, same sample).
-  const described = identity.resource.filter((a) => !IDENTIFYING.has(a.key));
-  if (described.length > 0) {
-    const info = new Map<string, string>();
-    attributeLabels(described, info);
-    resourceIdentity(identity.resource, info);
-    if (tenant !== '') info.set(options.tenantLabel, tenant);
-    info.set('__name__', 'target_info');
-    out.push({ labels: sorted(info), samples: [{ value: 1, timestamp }] });
-  }
+  const info = targetInfoLabels(identity, tenant, options);
+  if (info !== undefined) out.push({ labels: sorted(info), samples: [{ value: 1, timestamp }] });
 
   const add = (name: string, value: number | null, extra?: [string, string]) => {
     if (value === null) return;
