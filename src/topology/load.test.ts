@@ -126,6 +126,10 @@ const invalid: Array<[string, string, string[]]> = [
     ['x.yaml:2:1 Map keys must be unique']],
   ['an empty file', '',
     ['x.yaml:1:1 expected a mapping with application, source and steps']],
+  ['trace_index without assemble', header('type: otlp_spans') + '  - trace_index: {}\n',
+    ['x.yaml:5:18 steps[0].trace_index: trace_index indexes assembled traces, so it comes after an assemble step']],
+  ['assemble of metric points', header() + '  - assemble: {}\n  - trace_index: {}\n',
+    ['x.yaml:5:15 steps[0].assemble: assemble reads spans: it needs an otlp_spans source, not otlp_metrics']],
 ];
 
 describe('invalid topology files', () => {

@@ -345,12 +345,13 @@ export function traceIndex(o: TraceIndexOptions): ProcessorDefinition<AssembledT
         };
       };
 
-      // Pending traces that arrived before `before` become segments, per tenant and block in block order.
-      const writeSegments = (before: number) => {
+      // Pending traces that arrived before `before`, and every pending trace of the blocks in `sealing`, become
+      // segments, per tenant and block in block order.
+      const writeSegments = (before: number, sealing: ReadonlySet<string> = new Set()) => {
         const groups = new Map<string, { tenant: string; blockStart: number; traces: PendingTrace[]; keys: string[] }>();
         for (const [key, trace] of pending.entries()) {
-          if (trace.arrivedAt >= before) continue;
           const id = key.slice(0, key.lastIndexOf('/'));
+          if (trace.arrivedAt >= before && !sealing.has(id)) continue;
           let group = groups.get(id);
           if (group === undefined) {
             const b = blocks.get(id)!;
@@ -389,6 +390,9 @@ export function traceIndex(o: TraceIndexOptions): ProcessorDefinition<AssembledT
         const sealing = new Map<string, { ids: string[]; traces: BlockTrace[] }>();
         for (const [id, b] of blocks.entries()) if (b.sealed === null && b.blockStart + o.blockMs + o.graceMs <= now) sealing.set(id, { ids: [], traces: [] });
         if (sealing.size === 0) return;
+        // A block's record follows its segments: traces that reached it just now (an upstream that emitted them late,
+        // as after a restore) are written first, so the records do not depend on when they arrived.
+        writeSegments(now, new Set(sealing.keys()));
         const done: string[] = [];
         for (const [key, trace] of blockTraces.entries()) {
           const at = key.lastIndexOf('/');

@@ -75,8 +75,6 @@ const seriesIdOf = (tenant: string, labels: LabelPairs) => hash(JSON.stringify([
 const tenantStart = (tenant: string) => `${tenant}/`;
 const tenantEnd = (tenant: string) => `${tenant}0`;
 const labelPrefix = (tenant: string, name: string) => `${tenant}/${name}=`;
-// '>' follows '=' and label names never contain either.
-const labelEnd = (tenant: string, name: string) => `${tenant}/${name}>`;
 const postingKey = (tenant: string, name: string, value: string) =>
   Buffer.byteLength(value) > MAX_VALUE_BYTES ? `${labelPrefix(tenant, name)}h${hash(value)}` : `${labelPrefix(tenant, name)}v${value}`;
 

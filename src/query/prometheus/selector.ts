@@ -95,7 +95,7 @@ export function anchoredRegex(pattern: string): RegExp {
     try {
       return new RegExp(`^(?:${source})$`, flags);
     } catch (e) {
-      throw new Error(`invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`);
+      throw new Error(`invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, { cause: e });
     }
   }
 }
