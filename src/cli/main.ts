@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { maskText } from '../config/index.ts';
 import { KAFKA_VERSIONS, DEFAULT_KAFKA_VERSION } from '../stack/index.ts';
 import { down, status, up } from './stack.ts';
-import { METRICS_CHAIN, start, type StartOptions } from './start.ts';
+import { DEFAULT_TOPOLOGIES, start, type StartOptions } from './start.ts';
 import { showConfig } from './config.ts';
 import { ingestCommand } from './ingest.ts';
 import { genCommand } from './gen.ts';
@@ -49,15 +49,17 @@ const portNumber = (v: string): number => {
 };
 program
   .command('start')
-  .description('the main job: the stack, the ingest gateway and the topology workers, until Ctrl-C; then stops what it started')
+  .description('the main job: the stack, the ingest gateway, the topology workers and the query service, until Ctrl-C; then stops what it started')
   .addOption(kafkaVersion)
   .addOption(stackMode)
   .option('--no-gateway', 'do not run the ingest gateway')
   .option('--http-port <port>', 'gateway OTLP/HTTP port (0: any free port)', portNumber, 4318)
   .option('--grpc-port <port>', 'gateway OTLP/gRPC port (0: any free port)', portNumber, 4317)
   .option('--metrics-port <port>', 'first /metrics port of the topology workers (0: any free port)', portNumber, 9464)
-  .option('--topology <files...>', 'topology files to run (default: the metrics chain, 1m → 1d with span metrics and the service graph, its PostgreSQL sinks, and compress)', METRICS_CHAIN)
-  .action(async (o: StartOptions) => start(o));
+  .option('--query-port <port>', 'query service port (0: any free port)', portNumber, 3200)
+  .option('--no-query', 'do not run the query service')
+  .option('--topology <files...>', 'topology files to run (default: the metrics chain, 1m → 1d with span metrics and the service graph, its PostgreSQL sinks, compress, trace-index and tail-sampling)', DEFAULT_TOPOLOGIES)
+  .action(async (o: Omit<StartOptions, 'queryPort'> & { query: boolean; queryPort: number }) => start({ ...o, queryPort: o.query ? o.queryPort : false }));
 
 program
   .command('config')

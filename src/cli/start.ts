@@ -1,9 +1,13 @@
 // `otlp-streams start` (what `npm start` runs): the main job on the local default stack — the stack, the ingest
-// gateway and the topology workers — until Ctrl-C or SIGTERM, then everything it started stops cleanly.
+// gateway, the topology workers and the query service — until Ctrl-C or SIGTERM, then everything it started stops
+// cleanly.
+import { join } from 'node:path';
 import { loadConfig } from './loadConfig.ts';
 import { createGateway, type Gateway } from '../ingest/index.ts';
 import { createKafka } from '../kafka/index.ts';
+import { QUERY_DEFAULTS, QueryService } from '../query/service.ts';
 import { Worker } from '../runtime/index.ts';
+import { sharedRunDir, stackDir } from '../stack/paths.ts';
 import { formatProblem, loadTopologyFile } from '../topology/index.ts';
 import { down, up } from './stack.ts';
 
@@ -14,6 +18,8 @@ export interface StartOptions {
   httpPort: number;
   grpcPort: number;
   metricsPort: number;
+  /** The query service's port (0: any free port); false: no query service. */
+  queryPort: number | false;
   topology: string[];
 }
 
@@ -37,6 +43,12 @@ export const METRICS_CHAIN = [
   'topologies/compress.yaml',
 ];
 
+/** The trace topologies `start` runs too: assembly and the index (what the query service reads), and tail sampling. */
+export const TRACE_TOPOLOGIES = ['topologies/trace-index.yaml', 'topologies/tail-sampling.yaml'];
+
+/** Every topology `start` runs by default. */
+export const DEFAULT_TOPOLOGIES = [...METRICS_CHAIN, ...TRACE_TOPOLOGIES];
+
 const say = (line: string) => console.log(`[start] ${line}`);
 
 export async function start(opts: StartOptions): Promise<void> {
@@ -49,8 +61,10 @@ export async function start(opts: StartOptions): Promise<void> {
   const result = await up(opts);
   const config = loadConfig();
   let gateway: Gateway | undefined;
+  let query: QueryService | undefined;
   const workers: Worker[] = [];
   const stopAll = async () => {
+    await query?.stop().catch((err: Error) => say(`query service stop failed: ${err.message}`));
     for (const w of workers) await w.stop().catch((err: Error) => say(`worker stop failed: ${err.message}`));
     await gateway?.stop().catch((err: Error) => say(`gateway stop failed: ${err.message}`));
   };
@@ -65,6 +79,15 @@ export async function start(opts: StartOptions): Promise<void> {
       await worker.start();
       workers.push(worker);
       say(`topology ${topology.application} (${file}): reading ${topology.source.topic}, metrics http://127.0.0.1:${worker.httpPort}/metrics`);
+    }
+    if (opts.queryPort !== false) {
+      // After the workers, which create the topics it reads; it answers once caught up with them.
+      // Its store lives and goes with the stack's data (a new stack has new topics, whose offsets it must not resume).
+      const dataDir = join(sharedRunDir(stackDir()), 'query');
+      query = new QueryService(createKafka(config), config, { ...QUERY_DEFAULTS, dataDir, port: opts.queryPort, peers: [], tenancy: { mode: 'none' } });
+      const port = await query.start();
+      const url = `http://127.0.0.1:${port}`;
+      say(`query service: ${url} — try ${url}/api/search?limit=20 (Tempo), ${url}/jaeger/api/services (Jaeger), ${url}/prometheus/api/v1/labels, ${url}/readyz`);
     }
   } catch (err) {
     await stopAll();
