@@ -10,9 +10,9 @@
 // Ready once every served partition reached the end offset it had at start. Transaction markers occupy offsets but
 // reach no handler, so a batch's end (END_BATCH_PROCESS, also for batches of markers only) moves the position.
 import { randomBytes } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config/index.ts';
-import { AssignerProtocol } from '../kafka/kafkajs.ts';
+import { fixedAssigner } from '../kafka/fixedAssigner.ts';
 import type { Logger } from '../log.ts';
 import { seriesCodec, type SeriesRecord } from '../operators/metrics/seriesCatalog.ts';
 import { traceIndexCodec, type TraceIndexCodec } from '../operators/traces/indexRecord.ts';
@@ -43,22 +43,6 @@ export interface MaterializerOptions {
 }
 
 type Assignment = Record<string, number[]>;
-
-function fixedAssigner(assignment: Assignment): PartitionAssigner {
-  return () => ({
-    name: 'OtlpStreamsQuery',
-    version: 1,
-    async assign({ members }) {
-      return members.map((member, i) => ({
-        memberId: member.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? assignment : {}, userData: Buffer.alloc(0) }),
-      }));
-    },
-    protocol({ topics }) {
-      return { name: 'OtlpStreamsQuery', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
-    },
-  });
-}
 
 const place = (topic: string, partition: number) => `${topic}\0${partition}`;
 
@@ -154,7 +138,7 @@ export class Materializer {
     const consumer = this.kafka.consumer({
       groupId: `otlp-streams-query-${randomBytes(6).toString('hex')}`,
       readUncommitted: false,
-      partitionAssigners: [fixedAssigner(this.assignment)],
+      partitionAssigners: [fixedAssigner('OtlpStreamsQuery', this.assignment)],
       maxBytesPerPartition: 8 << 20,
       maxBytes: 64 << 20,
     });

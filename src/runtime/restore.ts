@@ -3,28 +3,12 @@
 // exactly those partitions stands in for it. Only the latest record per key is kept while reading (what compaction
 // would leave), so a restore holds one image of the store however many checkpoints the log still holds.
 import { randomBytes } from 'node:crypto';
-import { AssignerProtocol } from '../kafka/kafkajs.ts';
-import type { Kafka, PartitionAssigner } from 'kafkajs';
+import { fixedAssigner } from '../kafka/fixedAssigner.ts';
+import type { Kafka } from 'kafkajs';
 
 export interface RestoredRecord {
   key: Buffer | null;
   value: Buffer | null;
-}
-
-function fixedAssigner(assignment: Record<string, number[]>): PartitionAssigner {
-  return () => ({
-    name: 'OtlpStreamsRestore',
-    version: 1,
-    async assign({ members }) {
-      return members.map((member, i) => ({
-        memberId: member.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? assignment : {}, userData: Buffer.alloc(0) }),
-      }));
-    },
-    protocol({ topics }) {
-      return { name: 'OtlpStreamsRestore', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
-    },
-  });
 }
 
 /**
@@ -91,7 +75,7 @@ export async function readPartitions(kafka: Kafka, topics: string[], partitions:
     (assignment[topic] ??= []).push(p);
   }
   const groupId = `otlp-streams-restore-${randomBytes(6).toString('hex')}`;
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, partitionAssigners: [fixedAssigner(assignment)], maxBytesPerPartition: 8 << 20, maxBytes: 64 << 20 });
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, partitionAssigners: [fixedAssigner('OtlpStreamsRestore', assignment)], maxBytesPerPartition: 8 << 20, maxBytes: 64 << 20 });
   let resolveDone!: () => void;
   let rejectDone!: (err: Error) => void;
   const done = new Promise<void>((resolve, reject) => {
