@@ -169,6 +169,16 @@ describe('query service', () => {
     expect((await get(full, `/api/traces/${acme.traceId}`)).status).toBe(404);
     expect((await get(full, `/api/traces/${acme.traceId}`, org('globex'))).status).toBe(404);
     expect((await get(full, `/api/traces/${acme.traceId}`, org('acme'))).status).toBe(200);
+    // The analysis: of the tenant's trace only, every span in its tree.
+    expect((await get(full, `/api/traces/${acme.traceId}/analysis`)).status).toBe(404);
+    expect((await get(full, `/api/traces/${'f'.repeat(32)}/analysis`, org('acme'))).status).toBe(404);
+    const analysis = await get(full, `/api/traces/${acme.traceId}/analysis`, org('acme'));
+    expect(analysis.status).toBe(200);
+    const analyzed = JSON.parse(analysis.body) as { traceId: string; spanCount: number; criticalPath: unknown[]; services: { spans: number }[] };
+    expect(analyzed.traceId).toBe(acme.traceId);
+    expect(analyzed.spanCount).toBe(acme.fragments.flat().length);
+    expect(analyzed.services.reduce((n, s) => n + s.spans, 0)).toBe(acme.fragments.flat().length);
+    expect(analyzed.criticalPath.length).toBeGreaterThan(0);
     const acmeIds = new Set(data.traces.filter((t) => t.tenant === 'acme').map((t) => t.traceId));
     for (const id of await searchIds(full, 'acme', 'limit=1000')) expect(acmeIds.has(id)).toBe(true);
     const other = await searchIds(full, 'initech', 'limit=1000');
@@ -188,6 +198,7 @@ describe('query service', () => {
       ['/api/search?q=%7B%20.a%20%3D%20', /q/, 400],
       ['/api/search?tags=%22open', /tags/, 400],
       ['/api/traces/xyz', /traceID/, 400],
+      ['/api/traces/xyz/analysis', /traceID/, 400],
       ['/api/search/tags?scope=nowhere', /scope/, 400],
       ['/jaeger/api/operations', /service/, 400],
       ['/jaeger/api/dependencies?lookback=-1', /lookback/, 400],

@@ -2,6 +2,7 @@
 // and values, echo and build info. Errors are plain text with the status, as Tempo answers them.
 import { encodeTraces, encodeTracesJson } from '../../otlp/index.ts';
 import type { TraceSummary } from '../../operators/traces/model.ts';
+import { analyzeTrace } from '../analysis.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { SearchSpec } from '../peers.ts';
 import { parseTags, tagsQuery } from '../tempo/tags.ts';
@@ -57,6 +58,18 @@ async function traceById(req: RouteRequest, ctx: Parameters<Route['handle']>[1],
   const resourceSpans = JSON.parse(encodeTracesJson(spans)).resourceSpans as unknown[];
   const body = v2 ? { trace: { resourceSpans }, status: failures.length > 0 ? 'partial' : 'complete', ...(failures.length > 0 ? { message: failures.join('; ') } : {}) } : { batches: resourceSpans };
   return json(body, 200, headers);
+}
+
+// A trace's analysis (span tree, critical path, self times, errors: analysis.ts), from every replica's spans.
+async function traceAnalysis(req: RouteRequest, ctx: Parameters<Route['handle']>[1]): Promise<Reply> {
+  const traceId = traceIdParameter(req.params.id);
+  const { value: spans, failures } = await ctx.fanOut.trace(req.caller, traceId);
+  const headers = partialHeaders(failures);
+  if (spans === undefined) {
+    if (failures.length > 0) return { ...text(`trace ${traceId} not found on the replicas that answered (${failures.join('; ')})`, 503), ...(headers ? { headers } : {}) };
+    return text('trace not found', 404);
+  }
+  return json({ ...analyzeTrace(spans), ...(failures.length > 0 ? { warnings: failures } : {}) }, 200, headers);
 }
 
 function searchTrace(s: TraceSummary): Record<string, unknown> {
@@ -169,6 +182,7 @@ export function tempoRoutes(version: string): Route[] {
   return [
     get('/api/traces/:id', (req, ctx) => traceById(req, ctx, false)),
     get('/api/v2/traces/:id', (req, ctx) => traceById(req, ctx, true)),
+    get('/api/traces/:id/analysis', traceAnalysis),
     get('/api/search', search),
     get('/api/search/tags', (req, ctx) => tagNames(req, ctx, false)),
     get('/api/v2/search/tags', (req, ctx) => tagNames(req, ctx, true)),
