@@ -2,7 +2,7 @@
 // traces, as the trace-index topology writes them) on fresh 2-partition topics; replicas run in-process on ephemeral
 // ports. One data set for the file: a replica that catches up after the data was written, one restarted mid-stream,
 // two half-replicas peered, tenant isolation, 400s and 401s.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { createKafka } from '../../src/kafka/index.ts';
 import { traceIndexCodec } from '../../src/operators/traces/indexRecord.ts';
 import { decodeTraces, encodeTracesJson, type Span } from '../../src/otlp/index.ts';
 import { QueryService } from '../../src/query/service.ts';
+import { shapeDifferences } from '../../src/query/testing/shape.ts';
 import { buildTraceQueryData, oracleSearch, type TraceQueryData } from '../fixtures/traceQuery.ts';
 import { createTopic, stackSettings } from '../helpers/stack.ts';
 
@@ -42,6 +43,7 @@ async function get(service: QueryService, path: string, headers: Record<string, 
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
 
+const tempoFixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/query/tempo/${name}`, import.meta.url), 'utf8'));
 const org = (tenant: string): Record<string, string> => (tenant ? { 'x-scope-orgid': tenant } : {});
 // Span for span: each span (with its resource and scope) as OTLP JSON, in span id order.
 const sortSpans = (spans: Span[]) => [...spans].sort((a, b) => (a.spanId < b.spanId ? -1 : 1)).map((s) => encodeTracesJson([s]));
@@ -119,6 +121,30 @@ describe('query service', () => {
         oracleSearch(data, tenant, { startNs: (mid - 1800n) * 1_000_000_000n, endNs: mid * 1_000_000_000n + 999_999_999n, limit: 1000 }),
       );
     }
+    // Tempo's shapes (test/fixtures/query/tempo): TraceQL answers carry the matched spansets (at most spss spans each).
+    const traceql = await get(full, `/api/search?q=${encodeURIComponent('{ resource.service.name = "checkout" }')}&limit=1000&spss=2`);
+    expect(traceql.status, traceql.body).toBe(200);
+    type SpanSetBody = { spans: { spanID: string }[]; matched: number };
+    const traceqlBody = JSON.parse(traceql.body) as { traces: { traceID: string; spanSet: SpanSetBody; spanSets: SpanSetBody[] }[]; metrics: { inspectedTraces: number; completedJobs: number } };
+    expect(traceqlBody.traces.map((t) => t.traceID)).toEqual(oracleSearch(data, '', { tags: { 'service.name': 'checkout' }, limit: 1000 }));
+    expect(shapeDifferences(traceqlBody, tempoFixture('search-traceql.json'), ['$.traces[].serviceStats'])).toEqual([]);
+    for (const t of traceqlBody.traces) {
+      const checkout = data.traces.find((x) => x.traceId === t.traceID)!.fragments.flat().filter((s) => s.resource.attributes.some((a) => a.key === 'service.name' && a.value === 'checkout'));
+      expect(t.spanSets).toHaveLength(1);
+      expect(t.spanSet).toEqual(t.spanSets[0]);
+      expect(t.spanSet.matched).toBe(checkout.length);
+      expect(t.spanSet.spans.length).toBe(Math.min(2, checkout.length));
+    }
+    expect(traceqlBody.metrics.inspectedTraces).toBeGreaterThanOrEqual(traceqlBody.traces.length);
+    expect(traceqlBody.metrics.completedJobs).toBe(1);
+    const tagged = JSON.parse((await get(full, `/api/search?tags=${encodeURIComponent('service.name=checkout')}&limit=3`)).body) as { traces: Record<string, unknown>[] };
+    expect(shapeDifferences(tagged, tempoFixture('search-tags.json'), ['$.traces[].serviceStats'])).toEqual([]);
+    for (const [path, fixture] of [['/api/search/tags', 'tags.json'], ['/api/v2/search/tags', 'tags-v2.json'], ['/api/search/tag/service.name/values', 'tag-values.json'], ['/api/v2/search/tag/resource.service.name/values', 'tag-values-v2.json']]) {
+      expect(shapeDifferences(JSON.parse((await get(full, path)).body), tempoFixture(fixture)), path).toEqual([]);
+    }
+    // Trace by id as JSON: ids in base64, as Tempo's jsonpb writes them.
+    const v1 = JSON.parse((await get(full, `/api/traces/${sample.traceId}`, org(sample.tenant))).body) as { batches: { scopeSpans: { spans: { traceId: string }[] }[] }[] };
+    expect(Buffer.from(v1.batches[0].scopeSpans[0].spans[0].traceId, 'base64').toString('hex')).toBe(sample.traceId);
     // The stale and tombstoned segments left nothing behind.
     const names = JSON.parse((await get(full, '/api/search/tag/name/values')).body) as { tagValues: string[] };
     expect(names.tagValues).not.toContain('stale-name');
