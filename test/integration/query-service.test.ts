@@ -159,6 +159,31 @@ describe('query service', () => {
     expect(metrics).toMatch(/otlp_query_poison_records_total\{topic="[^"]+"\} 1/);
   });
 
+  it('answers 503 to queries until it caught up (healthz 200, readyz 503)', async () => {
+    // Topics that do not exist yet: the replica listens but waits for them, never ready.
+    const dataDir = mkdtempSync(join(tmpdir(), 'query-'));
+    dirs.push(dataDir);
+    const waiting = new QueryService(createKafka(config), config, {
+      host: '127.0.0.1', port: 0, dataDir, peers: [], tenancy: { mode: 'none' },
+      topics: { traces: `${topics.traces}-missing`, index: `${topics.index}-missing` },
+    });
+    services.push(waiting);
+    const starting = waiting.start();
+    while ((() => { try { return waiting.port === 0; } catch { return true; } })()) await new Promise((r) => setTimeout(r, 20));
+    expect((await get(waiting, '/healthz')).status).toBe(200);
+    expect((await get(waiting, '/readyz')).status).toBe(503);
+    for (const path of [`/api/traces/${data.traces[0].traceId}`, `/api/traces/${data.traces[0].traceId}/analysis`, '/api/search?limit=5', '/api/v2/search/tags', '/jaeger/api/services']) {
+      const res = await get(waiting, path);
+      expect(res.status, path).toBe(503);
+      expect(res.body, path).toMatch(/not ready.*catching up/);
+      expect(res.headers.get('retry-after'), path).toBe('1');
+    }
+    expect(JSON.parse((await get(waiting, '/jaeger/api/services')).body)).toMatchObject({ data: null, errors: [{ code: 503 }] });
+    await waiting.stop();
+    await starting;
+    services.splice(services.indexOf(waiting), 1);
+  });
+
   it('a replica stopped part-way and restarted on the same store answers the same', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'query-'));
     const first = start({ dataDir });
