@@ -1,6 +1,6 @@
 // Tempo's HTTP API (the paths Grafana's Tempo datasource calls): traces by id, search by tags or TraceQL, tag names
 // and values, echo and build info. Errors are plain text with the status, as Tempo answers them.
-import { encodeTraces } from '../../otlp/index.ts';
+import { encodeTraces, type Span } from '../../otlp/index.ts';
 import { analyzeTrace } from '../analysis.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { SearchSpec } from '../peers.ts';
@@ -45,15 +45,23 @@ function field1(bytes: Uint8Array): Uint8Array {
   return Buffer.concat([Buffer.from(header), bytes]);
 }
 
-async function traceById(req: RouteRequest, ctx: Parameters<Route['handle']>[1], v2: boolean): Promise<Reply> {
+// A trace's spans from every replica, or the reply when there are none: 404, or 503 when a peer could not say (the
+// trace may exist there).
+async function findTrace(req: RouteRequest, ctx: Parameters<Route['handle']>[1]): Promise<{ spans: Span[]; failures: string[]; headers?: Record<string, string> } | { missing: Reply }> {
   const traceId = traceIdParameter(req.params.id);
   const { value: spans, failures } = await ctx.fanOut.trace(req.caller, traceId);
   const headers = partialHeaders(failures);
   if (spans === undefined) {
-    // Not found here, and a peer could not say: the trace may exist.
-    if (failures.length > 0) return { ...text(`trace ${traceId} not found on the replicas that answered (${failures.join('; ')})`, 503), ...(headers ? { headers } : {}) };
-    return text('trace not found', 404);
+    if (failures.length > 0) return { missing: { ...text(`trace ${traceId} not found on the replicas that answered (${failures.join('; ')})`, 503), ...(headers ? { headers } : {}) } };
+    return { missing: text('trace not found', 404) };
   }
+  return { spans, failures, ...(headers ? { headers } : {}) };
+}
+
+async function traceById(req: RouteRequest, ctx: Parameters<Route['handle']>[1], v2: boolean): Promise<Reply> {
+  const found = await findTrace(req, ctx);
+  if ('missing' in found) return found.missing;
+  const { spans, failures, headers } = found;
   if (wantsProtobuf(req)) {
     // Tempo's Trace message has the wire shape of ExportTraceServiceRequest (field 1: ResourceSpans).
     const trace = encodeTraces(spans);
@@ -65,14 +73,9 @@ async function traceById(req: RouteRequest, ctx: Parameters<Route['handle']>[1],
 
 // A trace's analysis (span tree, critical path, self times, errors: analysis.ts), from every replica's spans.
 async function traceAnalysis(req: RouteRequest, ctx: Parameters<Route['handle']>[1]): Promise<Reply> {
-  const traceId = traceIdParameter(req.params.id);
-  const { value: spans, failures } = await ctx.fanOut.trace(req.caller, traceId);
-  const headers = partialHeaders(failures);
-  if (spans === undefined) {
-    if (failures.length > 0) return { ...text(`trace ${traceId} not found on the replicas that answered (${failures.join('; ')})`, 503), ...(headers ? { headers } : {}) };
-    return text('trace not found', 404);
-  }
-  return json({ ...analyzeTrace(spans), ...(failures.length > 0 ? { warnings: failures } : {}) }, 200, headers);
+  const found = await findTrace(req, ctx);
+  if ('missing' in found) return found.missing;
+  return json({ ...analyzeTrace(found.spans), ...(found.failures.length > 0 ? { warnings: found.failures } : {}) }, 200, found.headers);
 }
 
 /** The search spec of a Tempo /api/search request (q TraceQL, or tags + durations; start / end in seconds). */
