@@ -61,9 +61,10 @@ export function queryCommand(): Command {
       `
 Endpoints (docs/query.md):
   Tempo       /api/traces/<id>  /api/v2/traces/<id>  /api/search  /api/search/tags  /api/search/tag/<tag>/values
+  Analysis    /api/traces/<id>/analysis (span tree, critical path, self times, error spans)
   Jaeger      /jaeger/api/services  /jaeger/api/services/<service>/operations  /jaeger/api/dependencies
   Prometheus  /prometheus/api/v1/series  /prometheus/api/v1/labels  /prometheus/api/v1/label/<name>/values
-  Service     /metrics  /healthz  /readyz (200 once caught up with the end offsets seen at start)
+  Service     /metrics  /healthz  /readyz (200 once caught up with the end offsets seen at start; queries answer 503 until then)
 Without --tenants or --tenant-header, X-Scope-OrgID (optional) picks the tenant.`,
     )
     .action(async (flags: QueryFlags) => runQuery(flags));

@@ -99,6 +99,7 @@ function storedBlock(b: TraceBlock): StoredBlock {
   return {
     blockEnd: b.blockEnd,
     traces: b.traces,
+    segments: b.segments,
     minDurationNanos: b.minDurationNanos,
     maxDurationNanos: b.maxDurationNanos,
     minStart: b.minStartUnixNano.toString(),

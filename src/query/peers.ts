@@ -9,8 +9,9 @@
 import type { ServiceEdge, TraceSummary } from '../operators/traces/model.ts';
 import { decodeTraces, encodeTraces, type Span } from '../otlp/index.ts';
 import { storedSummary, summaryOf, type StoredSummary } from './store.ts';
-import { candidates, matchTrace, parseTraceQL } from './traceql/index.ts';
-import { dedupeSpans, newestFirst, type Operation, type TraceQueries } from './traces.ts';
+import { tempoSearchTrace, type TempoSpanSet } from './tempo/format.ts';
+import { candidates, matchTrace, parseTraceQL, type SpanSet } from './traceql/index.ts';
+import { dedupeSpans, newestFirst, type Operation, type SearchStats, type TraceQueries } from './traces.ts';
 
 /** Header marking a request from a peer: answered locally, never forwarded again. */
 export const FORWARDED_HEADER = 'x-otlp-streams-forwarded';
@@ -28,6 +29,21 @@ export interface SearchSpec {
   startNanos?: string;
   endNanos?: string;
   limit: number;
+  /** Return each match's spansets (Tempo's TraceQL answers), at most this many spans each (`matched` counts all). */
+  spansPerSpanSet?: number;
+}
+
+/** A trace a search found, with the spansets the query matched in it when the spec asked for them. */
+export interface SearchHit {
+  summary: TraceSummary;
+  spanSets?: TempoSpanSet[];
+}
+
+/** A search's answer: hits newest first, what was read, and how many replicas answered of how many asked. */
+export interface SearchResult {
+  traces: SearchHit[];
+  stats: SearchStats;
+  replicas: { answered: number; asked: number };
 }
 
 /** An answer and the peers that could not give their part. */
@@ -40,7 +56,7 @@ export interface Answer<T> {
 export interface Replica {
   readonly name: string;
   trace(caller: Caller, traceId: string): Promise<Span[] | undefined>;
-  search(caller: Caller, spec: SearchSpec): Promise<TraceSummary[]>;
+  search(caller: Caller, spec: SearchSpec): Promise<SearchResult>;
   tagFields(caller: Caller): Promise<string[]>;
   tagValues(caller: Caller, fields: string[], limit: number): Promise<string[]>;
   services(caller: Caller): Promise<string[]>;
@@ -49,18 +65,29 @@ export interface Replica {
 }
 
 /** Runs a search spec on the local store: TraceQL's candidates prune by postings and duration, matchTrace decides. */
-export function searchLocally(queries: TraceQueries, tenant: string, spec: SearchSpec): TraceSummary[] {
+export function searchLocally(queries: TraceQueries, tenant: string, spec: SearchSpec): SearchResult {
   const query = parseTraceQL(spec.traceql);
   const { formula, duration } = candidates(query);
-  return queries.search(tenant, {
+  const sets = new Map<string, SpanSet[]>();
+  const { traces, stats } = queries.search(tenant, {
     formula,
     minDurationNanos: duration.minNanos,
     maxDurationNanos: duration.maxNanos,
     startNanos: spec.startNanos === undefined ? undefined : BigInt(spec.startNanos),
     endNanos: spec.endNanos === undefined ? undefined : BigInt(spec.endNanos),
     limit: spec.limit,
-    matches: (spans) => matchTrace(query, spans).length > 0,
+    matches: (spans, summary) => {
+      const matched = matchTrace(query, spans);
+      if (matched.length > 0 && spec.spansPerSpanSet !== undefined) sets.set(summary.traceId, matched);
+      return matched.length > 0;
+    },
   });
+  const hits = traces.map((summary): SearchHit => {
+    const matched = sets.get(summary.traceId);
+    if (matched === undefined) return { summary };
+    return { summary, spanSets: tempoSearchTrace(summary, { spanSets: matched, query, spansPerSpanSet: spec.spansPerSpanSet }).spanSets };
+  });
+  return { traces: hits, stats, replicas: { answered: 1, asked: 1 } };
 }
 
 /** This replica's store. */
@@ -75,7 +102,7 @@ export class LocalReplica implements Replica {
   async trace(caller: Caller, traceId: string): Promise<Span[] | undefined> {
     return this.queries.traceById(caller.tenant, traceId);
   }
-  async search(caller: Caller, spec: SearchSpec): Promise<TraceSummary[]> {
+  async search(caller: Caller, spec: SearchSpec): Promise<SearchResult> {
     return searchLocally(this.queries, caller.tenant, spec);
   }
   async tagFields(caller: Caller): Promise<string[]> {
@@ -125,8 +152,13 @@ export class RemoteReplica implements Replica {
     if (res.status === 404) return undefined;
     return decodeTraces(new Uint8Array(await res.arrayBuffer()));
   }
-  async search(caller: Caller, spec: SearchSpec): Promise<TraceSummary[]> {
-    return (await this.json<{ traces: StoredSummary[] }>(caller, 'search', spec)).traces.map(summaryOf);
+  async search(caller: Caller, spec: SearchSpec): Promise<SearchResult> {
+    const answer = await this.json<{ traces: { summary: StoredSummary; spanSets?: TempoSpanSet[] }[]; stats: SearchStats }>(caller, 'search', spec);
+    return {
+      traces: answer.traces.map((h) => ({ summary: summaryOf(h.summary), ...(h.spanSets !== undefined ? { spanSets: h.spanSets } : {}) })),
+      stats: answer.stats,
+      replicas: { answered: 1, asked: 1 },
+    };
   }
   async tagFields(caller: Caller): Promise<string[]> {
     return (await this.json<{ fields: string[] }>(caller, 'tagFields', {})).fields;
@@ -164,7 +196,13 @@ export async function internalAnswer(local: LocalReplica, caller: Caller, operat
       const spec: SearchSpec = { traceql: text('traceql'), limit };
       if (body.startNanos !== undefined) spec.startNanos = text('startNanos');
       if (body.endNanos !== undefined) spec.endNanos = text('endNanos');
-      return json({ traces: (await local.search(caller, spec)).map(storedSummary) });
+      const spss = body.spansPerSpanSet;
+      if (spss !== undefined) {
+        if (typeof spss !== 'number' || !Number.isSafeInteger(spss) || spss < 0) throw new InternalRequestError('spansPerSpanSet must be a non-negative integer');
+        spec.spansPerSpanSet = spss;
+      }
+      const found = await local.search(caller, spec);
+      return json({ traces: found.traces.map((h) => ({ summary: storedSummary(h.summary), ...(h.spanSets !== undefined ? { spanSets: h.spanSets } : {}) })), stats: found.stats });
     }
     case 'tagFields':
       return json({ fields: await local.tagFields(caller) });
@@ -222,14 +260,19 @@ export class FanOut {
     return { value: parts.length === 0 ? undefined : dedupeSpans(parts.flat()), failures };
   }
 
-  async search(caller: Caller, spec: SearchSpec): Promise<Answer<TraceSummary[]>> {
+  async search(caller: Caller, spec: SearchSpec): Promise<Answer<SearchResult>> {
     const { values, failures } = await this.all((r) => r.search(caller, spec));
-    const byId = new Map<string, TraceSummary>();
-    for (const s of values.flat()) {
-      const known = byId.get(s.traceId);
-      if (known === undefined || s.spans > known.spans) byId.set(s.traceId, s);
+    const byId = new Map<string, SearchHit>();
+    const stats: SearchStats = { inspectedTraces: 0, inspectedSpans: 0, inspectedBytes: 0, blocks: 0, prunedCandidates: 0 };
+    for (const v of values) {
+      for (const k of Object.keys(stats) as (keyof SearchStats)[]) stats[k] += v.stats[k];
+      for (const hit of v.traces) {
+        const known = byId.get(hit.summary.traceId);
+        if (known === undefined || hit.summary.spans > known.summary.spans) byId.set(hit.summary.traceId, hit);
+      }
     }
-    return { value: [...byId.values()].sort(newestFirst).slice(0, spec.limit), failures };
+    const traces = [...byId.values()].sort((a, b) => newestFirst(a.summary, b.summary)).slice(0, spec.limit);
+    return { value: { traces, stats, replicas: { answered: values.length, asked: this.replicas.length } }, failures };
   }
 
   async tagFields(caller: Caller): Promise<Answer<string[]>> {

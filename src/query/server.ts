@@ -29,6 +29,9 @@ export interface QueryServerOptions {
   log: Logger;
 }
 
+/** The answer to queries before the store caught up (503). */
+export const NOT_READY = 'not ready: the query service is still catching up with its topics (see /readyz); retry shortly';
+
 class BodyTooLarge extends Error {}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -153,6 +156,8 @@ export class QueryServer {
       if ('error' in resolved) return errorReply(route.dialect, resolved.status, resolved.error);
       caller = resolved;
     }
+    // Until caught up, an answer would be partial without saying so: refuse it (peers then report this replica as failed).
+    if (!route.public && !this.options.isReady()) return { ...errorReply(route.dialect, 503, NOT_READY), headers: { 'retry-after': '1' } };
     const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
     const query = new URLSearchParams(url.search);
     // A POSTed form (Prometheus clients POST long selectors) adds its parameters.

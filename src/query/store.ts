@@ -39,6 +39,8 @@ export interface StoredSegment {
 export interface StoredBlock {
   blockEnd: number;
   traces: number;
+  /** Segments the block record counts (0 … segments − 1); absent in stores written before it was kept. */
+  segments?: number;
   minDurationNanos: number;
   maxDurationNanos: number;
   minStart: string;

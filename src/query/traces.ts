@@ -5,7 +5,8 @@ import type { ServiceEdge, TraceSummary } from '../operators/traces/model.ts';
 import { decodeTraceValue } from '../operators/traces/traceRecord.ts';
 import type { Span } from '../otlp/index.ts';
 import { satisfies, type CandidateFormula } from './traceql/index.ts';
-import { invertedStart, keyText, prefixEnd, summaryOf, type QueryStore, type StoredSummary } from './store.ts';
+import { parseIndexKey } from '../operators/traces/indexRecord.ts';
+import { invertedStart, keyText, prefixEnd, summaryOf, type QueryStore, type StoredBlock, type StoredSummary } from './store.ts';
 
 type Key = (string | number)[];
 
@@ -27,6 +28,48 @@ export interface TraceSearch {
   limit: number;
   /** Further test on each candidate (TraceQL on the decoded trace); the search reads the trace only then. */
   matches?: (spans: Span[], summary: TraceSummary) => boolean;
+  /** Skip candidates of blocks whose duration ranges exclude the bounds (default true; false: the unpruned oracle). */
+  prune?: boolean;
+}
+
+/** What a search read (Tempo's search metrics), and what block pruning saved. */
+export interface SearchStats {
+  /** Candidate traces whose summaries were read. */
+  inspectedTraces: number;
+  /** Spans and bytes of the traces decoded for `matches`. */
+  inspectedSpans: number;
+  inspectedBytes: number;
+  /** Block records consulted for pruning. */
+  blocks: number;
+  /** Candidate keys skipped because their block cannot hold a match. */
+  prunedCandidates: number;
+}
+
+/** A search's matches (newest first) and what it read. */
+export interface SearchFound {
+  traces: TraceSummary[];
+  stats: SearchStats;
+}
+
+/** Bounds a block's ranges are compared with. */
+export interface DurationBounds {
+  minDurationNanos?: number;
+  maxDurationNanos?: number;
+}
+
+/**
+ * Whether no trace found through segment `seq` of `block` can be within `bounds`: the block record must be current
+ * (it counts the segment: the trace index writes a block record again after late segments) and its duration range
+ * outside the bounds. A trace's summaries only grow (a later fragment's summary covers the earlier ones, and its
+ * duration is at least theirs), and a block's range covers the latest summary of each of its traces; so a block whose
+ * shortest trace is longer than the maximum holds no match through any summary. The minimum is only safe to prune
+ * with when the caller scans every summary's own key (`everySummaryKeyed`): a trace whose late fragment moved its
+ * start into an earlier block is short in this block but may be long there.
+ */
+export function blockExcludes(block: StoredBlock | undefined, seq: number, bounds: DurationBounds, everySummaryKeyed: boolean): boolean {
+  if (block === undefined || block.segments === undefined || seq >= block.segments) return false;
+  if (bounds.maxDurationNanos !== undefined && block.minDurationNanos > bounds.maxDurationNanos) return true;
+  return everySummaryKeyed && bounds.minDurationNanos !== undefined && block.maxDurationNanos < bounds.minDurationNanos;
 }
 
 /** An operation of a service: a span name and its kind. */
@@ -37,6 +80,9 @@ export interface Operation {
 
 /** Most candidate traces one search or dependency scan looks at: bounded work per request. */
 export const MAX_SCANNED_TRACES = 200_000;
+
+// Most candidate keys one search skips by pruning (cheap, but bounded like the traces it reads).
+const PRUNED_KEYS_LIMIT = 10 * MAX_SCANNED_TRACES;
 
 /** Newest first, then by trace id: the order of every search answer. */
 export function newestFirst(a: TraceSummary, b: TraceSummary): number {
@@ -54,14 +100,21 @@ export class TraceQueries {
 
   /** The spans of a trace (every fragment), or undefined when the store has none. */
   traceById(tenant: string, traceId: string): Span[] | undefined {
+    return this.readTrace(tenant, traceId)?.spans;
+  }
+
+  // The trace's spans and the stored bytes read for them.
+  private readTrace(tenant: string, traceId: string): { spans: Span[]; bytes: number } | undefined {
     const prefix = [tenant, traceId];
     const spans: Span[] = [];
     let found = false;
+    let bytes = 0;
     for (const { value } of this.store.traces.getRange({ start: prefix, end: prefixEnd(prefix) })) {
       found = true;
+      bytes += value.length;
       spans.push(...decodeTraceValue(value));
     }
-    return found ? dedupeSpans(spans) : undefined;
+    return found ? { spans: dedupeSpans(spans), bytes } : undefined;
   }
 
   /** A trace's summary: of the segments indexing it, the one with the most spans (late fragments merge into it). */
@@ -81,25 +134,36 @@ export class TraceQueries {
     return best;
   }
 
-  /** Traces matching `q`, newest first, at most `q.limit`. */
-  search(tenant: string, q: TraceSearch): TraceSummary[] {
+  /** Traces matching `q`, newest first, at most `q.limit`, and what the search read. */
+  search(tenant: string, q: TraceSearch): SearchFound {
+    const stats: SearchStats = { inspectedTraces: 0, inspectedSpans: 0, inspectedBytes: 0, blocks: 0, prunedCandidates: 0 };
     const formula = clean(q.formula ?? { op: 'all' });
     const newest = q.endNanos === undefined ? undefined : invertedStart(q.endNanos);
     const oldest = q.startNanos === undefined ? undefined : invertedStart(q.startNanos);
     // Every match has one of the cover's postings: scanning them (newest first) finds every match.
     const cover = this.cover(tenant, formula);
+    // Candidate keys end in [..., traceId, seg]; `recent` keys every summary, postings only the segments that post.
     const candidates =
       cover === 'all'
-        ? traceIds(this.store.recent.getKeys(rangeOf([tenant], newest, oldest)), 2)
-        : traceIds(mergeByKey(cover.map((t) => this.store.postings.getKeys(rangeOf([tenant, t.field, t.value], newest, oldest)))), 4);
+        ? (this.store.recent.getKeys(rangeOf([tenant], newest, oldest)) as Iterable<Key>)
+        : mergeByKey(cover.map((t) => this.store.postings.getKeys(rangeOf([tenant, t.field, t.value], newest, oldest))));
+    const excluded = q.prune === false ? undefined : this.blockPruner(tenant, q, cover === 'all', stats);
     const seen = new Set<string>();
     const found: TraceSummary[] = [];
-    for (const traceId of candidates) {
+    for (const key of candidates) {
+      const traceId = String(key[key.length - 2]);
       if (seen.has(traceId)) continue;
+      // Not marked seen: the trace may still match through a summary in another block.
+      if (excluded?.(String(key[key.length - 1]))) {
+        // Skipped keys cost a map look-up each, but the work per request stays bounded.
+        if (++stats.prunedCandidates > PRUNED_KEYS_LIMIT) break;
+        continue;
+      }
       seen.add(traceId);
       if (seen.size > MAX_SCANNED_TRACES) break;
       const entries = this.stored(tenant, traceId);
       if (entries.length === 0) continue;
+      stats.inspectedTraces++;
       let best = entries[0];
       for (const e of entries) if (e.summary.spans > best.summary.spans) best = e;
       const summary = summaryOf(best.summary);
@@ -111,13 +175,45 @@ export class TraceQueries {
         if (!satisfies(formula, (field, value) => this.hasPosting(tenant, traceId, entries, field, value))) continue;
       }
       if (q.matches) {
-        const spans = this.traceById(tenant, traceId);
-        if (spans === undefined || !q.matches(spans, summary)) continue;
+        const trace = this.readTrace(tenant, traceId);
+        if (trace === undefined) continue;
+        stats.inspectedSpans += trace.spans.length;
+        stats.inspectedBytes += trace.bytes;
+        if (!q.matches(trace.spans, summary)) continue;
       }
       found.push(summary);
       if (found.length >= q.limit) break;
     }
-    return found.sort(newestFirst);
+    return { traces: found.sort(newestFirst), stats };
+  }
+
+  // Whether a candidate from segment `seg` can be skipped: its block record (read once per block) excludes the
+  // duration bounds. Time bounds need no block ranges: the candidate keys are ordered by start and the scan reads
+  // only the keys in range. undefined: no duration bounds, nothing to prune.
+  private blockPruner(tenant: string, bounds: DurationBounds, everySummaryKeyed: boolean, stats: SearchStats): ((seg: string) => boolean) | undefined {
+    if (bounds.minDurationNanos === undefined && bounds.maxDurationNanos === undefined) return undefined;
+    const blocks = new Map<string, StoredBlock | undefined>();
+    const bySegment = new Map<string, boolean>();
+    return (seg) => {
+      let skip = bySegment.get(seg);
+      if (skip !== undefined) return skip;
+      skip = false;
+      try {
+        const place = parseIndexKey(seg);
+        if (place.entry !== 'block') {
+          const id = `${place.blockStart}/${place.partition}`;
+          if (!blocks.has(id)) {
+            blocks.set(id, this.store.blocks.get([tenant, place.blockStart, place.partition]));
+            stats.blocks++;
+          }
+          skip = blockExcludes(blocks.get(id), place.entry, bounds, everySummaryKeyed);
+        }
+      } catch {
+        // A segment key the store holds always parses; if not, read the candidate.
+      }
+      bySegment.set(seg, skip);
+      return skip;
+    };
   }
 
   // Postings at least one of which every trace satisfying `f` has ('all': no such set); for `and`, the cheapest arm.

@@ -108,7 +108,7 @@ export function jaegerRoutes(): Route[] {
       // Each found trace is read whole (fan-out joins its fragments across replicas).
       const traces = [];
       const failures = [...found.failures];
-      for (const s of found.value) {
+      for (const { summary: s } of found.value.traces) {
         const t = await ctx.fanOut.trace(req.caller, s.traceId);
         failures.push(...t.failures);
         if (t.value !== undefined) traces.push(jaegerTrace(t.value));

@@ -1,9 +1,13 @@
 // Tempo's HTTP API (the paths Grafana's Tempo datasource calls): traces by id, search by tags or TraceQL, tag names
 // and values, echo and build info. Errors are plain text with the status, as Tempo answers them.
-import { encodeTraces, encodeTracesJson } from '../../otlp/index.ts';
-import type { TraceSummary } from '../../operators/traces/model.ts';
+import { encodeTraces, type Span } from '../../otlp/index.ts';
+import { analyzeTrace } from '../analysis.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { SearchSpec } from '../peers.ts';
+import {
+  DEFAULT_SPANS_PER_SPANSET, TEMPO_INTRINSIC_TAGS, tempoSearchResponse, tempoSearchTrace, tempoTagNames, tempoTagScopes, tempoTagValues, tempoTagValuesV2,
+  tempoTraceV1, tempoTraceV2,
+} from '../tempo/format.ts';
 import { parseTags, tagsQuery } from '../tempo/tags.ts';
 import { formatTraceQL, parseTraceQL } from '../traceql/index.ts';
 import { BadParameter, intParameter, json, partialHeaders, text, timeParameter, traceIdParameter, type Reply, type Route, type RouteRequest } from './route.ts';
@@ -13,7 +17,8 @@ export const SEARCH_LIMITS = { defaultLimit: 20, maxLimit: 10_000 } as const;
 /** Largest number of tag values returned. */
 export const TAG_VALUES_LIMIT = 10_000;
 
-const INTRINSICS = ['duration', 'kind', 'name', 'status', 'traceDuration', 'rootName', 'rootServiceName'];
+/** Largest `spss` (spans per spanset) a search takes. */
+export const MAX_SPANS_PER_SPANSET = 1_000;
 
 /** Index fields a Tempo tag name stands for: `resource.k`, `span.k`, `.k` / bare `k` (both scopes), intrinsics. */
 export function tagFields(tag: string): string[] {
@@ -40,34 +45,37 @@ function field1(bytes: Uint8Array): Uint8Array {
   return Buffer.concat([Buffer.from(header), bytes]);
 }
 
-async function traceById(req: RouteRequest, ctx: Parameters<Route['handle']>[1], v2: boolean): Promise<Reply> {
+// A trace's spans from every replica, or the reply when there are none: 404, or 503 when a peer could not say (the
+// trace may exist there).
+async function findTrace(req: RouteRequest, ctx: Parameters<Route['handle']>[1]): Promise<{ spans: Span[]; failures: string[]; headers?: Record<string, string> } | { missing: Reply }> {
   const traceId = traceIdParameter(req.params.id);
   const { value: spans, failures } = await ctx.fanOut.trace(req.caller, traceId);
   const headers = partialHeaders(failures);
   if (spans === undefined) {
-    // Not found here, and a peer could not say: the trace may exist.
-    if (failures.length > 0) return { ...text(`trace ${traceId} not found on the replicas that answered (${failures.join('; ')})`, 503), ...(headers ? { headers } : {}) };
-    return text('trace not found', 404);
+    if (failures.length > 0) return { missing: { ...text(`trace ${traceId} not found on the replicas that answered (${failures.join('; ')})`, 503), ...(headers ? { headers } : {}) } };
+    return { missing: text('trace not found', 404) };
   }
+  return { spans, failures, ...(headers ? { headers } : {}) };
+}
+
+async function traceById(req: RouteRequest, ctx: Parameters<Route['handle']>[1], v2: boolean): Promise<Reply> {
+  const found = await findTrace(req, ctx);
+  if ('missing' in found) return found.missing;
+  const { spans, failures, headers } = found;
   if (wantsProtobuf(req)) {
     // Tempo's Trace message has the wire shape of ExportTraceServiceRequest (field 1: ResourceSpans).
     const trace = encodeTraces(spans);
     return { status: 200, type: 'application/protobuf', body: v2 ? field1(trace) : trace, ...(headers ? { headers } : {}) };
   }
-  const resourceSpans = JSON.parse(encodeTracesJson(spans)).resourceSpans as unknown[];
-  const body = v2 ? { trace: { resourceSpans }, status: failures.length > 0 ? 'partial' : 'complete', ...(failures.length > 0 ? { message: failures.join('; ') } : {}) } : { batches: resourceSpans };
-  return json(body, 200, headers);
+  const body = v2 ? tempoTraceV2(spans, failures.length > 0 ? { partial: true, message: failures.join('; ') } : { partial: false }) : tempoTraceV1(spans);
+  return { status: 200, type: 'application/json', body, ...(headers ? { headers } : {}) };
 }
 
-function searchTrace(s: TraceSummary): Record<string, unknown> {
-  return {
-    traceID: s.traceId,
-    rootServiceName: s.rootService || '<root span not yet received>',
-    rootTraceName: s.rootName || '<root span not yet received>',
-    startTimeUnixNano: s.startUnixNano.toString(),
-    durationMs: Math.floor(s.durationNanos / 1e6),
-    serviceStats: Object.fromEntries(s.services.map((x) => [x.service, { spanCount: x.spans, ...(x.errors > 0 ? { errorCount: x.errors } : {}) }])),
-  };
+// A trace's analysis (span tree, critical path, self times, errors: analysis.ts), from every replica's spans.
+async function traceAnalysis(req: RouteRequest, ctx: Parameters<Route['handle']>[1]): Promise<Reply> {
+  const found = await findTrace(req, ctx);
+  if ('missing' in found) return found.missing;
+  return json({ ...analyzeTrace(found.spans), ...(found.failures.length > 0 ? { warnings: found.failures } : {}) }, 200, found.headers);
 }
 
 /** The search spec of a Tempo /api/search request (q TraceQL, or tags + durations; start / end in seconds). */
@@ -81,7 +89,8 @@ export function tempoSearchSpec(query: URLSearchParams): SearchSpec {
     ...(maxDuration ? { maxDurationNanos: parseGoDuration(maxDuration, 'maxDuration') } : {}),
   };
   let traceql: string;
-  if (q !== null && q.trim() !== '') {
+  const isTraceQL = q !== null && q.trim() !== '';
+  if (q !== null && isTraceQL) {
     if (tags) throw new BadParameter('q', 'give either q (TraceQL) or tags, not both');
     try {
       const parsed = parseTraceQL(q);
@@ -101,6 +110,8 @@ export function tempoSearchSpec(query: URLSearchParams): SearchSpec {
   return {
     traceql,
     limit: intParameter(query, 'limit', SEARCH_LIMITS.defaultLimit, SEARCH_LIMITS.maxLimit),
+    // TraceQL answers carry the matched spansets, as Tempo's do; tags searches do not.
+    ...(isTraceQL ? { spansPerSpanSet: intParameter(query, 'spss', DEFAULT_SPANS_PER_SPANSET, MAX_SPANS_PER_SPANSET) } : {}),
     ...(start !== undefined ? { startNanos: start.toString() } : {}),
     // end is a whole second: a trace starting within it is in range.
     ...(end !== undefined ? { endNanos: (end + 999_999_999n).toString() } : {}),
@@ -110,15 +121,12 @@ export function tempoSearchSpec(query: URLSearchParams): SearchSpec {
 async function search(req: RouteRequest, ctx: Parameters<Route['handle']>[1]): Promise<Reply> {
   const spec = tempoSearchSpec(req.query);
   const { value, failures } = await ctx.fanOut.search(req.caller, spec);
-  return json(
-    {
-      traces: value.map(searchTrace),
-      metrics: { inspectedTraces: value.length, inspectedBytes: '0', completedJobs: 1, totalJobs: 1 },
-      ...(failures.length > 0 ? { warnings: failures } : {}),
-    },
-    200,
-    partialHeaders(failures),
+  const { stats, replicas } = value;
+  const body = tempoSearchResponse(
+    value.traces.map((hit) => tempoSearchTrace(hit.summary, hit.spanSets !== undefined ? { formatted: hit.spanSets } : {})),
+    { inspectedTraces: stats.inspectedTraces, inspectedBytes: stats.inspectedBytes, inspectedSpans: stats.inspectedSpans, totalBlocks: stats.blocks, completedJobs: replicas.answered, totalJobs: replicas.asked },
   );
+  return json({ ...body, ...(failures.length > 0 ? { warnings: failures } : {}) }, 200, partialHeaders(failures));
 }
 
 type Scope = 'resource' | 'span' | 'intrinsic';
@@ -138,17 +146,15 @@ function scopeParameter(req: RouteRequest): Scope | 'all' {
 async function tagNames(req: RouteRequest, ctx: Parameters<Route['handle']>[1], v2: boolean): Promise<Reply> {
   const wanted = scopeParameter(req);
   const { value, failures } = await ctx.fanOut.tagFields(req.caller);
-  const byScope: Record<Scope, Set<string>> = { resource: new Set(), span: new Set(), intrinsic: new Set(INTRINSICS) };
+  const byScope: Record<Scope, string[]> = { resource: [], span: [], intrinsic: v2 ? TEMPO_INTRINSIC_TAGS : [] };
   for (const field of value) {
     const { scope, tag } = scopeOf(field);
-    if (scope !== 'intrinsic') byScope[scope].add(tag);
+    if (scope !== 'intrinsic') byScope[scope].push(tag);
   }
-  const scopes = (wanted === 'all' ? (['resource', 'span', 'intrinsic'] as const) : [wanted]).filter((s) => v2 || s !== 'intrinsic');
   const warn = failures.length > 0 ? { warnings: failures } : {};
-  if (v2) return json({ scopes: scopes.map((name) => ({ name, tags: [...byScope[name]].sort() })), ...warn }, 200, partialHeaders(failures));
-  const names = new Set<string>();
-  for (const s of scopes) for (const t of byScope[s]) names.add(t);
-  return json({ tagNames: [...names].sort(), ...warn }, 200, partialHeaders(failures));
+  const scopes = wanted === 'all' ? (['resource', 'span', 'intrinsic'] as const) : [wanted];
+  if (v2) return json({ ...tempoTagScopes(Object.fromEntries(scopes.map((s) => [s, byScope[s]]))), ...warn }, 200, partialHeaders(failures));
+  return json({ ...tempoTagNames(scopes.flatMap((s) => byScope[s])), ...warn }, 200, partialHeaders(failures));
 }
 
 async function tagValues(req: RouteRequest, ctx: Parameters<Route['handle']>[1], v2: boolean): Promise<Reply> {
@@ -158,9 +164,10 @@ async function tagValues(req: RouteRequest, ctx: Parameters<Route['handle']>[1],
   const fields = tag === 'status.code' ? ['status'] : tagFields(tag);
   const { value, failures } = await ctx.fanOut.tagValues(req.caller, fields, TAG_VALUES_LIMIT);
   const warn = failures.length > 0 ? { warnings: failures } : {};
-  if (!v2) return json({ tagValues: value, ...warn }, 200, partialHeaders(failures));
+  if (!v2) return json({ ...tempoTagValues(value), ...warn }, 200, partialHeaders(failures));
+  // The index keeps values as text: status and kind are keywords, the rest strings.
   const type = fields.length === 1 && (fields[0] === 'status' || fields[0] === 'kind') ? 'keyword' : 'string';
-  return json({ tagValues: value.map((v) => ({ type, value: v })), ...warn }, 200, partialHeaders(failures));
+  return json({ ...tempoTagValuesV2(value.map((v) => ({ type, value: v }))), ...warn }, 200, partialHeaders(failures));
 }
 
 /** Tempo's routes. */
@@ -169,6 +176,7 @@ export function tempoRoutes(version: string): Route[] {
   return [
     get('/api/traces/:id', (req, ctx) => traceById(req, ctx, false)),
     get('/api/v2/traces/:id', (req, ctx) => traceById(req, ctx, true)),
+    get('/api/traces/:id/analysis', traceAnalysis),
     get('/api/search', search),
     get('/api/search/tags', (req, ctx) => tagNames(req, ctx, false)),
     get('/api/v2/search/tags', (req, ctx) => tagNames(req, ctx, true)),

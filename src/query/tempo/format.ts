@@ -78,6 +78,8 @@ export interface SearchTraceOptions {
   query?: Query;
   /** Spans per spanset (Tempo's `spss`, default 3); `matched` still counts them all. */
   spansPerSpanSet?: number;
+  /** Spansets already in Tempo's form (as a replica formatted them); used when `spanSets` is absent. */
+  formatted?: readonly TempoSpanSet[];
 }
 
 /** One trace of a search response, from its summary (and the spans a TraceQL query matched). */
@@ -98,6 +100,9 @@ export function tempoSearchTrace(summary: TraceSummary, o: SearchTraceOptions = 
     const sets = o.spanSets.map((set) => ({ spans: set.spans.slice(0, limit).map((s) => tempoSpan(s, fields)), matched: set.matched }));
     out.spanSet = sets[0];
     out.spanSets = sets;
+  } else if (o.formatted !== undefined && o.formatted.length > 0) {
+    out.spanSet = o.formatted[0];
+    out.spanSets = [...o.formatted];
   }
   return out;
 }
