@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { assemble } from '../operators/traces/assemble.ts';
 import { TraceIndexCodec, type TraceIndexEntry } from '../operators/traces/indexRecord.ts';
 import type { AssembledTrace, TraceSummary } from '../operators/traces/model.ts';
-import { traces } from '../operators/traces/testing.ts';
+import { offlineIndexCodec, traces } from '../operators/traces/testing.ts';
 import { traceIndex } from '../operators/traces/traceIndex.ts';
 import { encodeTraces, type Span } from '../otlp/index.ts';
 import { topology } from '../runtime/dsl.ts';
@@ -28,15 +28,6 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** The real codec with a schema id set by hand: encodes and decodes as after `prepare`, without a registry. */
-function offlineCodec(): TraceIndexCodec {
-  const codec = new TraceIndexCodec('idx');
-  const avro = (codec as unknown as { avro: { id: number; readers: Map<number, unknown>; type: unknown } }).avro;
-  avro.id = 1;
-  avro.readers.set(1, avro.type);
-  return codec;
-}
 
 function indexTopology(codec: TraceIndexCodec) {
   return topology('idx')
@@ -118,7 +109,7 @@ describe('search pruning by block ranges', () => {
   });
 
   it('answers as unpruned and as brute force, also between a late segment and its block record', () => {
-    const codec = offlineCodec();
+    const codec = offlineIndexCodec();
     const seen = { pruned: 0, rewrittenBlocks: 0, checks: 0 };
     fc.assert(
       fc.property(input, ({ list, delays, steps }) => {

@@ -2,6 +2,7 @@
 // attributes, their spans in a random arrival order, and brute-force summaries to compare with.
 import fc from 'fast-check';
 import { SpanKind, StatusCode, type Attribute, type Resource, type Span } from '../../otlp/index.ts';
+import { TraceIndexCodec } from './indexRecord.ts';
 import type { TraceSummary } from './model.ts';
 
 const SERVICES = ['frontend', 'cart', 'db', 'é-service'];
@@ -141,4 +142,13 @@ export function bruteSummary(spans: readonly Span[]): TraceSummary {
     services: names.map((n) => ({ service: n, spans: spans.filter((s) => service(s) === n).length, errors: spans.filter((s) => service(s) === n && s.statusCode === StatusCode.ERROR).length })),
     edges,
   };
+}
+
+/** The real index codec with a schema id set by hand: encodes and decodes as after `prepare`, without a registry. */
+export function offlineIndexCodec(): TraceIndexCodec {
+  const codec = new TraceIndexCodec('idx');
+  const avro = (codec as unknown as { avro: { id: number; readers: Map<number, unknown>; type: unknown } }).avro;
+  avro.id = 1;
+  avro.readers.set(1, avro.type);
+  return codec;
 }

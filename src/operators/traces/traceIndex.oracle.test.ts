@@ -15,21 +15,12 @@ import { blockKey, parseIndexKey, segmentKey, TraceIndexCodec, type TraceIndexEn
 import { parseTraceRecordKey, type AssembledTrace } from './model.ts';
 import { decodeTraceValue } from './traceRecord.ts';
 import { blockOf, traceIndex } from './traceIndex.ts';
-import { traces } from './testing.ts';
+import { offlineIndexCodec, traces } from './testing.ts';
 
 const BLOCK = 1_000;
 const GRACE = 300;
 const RETENTION = 5_000;
 const MAX_VALUE = 64;
-
-/** The real codec with a schema id set by hand: encodes and decodes as after `prepare`, without a registry. */
-function offlineCodec(): TraceIndexCodec {
-  const codec = new TraceIndexCodec('idx');
-  const avro = (codec as unknown as { avro: { id: number; readers: Map<number, unknown>; type: unknown } }).avro;
-  avro.id = 1;
-  avro.readers.set(1, avro.type);
-  return codec;
-}
 
 function indexTopology(codec: TraceIndexCodec, maxSegmentBytes?: number) {
   return topology('idx')
@@ -97,7 +88,7 @@ function bruteTerms(spans: Span[]): Set<string> {
 
 describe('trace index (oracle)', () => {
   it('postings, summaries, blocks and Bloom filters equal brute force over the assembled traces, across crashes', () => {
-    const codec = offlineCodec();
+    const codec = offlineIndexCodec();
     let sealedLate = 0;
     let splitBlocks = 0;
     fc.assert(
@@ -177,7 +168,7 @@ describe('trace index (oracle)', () => {
   // come in another order; what a compacted topic keeps — the last value of each key — must not change, and a block
   // record never counts segments not written yet (a reader that sees it can fetch them all).
   it('leaves the same compacted topics with commits, crashes and restores as a straight run', () => {
-    const codec = offlineCodec();
+    const codec = offlineIndexCodec();
     const compacted = (driver: TopologyTestDriver, topic: string) => {
       const last = new Map<string, string | null>();
       for (const r of driver.records(topic)) last.set(String(r.key), r.value === null ? null : Buffer.from(r.value).toString('hex'));
@@ -204,7 +195,7 @@ describe('trace index (oracle)', () => {
   });
 
   it('tombstones every key of a block once stream time passes its end plus the retention', () => {
-    const codec = offlineCodec();
+    const codec = offlineIndexCodec();
     fc.assert(
       fc.property(input, ({ list, delays, cuts }) => {
         const driver = drive(codec, list, delays, cuts, undefined, 1_700_000_000_000 + 3_000 + 2_000 + BLOCK + RETENTION + 1_000);
