@@ -5,7 +5,7 @@ import { parseIndexKey, type TraceBlock, type TraceIndexCodec, type TraceSegment
 import { parseTraceRecordKey } from '../operators/traces/model.ts';
 import { decodeTraceValue } from '../operators/traces/traceRecord.ts';
 import { idOf, tenantOf, type Span } from '../otlp/index.ts';
-import { invertedStart, keyText, MAX_KEY_TEXT, prefixEnd, storedSummary, type QueryStore, type StoredBlock, type StoredSegment } from './store.ts';
+import { invertedStart, keyText, MAX_KEY_TEXT, prefixEnd, storedSummary, type QueryStore, type StoredBlock, type StoredSegment, type StoredSummary } from './store.ts';
 
 /** A record that cannot be read: counted and logged, never stops materialization. */
 export class PoisonRecord extends Error {}
@@ -145,6 +145,7 @@ function forEachEntry(seg: StoredSegment, segKey: string, visit: {
 function addSegment(store: QueryStore, segKey: string, seg: StoredSegment): void {
   forEachEntry(seg, segKey, {
     summary: (key, recentKey, s) => {
+      noteStartShift(store, seg.tenant, s);
       store.summaries.putSync(key, s);
       store.recent.putSync(recentKey, s.durationNanos);
     },
@@ -157,6 +158,20 @@ function addSegment(store: QueryStore, segKey: string, seg: StoredSegment): void
     },
   });
   store.segments.putSync(segKey, seg);
+}
+
+// Postings and `recent` keys carry the start of their own segment's summary; a late fragment that starts earlier moves
+// the trace's start, so its earlier segments' keys sit later than the trace now starts. The largest such move per
+// tenant is kept, and a time-bounded search scans that much further (then filters by the trace's real start).
+function noteStartShift(store: QueryStore, tenant: string, s: StoredSummary): void {
+  const prefix = [tenant, s.traceId];
+  const start = BigInt(s.start);
+  let shift = 0n;
+  for (const { value } of store.summaries.getRange({ start: prefix, end: prefixEnd(prefix) })) {
+    const d = BigInt(value.start) - start;
+    if ((d < 0n ? -d : d) > shift) shift = d < 0n ? -d : d;
+  }
+  if (shift > 0n && Number(shift) > (store.startShifts.get([tenant]) ?? 0)) store.startShifts.putSync([tenant], Number(shift));
 }
 
 // Removes what a stored segment derived. A tombstoned segment's traces that no other segment still indexes are past

@@ -15,6 +15,8 @@
 //   blocks      [t, blockStart, partition]                     → StoredBlock (pruning by time and duration)
 //   segments    otlp.index key                                 → StoredSegment (what the segment derived, to undo it)
 //   offsets     [topic, partition]                             → next offset to read
+//   startShifts [t]                                            → ns: how far a trace's start moved earlier at most
+//                                                                 (a late fragment); searches widen time ranges by it
 //   series:*    the Prometheus series catalog's own databases (prometheus/catalog.ts)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +67,7 @@ export interface QueryStore {
   readonly blocks: Database<StoredBlock, Key>;
   readonly segments: Database<StoredSegment, string>;
   readonly offsets: Database<string, Key>;
+  readonly startShifts: Database<number, Key>;
   close(): Promise<void>;
   /** Bytes of the environment in use (pages × page size). */
   usedBytes(): number;
@@ -90,6 +93,7 @@ export function openQueryStore(dataDir: string): QueryStore {
     blocks: db<StoredBlock>('blocks'),
     segments: db<StoredSegment, string>('segments'),
     offsets: db<string>('offsets'),
+    startShifts: db<number>('startShifts'),
     close: () => root.close(),
     usedBytes: () => {
       const stats = root.getStats() as { pageSize: number; lastPageNumber: number };

@@ -78,6 +78,7 @@ function bruteForce(codec: TraceIndexCodec, index: Records, tenant: string, q: T
     f.op === 'all' ? true : f.op === 'term' ? terms.has(`${f.field}\0${f.value}`) : f.op === 'and' ? f.args.every((a) => holds(a, terms)) : f.args.some((a) => holds(a, terms));
   return [...byTrace.values()]
     .filter(({ best }) => (q.minDurationNanos === undefined || best.durationNanos >= q.minDurationNanos) && (q.maxDurationNanos === undefined || best.durationNanos <= q.maxDurationNanos))
+    .filter(({ best }) => (q.startNanos === undefined || best.startUnixNano >= q.startNanos) && (q.endNanos === undefined || best.startUnixNano <= q.endNanos))
     .filter(({ terms }) => holds(q.formula ?? { op: 'all' }, terms))
     .map(({ best }) => best.traceId)
     .sort();
@@ -146,6 +147,11 @@ describe('search pruning by block ranges', () => {
                   const start = 1_700_000_000_000n * 1_000_000n + 500n * 1_000_000n;
                   const narrow: TraceSearch = { ...q, limit: 3, startNanos: start, endNanos: start + 2_000n * 1_000_000n };
                   expect(queries.search(tenant, narrow).traces).toEqual(queries.search(tenant, { ...narrow, prune: false }).traces);
+                  // Time ranges against brute force: a late fragment that starts earlier moves its trace's start.
+                  for (let from = 0n; from < 3_500n; from += 700n) {
+                    const range: TraceSearch = { ...q, startNanos: 1_700_000_000_000n * 1_000_000n + from * 1_000_000n, endNanos: 1_700_000_000_000n * 1_000_000n + (from + 699n) * 1_000_000n };
+                    expect(queries.search(tenant, range).traces.map((t) => t.traceId).sort()).toEqual(bruteForce(codec, index.slice(0, applied), tenant, range));
+                  }
                 }
               }
             }
@@ -159,5 +165,35 @@ describe('search pruning by block ranges', () => {
     // The runs did prune, and did see blocks written again after late traces.
     expect(seen.pruned).toBeGreaterThan(0);
     expect(seen.rewrittenBlocks).toBeGreaterThan(0);
+  });
+});
+
+describe('search by time range after a late fragment moved a trace start', () => {
+  it('finds the trace by a term only its first segment posts, in a range around its new start', () => {
+    const codec = offlineIndexCodec();
+    const dir = mkdtempSync(join(tmpdir(), 'shift-'));
+    dirs.push(dir);
+    const store = openQueryStore(dir);
+    const s0 = 1_700_000_000_000n * 1_000_000n;
+    const summary = (start: bigint, spans: number): TraceSummary => ({
+      traceId: 'ab'.repeat(16), rootService: 'frontend', rootName: 'GET', startUnixNano: start, durationNanos: 5_000_000, spans, errors: 0, services: [{ service: 'frontend', spans, errors: 0 }], edges: [],
+    });
+    const segment = (seq: number, s: TraceSummary, field: string, value: string): TraceIndexEntry => ({
+      kind: 'segment', tenant: '', blockStart: 1_700_000_000_000, blockEnd: 1_700_003_600_000, partition: 0, seq, traces: [s], postings: [{ field, value, traces: [0] }],
+    });
+    try {
+      store.root.transactionSync(() => {
+        // The first fragment starts 60 s in and posts frontend; a late one starts at s0 (60 s earlier) and posts cart.
+        applyIndexRecord(store, codec, 'traces//1700000000000/0/0', codec.encode(segment(0, summary(s0 + 60_000_000_000n, 1), 'resource.service.name', 'frontend')));
+        applyIndexRecord(store, codec, 'traces//1700000000000/0/1', codec.encode(segment(1, summary(s0, 2), 'resource.service.name', 'cart')));
+      });
+      const queries = new TraceQueries(store);
+      const found = queries.search('', { formula: term('resource.service.name', 'frontend'), startNanos: s0, endNanos: s0 + 1_000_000_000n, limit: 10 });
+      expect(found.traces.map((t) => [t.traceId, t.startUnixNano])).toEqual([['ab'.repeat(16), s0]]);
+      // Its real start is outside a range around the first fragment's start.
+      expect(queries.search('', { formula: term('resource.service.name', 'frontend'), startNanos: s0 + 59_000_000_000n, endNanos: s0 + 61_000_000_000n, limit: 10 }).traces).toEqual([]);
+    } finally {
+      void store.close();
+    }
   });
 });

@@ -138,7 +138,8 @@ export class TraceQueries {
   search(tenant: string, q: TraceSearch): SearchFound {
     const stats: SearchStats = { inspectedTraces: 0, inspectedSpans: 0, inspectedBytes: 0, blocks: 0, prunedCandidates: 0 };
     const formula = clean(q.formula ?? { op: 'all' });
-    const newest = q.endNanos === undefined ? undefined : invertedStart(q.endNanos);
+    // Older segments of a trace whose start a late fragment moved earlier are keyed up to the tenant's shift later.
+    const newest = q.endNanos === undefined ? undefined : invertedStart(q.endNanos + BigInt(this.store.startShifts.get([tenant]) ?? 0));
     const oldest = q.startNanos === undefined ? undefined : invertedStart(q.startNanos);
     // Every match has one of the cover's postings: scanning them (newest first) finds every match.
     const cover = this.cover(tenant, formula);
