@@ -180,12 +180,12 @@ try {
     () => `{ resource.service.name = "${pick(services)}" && status = error }`,
   ];
   let empty = 0;
-  const timed = async (path: string, check: (status: number, body: string) => void): Promise<number> => {
+  const timed = async (path: string, check: (status: number, body: string) => void, headers: Record<string, string> = {}): Promise<number> => {
     const q0 = performance.now();
-    const res = await fetch(base + path);
-    const body = await res.text();
+    const res = await fetch(base + path, { headers });
+    const body = Buffer.from(await res.arrayBuffer());
     const ms = performance.now() - q0;
-    check(res.status, body);
+    check(res.status, headers.accept ? '' : body.toString());
     return ms;
   };
   const okTrace = (status: number, body: string) => {
@@ -197,27 +197,37 @@ try {
   };
   const kinds = {
     'trace by id (OTLP JSON)': () => `/api/traces/${pick(ids)}`,
+    'trace by id (protobuf)': () => `/api/traces/${pick(ids)}`,
     'tags search': () => `/api/search?${pick(tagQueries)()}&limit=20`,
     'TraceQL search': () => `/api/search?q=${encodeURIComponent(pick(traceqlQueries)())}&limit=20`,
   } as const;
   const latencies: Record<keyof typeof kinds, { p50: number[]; p99: number[]; max: number[]; empty: number[] }> = {
     'trace by id (OTLP JSON)': { p50: [], p99: [], max: [], empty: [] },
+    'trace by id (protobuf)': { p50: [], p99: [], max: [], empty: [] },
     'tags search': { p50: [], p99: [], max: [], empty: [] },
     'TraceQL search': { p50: [], p99: [], max: [], empty: [] },
   };
   for (let run = 1; run <= RUNS; run++) {
     const line: string[] = [];
     for (const [kind, path] of Object.entries(kinds) as [keyof typeof kinds, () => string][]) {
-      const check = (p: string) => (kind === 'trace by id (OTLP JSON)' ? okTrace : okSearch(p));
+      const byId = kind.startsWith('trace by id');
+      const check = (p: string) => (byId ? okTrace : okSearch(p));
+      const headers: Record<string, string> = kind === 'trace by id (protobuf)' ? { accept: 'application/protobuf' } : {};
       for (let i = 0; i < 100; i++) {
         const p = path();
-        await timed(p, check(p));
+        await timed(p, check(p), headers);
       }
       empty = 0;
       const ms: number[] = [];
+      const slow: [number, string][] = [];
       for (let i = 0; i < REQUESTS; i++) {
         const p = path();
-        ms.push(await timed(p, check(p)));
+        ms.push(await timed(p, check(p), headers));
+        slow.push([ms.at(-1)!, p]);
+      }
+      if (run === RUNS && !byId) {
+        slow.sort((a, b) => b[0] - a[0]);
+        note(`slowest ${kind}es: ${slow.slice(0, 4).map(([t, p]) => `${t.toFixed(0)} ms ${decodeURIComponent(p.replace('/api/search?', ''))}`).join(' | ')}`);
       }
       const l = latencies[kind];
       l.empty.push(empty);
@@ -229,7 +239,7 @@ try {
     note(`queries ${run}/${RUNS}: ${line.join('; ')}`);
   }
 
-  const TARGETS: Record<keyof typeof kinds, string> = { 'trace by id (OTLP JSON)': '< 2 ms', 'tags search': '< 30 ms', 'TraceQL search': '< 100 ms' };
+  const TARGETS: Record<keyof typeof kinds, string> = { 'trace by id (OTLP JSON)': '< 2 ms', 'trace by id (protobuf)': '< 2 ms', 'tags search': '< 30 ms', 'TraceQL search': '< 100 ms' };
   const results: BenchResult[] = [];
   for (const kind of Object.keys(kinds) as (keyof typeof kinds)[]) {
     const l = latencies[kind];
@@ -238,7 +248,7 @@ try {
       { metric: `${kind} p99`, value: round(median(l.p99), 3), unit: `ms, median of runs (${l.p99.map((x) => x.toFixed(2)).join(', ')}); target ${TARGETS[kind]}` },
       { metric: `${kind} max`, value: round(median(l.max), 3), unit: 'ms, median of runs' },
     );
-    if (kind !== 'trace by id (OTLP JSON)') results.push({ metric: `${kind}, found nothing`, value: median(l.empty), unit: `of ${REQUESTS} requests (median of runs; a search finding fewer than the limit reads every candidate)` });
+    if (!kind.startsWith('trace by id')) results.push({ metric: `${kind}, found nothing`, value: median(l.empty), unit: `of ${REQUESTS} requests (median of runs; a search finding fewer than the limit reads every candidate)` });
   }
   results.push(
     { metric: 'catch-up from Kafka', value: round(median(catchUp)), unit: `spans/s, median (runs ${spread(catchUp)}); start → ready, group join included` },

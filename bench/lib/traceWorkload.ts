@@ -12,6 +12,7 @@ import { encodeTraces, type Span } from '../../src/otlp/index.ts';
 import { Task } from '../../src/runtime/task.ts';
 import type { OutgoingRecord } from '../../src/runtime/task.ts';
 import type { Topology } from '../../src/runtime/topology.ts';
+import { fullGc } from './util.ts';
 
 const serviceOf = (s: Span) => String(s.resource.attributes.find((a) => a.key === 'service.name')?.value ?? '');
 
@@ -85,7 +86,11 @@ export interface TopicTally {
  * `commitSpans` spans and at the end, after flushing what is open when `flush`). Returns the time spent, the tally
  * per topic and, for the topics in `keep`, the records themselves.
  */
-export function runTask(topology: Topology, input: SpanRecord[], options: { partition?: number; batch?: number; commitSpans?: number; flush?: boolean; keep?: readonly string[]; now?: () => number }): { ms: number; spans: number; tally: Map<string, TopicTally>; kept: Map<string, OutgoingRecord[]> } {
+export function runTask(
+  topology: Topology,
+  input: SpanRecord[],
+  options: { partition?: number; batch?: number; commitSpans?: number; flush?: boolean; keep?: readonly string[]; now?: () => number; measureHeap?: boolean },
+): { ms: number; spans: number; tally: Map<string, TopicTally>; kept: Map<string, OutgoingRecord[]>; stateHeapBytes?: number } {
   const batchSize = options.batch ?? 500;
   const commitSpans = options.commitSpans ?? 20_000;
   const keep = new Set(options.keep ?? []);
@@ -111,7 +116,9 @@ export function runTask(topology: Topology, input: SpanRecord[], options: { part
   };
   let spans = 0;
   let sinceCommit = 0;
-  const t0 = performance.now();
+  if (options.measureHeap) fullGc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let t0 = performance.now();
   for (let i = 0; i < input.length; i += batchSize) {
     const messages: KafkaMessage[] = [];
     for (let j = i; j < Math.min(input.length, i + batchSize); j++) {
@@ -126,9 +133,18 @@ export function runTask(topology: Topology, input: SpanRecord[], options: { part
       sinceCommit = 0;
     }
   }
+  let stateHeapBytes: number | undefined;
+  if (options.measureHeap) {
+    // The task's state before the final flush (open, remembered and block traces), outside the timing.
+    take();
+    const paused = performance.now();
+    fullGc();
+    stateHeapBytes = process.memoryUsage().heapUsed - heapBefore;
+    t0 += performance.now() - paused;
+  }
   if (options.flush) task.control(flushWindows);
   take();
   const ms = performance.now() - t0;
   void task.close();
-  return { ms, spans, tally, kept };
+  return { ms, spans, tally, kept, stateHeapBytes };
 }
