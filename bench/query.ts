@@ -158,6 +158,15 @@ try {
     note(`catch-up ${run}/${CATCHUP_RUNS}: ${seconds.toFixed(1)} s, ${fmt(catchUp.at(-1)!)} spans/s; store ${(used / 2 ** 20).toFixed(0)} MiB used, ${(disk.allocated / 2 ** 20).toFixed(0)} MiB on disk`);
   }
   const base = `http://127.0.0.1:${service!.port}`;
+  // Where the store's bytes go: pages of each sub-database (branch + leaf + overflow) and its entries.
+  const breakdown: BenchResult[] = [];
+  const store = service!.store;
+  for (const name of ['traces', 'summaries', 'recent', 'postings', 'tagValues', 'operations', 'blocks', 'segments'] as const) {
+    const st = store[name].getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number };
+    const bytes = (st.treeBranchPageCount + st.treeLeafPageCount + st.overflowPages) * st.pageSize;
+    breakdown.push({ metric: `store: ${name} per span`, value: round(bytes / spans, 1), unit: `B (${fmt(st.entryCount)} entries, ${(bytes / 2 ** 20).toFixed(0)} MiB)` });
+  }
+  note(`store by sub-database: ${breakdown.map((b) => `${b.metric.slice(7, -9)} ${b.value} B/span`).join(', ')}`);
 
   // Queries.
   const random = rng(2026);
@@ -254,6 +263,7 @@ try {
     { metric: 'catch-up from Kafka', value: round(median(catchUp)), unit: `spans/s, median (runs ${spread(catchUp)}); start → ready, group join included` },
     { metric: 'disk bytes per span', value: round(disk.allocated / spans, 1), unit: `B (LMDB data dir, allocated; ${(disk.allocated / 2 ** 20).toFixed(0)} MiB)` },
     { metric: 'store pages in use per span', value: round(used / spans, 1), unit: 'B (LMDB pages × page size)' },
+    ...breakdown,
     { metric: 'otlp.index bytes per span', value: round(sizes.index / spans, 2), unit: `B (key + value, ${fmt(sizes.indexRecords)} records)` },
     { metric: 'otlp.traces bytes per span', value: round(sizes.traces / spans, 2), unit: `B (key + value, ${fmt(sizes.traceRecords)} records)` },
     { metric: 'index ÷ raw OTLP spans', value: round((sizes.index / rawBytes) * 100, 2), unit: `% (otlp.index bytes ÷ ${(rawBytes / spans).toFixed(0)} B/span of OTLP protobuf; target < 10 %)` },
