@@ -11,6 +11,8 @@ const available = readdirSync(here)
   .sort();
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// Flags (`--traces=100000`) go to every benchmark run.
+const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const unknown = wanted.filter((w) => !available.includes(w));
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ') || '(none)'}`);
@@ -18,7 +20,7 @@ if (unknown.length > 0) {
 }
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : available) {
-  const run = spawnSync(process.execPath, ['--expose-gc', join(here, `${name}.ts`)], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--expose-gc', join(here, `${name}.ts`), ...flags], { stdio: 'inherit' });
   if (run.status !== 0) {
     console.error(`benchmark ${name} failed (exit ${run.status})`);
     failed++;

@@ -318,6 +318,9 @@ export function traceIndex(o: TraceIndexOptions): ProcessorDefinition<AssembledT
       let blocks: KeyValueStore<string, BlockState>;
       let blockTraces: KeyValueStore<string, BlockTrace>;
       let pendingBytes = 0;
+      // The grid the last check wrote segments up to: after writeSegments(g) no pending trace arrived before g (a trace
+      // arrives at stream time ≥ g, which never goes back), so checking again at the same grid finds nothing to write.
+      let segmentsGrid = Number.NEGATIVE_INFINITY;
       let segmentsWritten = 0;
       let termsDropped = 0;
       let expired = 0;
@@ -427,7 +430,11 @@ export function traceIndex(o: TraceIndexOptions): ProcessorDefinition<AssembledT
        */
       const check = (now: number) => {
         const grid = Number.isFinite(now) ? Math.floor(now / o.flushIntervalMs) * o.flushIntervalMs : now;
-        writeSegments(grid);
+        // Not a scan of every pending trace per incoming trace (quadratic within a flush interval).
+        if (grid !== segmentsGrid) {
+          writeSegments(grid);
+          segmentsGrid = grid;
+        }
         seal(grid);
         const rewrite: BlockState[] = [];
         const expiredBlocks: string[] = [];
