@@ -205,6 +205,8 @@ function aggregate(arrived: MetricPoint[]): Expected {
         (a, b) => ({ count: b.count - a.count, sum: b.sum! - a.sum!, buckets: b.bucketCounts.map((c, i) => c - a.bucketCounts[i]) }),
         (b) => ({ count: b.count, sum: b.sum!, buckets: b.bucketCounts }),
       );
+      // A window with one point (or only duplicates) has no increase: the empty delta histogram (docs/metrics.md).
+      if (r.increases.length === 0) return { kind, points: n, count: 0, sum: null, min: null, max: null, resets: r.resets, buckets: [] };
       return {
         kind, points: n, count: r.increases.reduce((a, x) => a + x.count, 0), sum: r.increases.reduce((a, x) => a + x.sum, 0), min: null, max: null, resets: r.resets,
         buckets: h[0].bucketCounts.map((_, i) => r.increases.reduce((a, x) => a + x.buckets[i], 0)),
@@ -237,7 +239,10 @@ function aggregate(arrived: MetricPoint[]): Expected {
         },
         (b) => part(b, b.scale),
       );
-      return { kind, points: n, count: r.increases.reduce((a, x) => a + x.count, 0), sum: null, min: null, max: null, resets: r.resets, exponential: r.increases.length ? mergeExponential(r.increases) : null };
+      // No increase (one point, or only duplicates): the empty exponential histogram — the largest scale, no buckets,
+      // and the exact sum of no observations, 0 (docs/metrics.md). Increases carry no sum: the points have none.
+      if (r.increases.length === 0) return { kind, points: n, count: 0, sum: 0, min: null, max: null, resets: r.resets, exponential: { scale: 20, zero_count: 0, positive_offset: 0, positive: [] } };
+      return { kind, points: n, count: r.increases.reduce((a, x) => a + x.count, 0), sum: null, min: null, max: null, resets: r.resets, exponential: mergeExponential(r.increases) };
     }
     case 'SUMMARY': {
       const last = points[n - 1] as SummaryPoint;
