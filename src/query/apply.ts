@@ -169,7 +169,8 @@ function noteStartShift(store: QueryStore, tenant: string, s: StoredSummary): vo
   let shift = 0n;
   for (const { value } of store.summaries.getRange({ start: prefix, end: prefixEnd(prefix) })) {
     const d = BigInt(value.start) - start;
-    if ((d < 0n ? -d : d) > shift) shift = d < 0n ? -d : d;
+    const moved = d < 0n ? -d : d;
+    if (moved > shift) shift = moved;
   }
   if (shift > 0n && Number(shift) > (store.startShifts.get([tenant]) ?? 0)) store.startShifts.putSync([tenant], Number(shift));
 }
