@@ -70,6 +70,12 @@ export interface Processor<In, Out> {
   advance?(streamTime: number): void;
   /** End of a finite input (a backfill's end offset): emit what would otherwise wait for more input. */
   flush?(): void;
+  /**
+   * The task is about to commit: what `emit` writes and what stores take now is part of this commit, with the offsets
+   * of every record processed so far. For processors that hold records in memory between commits (and put in a store
+   * only what must outlive the commit), instead of a store write per record.
+   */
+  commit?(): void;
   /** The task is closing (revoked, stopped); stores stay as committed. */
   close?(): void;
 }

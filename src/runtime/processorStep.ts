@@ -99,6 +99,10 @@ class ProcessorHost<In, Out> implements ProcessorContext<Out> {
         this.guard(() => this.processor.flush?.());
         this.subscriber.next(event);
         return;
+      case 'commit':
+        this.guard(() => this.processor.commit?.());
+        this.subscriber.next(event);
+        return;
       default:
         // commit markers and outputs of earlier steps pass through in order
         this.subscriber.next(event as Flow<Out>);

@@ -3,7 +3,7 @@ import { RUNTIME_DEFAULTS } from '../config/index.ts';
 import type { KafkaMessage, PartitionOffset, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { deadLetterRecord, DLQ_TOPIC, type DeadLetterSource } from '../dlq/index.ts';
-import type { TaskEvent } from '../operators/index.ts';
+import type { CommitMarker, TaskEvent } from '../operators/index.ts';
 import type { ChangeCapture } from '../state/index.ts';
 import { BucketedChangelog, changelogTopic, type ChangelogMessage } from './changelog.ts';
 import { KeyChangelog } from './keyChangelog.ts';
@@ -344,6 +344,12 @@ export class Task {
 
   /** Takes everything produced since the last checkpoint: outputs, sink rows and changelog records. */
   takeCheckpoint(): TaskCheckpoint {
+    // The commit marker first: steps that hold records in memory between commits (Processor.commit) write them
+    // now, so they are in this checkpoint with the offsets that consumed them.
+    if (this.started && !this.closed) {
+      this.input.next(COMMIT_MARKER);
+      if (this.pipelineError) throw this.pipelineError;
+    }
     const messages: TaskCheckpoint['messages'] = new Map();
     const add = (topic: string, m: OutgoingRecord) => {
       const list = messages.get(topic);
@@ -504,6 +510,8 @@ export function* chunks(messages: Map<string, OutgoingRecord[]>): Generator<Arra
   const rest = chunk.filter((c) => c.messages.length > 0);
   if (rest.length > 0) yield rest;
 }
+
+const COMMIT_MARKER: CommitMarker = Object.freeze({ kind: 'commit' });
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
