@@ -58,7 +58,7 @@ program
   .option('--metrics-port <port>', 'first /metrics port of the topology workers (0: any free port)', portNumber, 9464)
   .option('--query-port <port>', 'query service port (0: any free port)', portNumber, 3200)
   .option('--no-query', 'do not run the query service')
-  .option('--topology <files...>', 'topology files to run (default: the metrics chain, 1m → 1d with span metrics and the service graph, its PostgreSQL sinks, compress, trace-index and tail-sampling)', DEFAULT_TOPOLOGIES)
+  .option('--topology <files...>', 'topology files to run (default: the metrics chain, 1m → 1d with span metrics and the service graph, its PostgreSQL sinks, compress, trace-index, tail-sampling and log-index)', DEFAULT_TOPOLOGIES)
   .action(async (o: Omit<StartOptions, 'queryPort'> & { query: boolean; queryPort: number }) => start({ ...o, queryPort: o.query ? o.queryPort : false }));
 
 program

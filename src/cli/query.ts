@@ -17,6 +17,7 @@ interface QueryFlags {
   tracesTopic: string;
   indexTopic: string;
   seriesTopic: string;
+  logsTopic: string;
   tenants?: string;
   tenantHeader: boolean;
 }
@@ -44,7 +45,7 @@ export function parsePeers(text: string): string[] {
 /** The `query` command. */
 export function queryCommand(): Command {
   return new Command('query')
-    .description('query service: materializes otlp.traces, otlp.index and otlp.series into a local store and answers Tempo, Jaeger and Prometheus-metadata queries')
+    .description('query service: materializes otlp.traces, otlp.logs.blocks, otlp.index and otlp.series into a local store and answers Tempo, Jaeger, Loki, log search and Prometheus-metadata queries')
     .option('-c, --config <file>', 'YAML or JSON config file (Kafka and schema registry connection; tenants under ingest:)')
     .addOption(new Option('--host <address>', 'interface to listen on').env('QUERY_HOST').default(QUERY_DEFAULTS.host))
     .option('--port <port>', "HTTP port (Tempo's default)", port, QUERY_DEFAULTS.port)
@@ -54,6 +55,7 @@ export function queryCommand(): Command {
     .option('--traces-topic <topic>', 'compacted traces topic', QUERY_DEFAULTS.topics.traces)
     .option('--index-topic <topic>', 'compacted index topic', QUERY_DEFAULTS.topics.index)
     .option('--series-topic <topic>', "series catalog topic ('' to serve no Prometheus metadata)", QUERY_DEFAULTS.topics.series)
+    .option('--logs-topic <topic>', "compacted log blocks topic ('' to serve no logs)", QUERY_DEFAULTS.topics.logs)
     .option('--tenants <file>', 'tenants file (tokens: {<token or sha256:hex>: tenant}): authentication on, the tenant comes from the bearer token, 401 without (also INGEST_TENANTS / INGEST_TENANT_TOKENS)')
     .option('--tenant-header', 'multi-tenant without authentication: require X-Scope-OrgID (behind an authenticating proxy)', false)
     .addHelpText(
@@ -64,6 +66,8 @@ Endpoints (docs/query.md):
   Analysis    /api/traces/<id>/analysis (span tree, critical path, self times, error spans)
   Jaeger      /jaeger/api/services  /jaeger/api/services/<service>/operations  /jaeger/api/dependencies
   Prometheus  /prometheus/api/v1/series  /prometheus/api/v1/labels  /prometheus/api/v1/label/<name>/values
+  Logs        /api/logs/search?q=  /api/logs/histogram  /api/logs/patterns  /api/logs/trace/<trace id> (docs/logs.md)
+  Loki        /loki/api/v1/query_range  /loki/api/v1/query  /loki/api/v1/labels  /loki/api/v1/label/<name>/values
   Service     /metrics  /healthz  /readyz (200 once caught up with the end offsets seen at start; queries answer 503 until then)
 Without --tenants or --tenant-header, X-Scope-OrgID (optional) picks the tenant.`,
     )
@@ -78,7 +82,7 @@ async function runQuery(flags: QueryFlags): Promise<void> {
     dataDir: flags.dataDir,
     partitions: flags.partitions === undefined ? undefined : parsePartitions(flags.partitions),
     peers: flags.peers === undefined ? [] : parsePeers(flags.peers),
-    topics: { traces: flags.tracesTopic, index: flags.indexTopic, ...(flags.seriesTopic ? { series: flags.seriesTopic } : {}) },
+    topics: { traces: flags.tracesTopic, index: flags.indexTopic, ...(flags.seriesTopic ? { series: flags.seriesTopic } : {}), ...(flags.logsTopic ? { logs: flags.logsTopic } : {}) },
     tenancy: tenancyOf(flags, config),
   });
   let stopping = false;

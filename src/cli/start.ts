@@ -46,8 +46,11 @@ export const METRICS_CHAIN = [
 /** The trace topologies `start` runs too: assembly and the index (what the query service reads), and tail sampling. */
 export const TRACE_TOPOLOGIES = ['topologies/trace-index.yaml', 'topologies/tail-sampling.yaml'];
 
+/** The log topologies `start` runs too: blocks and their index (what the query service's log search reads). */
+export const LOG_TOPOLOGIES = ['topologies/log-index.yaml'];
+
 /** Every topology `start` runs by default. */
-export const DEFAULT_TOPOLOGIES = [...METRICS_CHAIN, ...TRACE_TOPOLOGIES];
+export const DEFAULT_TOPOLOGIES = [...METRICS_CHAIN, ...TRACE_TOPOLOGIES, ...LOG_TOPOLOGIES];
 
 const say = (line: string) => console.log(`[start] ${line}`);
 
@@ -87,7 +90,7 @@ export async function start(opts: StartOptions): Promise<void> {
       query = new QueryService(createKafka(config), config, { ...QUERY_DEFAULTS, dataDir, port: opts.queryPort, peers: [], tenancy: { mode: 'none' } });
       const port = await query.start();
       const url = `http://127.0.0.1:${port}`;
-      say(`query service: ${url} — try ${url}/api/search?limit=20 (Tempo), ${url}/jaeger/api/services (Jaeger), ${url}/prometheus/api/v1/labels, ${url}/readyz`);
+      say(`query service: ${url} — try ${url}/api/search?limit=20 (Tempo), ${url}/jaeger/api/services (Jaeger), ${url}/prometheus/api/v1/labels, ${url}/api/logs/search?q=error (logs), ${url}/loki/api/v1/labels (Loki), ${url}/readyz`);
     }
   } catch (err) {
     await stopAll();

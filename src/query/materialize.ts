@@ -17,7 +17,10 @@ import type { Logger } from '../log.ts';
 import { seriesCodec, type SeriesRecord } from '../operators/metrics/seriesCatalog.ts';
 import { traceIndexCodec, type TraceIndexCodec } from '../operators/traces/indexRecord.ts';
 import type { AvroCodec } from '../kafka/avro.ts';
+import { isLogIndexKey, LogIndexCodec } from '../logs/indexRecord.ts';
 import { applyIndexRecord, applyTraceRecord, PoisonRecord } from './apply.ts';
+import { applyLogBlockRecord, applyLogIndexRecord } from './logs/apply.ts';
+import type { LogStore } from './logs/store.ts';
 import type { QueryMetrics } from './metrics.ts';
 import type { QueryStore } from './store.ts';
 
@@ -31,6 +34,10 @@ export interface MaterializerOptions {
   index: string;
   /** Omitted: no series catalog. */
   series?: string;
+  /** The log blocks topic (otlp.logs.blocks); omitted: no logs. */
+  logs?: string;
+  /** Where log blocks and log index records go (with `logs`). */
+  logStore?: LogStore;
   /** Partitions of otlp.traces / otlp.index served; undefined = all. */
   partitions?: readonly number[];
   seriesSink?: SeriesSink;
@@ -66,6 +73,7 @@ export function parsePartitions(text: string): number[] {
 export class Materializer {
   private consumer: Consumer | undefined;
   private readonly indexCodec: TraceIndexCodec;
+  private readonly logIndexCodec: LogIndexCodec;
   private readonly seriesCodec: AvroCodec<SeriesRecord> | undefined;
   private readonly ends = new Map<string, bigint>();
   private readonly positions = new Map<string, bigint>();
@@ -76,7 +84,7 @@ export class Materializer {
   private resolveReady!: () => void;
   private progressTimer: NodeJS.Timeout | undefined;
   private poisonLogged = 0;
-  private applied = { records: 0, spans: 0 };
+  private applied = { records: 0, spans: 0, logs: 0 };
   /** Resolves once every served partition reached its end offset seen at start. */
   readonly ready: Promise<void>;
 
@@ -91,6 +99,7 @@ export class Materializer {
     this.store = store;
     this.options = options;
     this.indexCodec = traceIndexCodec(options.index);
+    this.logIndexCodec = new LogIndexCodec(options.index);
     this.seriesCodec = options.series !== undefined ? seriesCodec(options.series) : undefined;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
   }
@@ -100,7 +109,7 @@ export class Materializer {
   }
 
   /** Records and spans applied since start, and seconds to catch up (once ready). */
-  stats(): { records: number; spans: number; catchUpSeconds: number | undefined } {
+  stats(): { records: number; spans: number; logs: number; catchUpSeconds: number | undefined } {
     return { ...this.applied, catchUpSeconds: this.readyAt === undefined ? undefined : (this.readyAt - this.startedAt) / 1000 };
   }
 
@@ -114,8 +123,9 @@ export class Materializer {
     this.startedAt = Date.now();
     const { log } = this.options;
     await this.indexCodec.prepare(this.config);
+    if (this.options.logs !== undefined) await this.logIndexCodec.prepare(this.config);
     if (this.seriesCodec) await this.seriesCodec.prepare(this.config);
-    const topics = [this.options.traces, this.options.index, ...(this.options.series !== undefined ? [this.options.series] : [])];
+    const topics = [this.options.traces, this.options.index, ...(this.options.logs !== undefined ? [this.options.logs] : []), ...(this.options.series !== undefined ? [this.options.series] : [])];
     const offsets = await this.topicOffsets(topics);
     if (this.stopped) return;
     const served = this.options.partitions === undefined ? undefined : new Set(this.options.partitions);
@@ -198,13 +208,21 @@ export class Materializer {
     const { topic, partition } = batch;
     const { metrics } = this.options;
     let spans = 0;
+    let logs = 0;
     let poison = 0;
+    const logStore = this.options.logStore;
     this.store.root.transactionSync(() => {
       for (const message of batch.messages) {
         const key = message.key === null ? null : message.key.toString('utf8');
         try {
           if (topic === this.options.traces) spans += applyTraceRecord(this.store, key, message.value);
-          else if (topic === this.options.index) applyIndexRecord(this.store, this.indexCodec, key, message.value);
+          else if (topic === this.options.index) {
+            if (key !== null && isLogIndexKey(key)) {
+              if (logStore !== undefined) logs += applyLogIndexRecord(logStore, this.logIndexCodec, key, message.value);
+            } else applyIndexRecord(this.store, this.indexCodec, key, message.value);
+          } else if (topic === this.options.logs) {
+            if (logStore !== undefined) applyLogBlockRecord(logStore, key, message.value);
+          }
           else if (key === null) throw new PoisonRecord('otlp.series record without a key');
           else this.applySeries(key, message.value);
         } catch (err) {
@@ -218,6 +236,7 @@ export class Materializer {
     const applied = batch.messages.length - poison;
     this.applied.records += applied;
     this.applied.spans += spans;
+    this.applied.logs += logs;
     metrics.records.inc({ topic }, applied);
     if (spans > 0) metrics.spans.inc(spans);
     if (poison > 0) metrics.poison.inc({ topic }, poison);
@@ -259,7 +278,7 @@ export class Materializer {
     this.options.metrics.catchUpSeconds.set(seconds);
     this.options.metrics.ready.set(1);
     clearInterval(this.progressTimer);
-    this.options.log.info({ records: this.applied.records, spans: this.applied.spans, seconds }, `ready after ${this.applied.records} records in ${seconds.toFixed(1)} s`);
+    this.options.log.info({ records: this.applied.records, spans: this.applied.spans, logs: this.applied.logs, seconds }, `ready after ${this.applied.records} records in ${seconds.toFixed(1)} s`);
     this.resolveReady();
   }
 
@@ -272,7 +291,7 @@ export class Materializer {
       if (position < end) behind += end - position;
     }
     this.options.log.info(
-      { records: this.applied.records, spans: this.applied.spans, spansPerSecond: Math.round(this.applied.spans / Math.max(seconds, 0.001)), offsetsBehind: Number(behind) },
+      { records: this.applied.records, spans: this.applied.spans, logs: this.applied.logs, spansPerSecond: Math.round(this.applied.spans / Math.max(seconds, 0.001)), offsetsBehind: Number(behind) },
       'catching up',
     );
   }

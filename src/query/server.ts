@@ -11,6 +11,8 @@ import { QueryParameterError } from './errors.ts';
 import type { QueryMetrics } from './metrics.ts';
 import { FORWARDED_HEADER, internalAnswer, InternalRequestError, type Caller } from './peers.ts';
 import { jaegerRoutes } from './routes/jaeger.ts';
+import { logRoutes } from './routes/logs.ts';
+import { lokiRoutes } from './routes/loki.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
 import { BadParameter, errorReply, text, type Reply, type Route, type RouteContext, type RouteRequest } from './routes/route.ts';
 import { tempoRoutes } from './routes/tempo.ts';
@@ -110,6 +112,8 @@ export class QueryServer {
       ...tempoRoutes(options.context.version),
       ...jaegerRoutes(),
       ...prometheusRoutes(),
+      ...logRoutes(),
+      ...lokiRoutes(),
       internalRoute,
       { method: 'GET', path: '/healthz', dialect: 'plain', public: true, handle: async () => text('ok') },
       { method: 'GET', path: '/readyz', dialect: 'plain', public: true, handle: async () => (options.isReady() ? text('ready') : text('catching up', 503)) },

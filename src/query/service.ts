@@ -10,6 +10,8 @@ import { FanOut, LocalReplica, RemoteReplica } from './peers.ts';
 import { SeriesCatalog } from './prometheus/index.ts';
 import { QueryServer } from './server.ts';
 import { openQueryStore, type QueryStore } from './store.ts';
+import { LogSearch } from './logs/search.ts';
+import { openLogStore, type LogStore } from './logs/store.ts';
 import { TraceQueries } from './traces.ts';
 
 export interface QueryServiceOptions {
@@ -20,7 +22,8 @@ export interface QueryServiceOptions {
   partitions?: readonly number[];
   /** Base URLs of the other replicas. */
   peers: readonly string[];
-  topics: { traces: string; index: string; series?: string };
+  /** `logs`: the log blocks topic (omitted: no logs served). */
+  topics: { traces: string; index: string; series?: string; logs?: string };
   tenancy: Tenancy;
   version?: string;
   log?: Logger;
@@ -31,7 +34,7 @@ export const QUERY_DEFAULTS = {
   host: '127.0.0.1',
   port: 3200,
   dataDir: '.otlp-streams/query',
-  topics: { traces: 'otlp.traces', index: 'otlp.index', series: 'otlp.series' },
+  topics: { traces: 'otlp.traces', index: 'otlp.index', series: 'otlp.series', logs: 'otlp.logs.blocks' },
 } as const;
 
 /** A running query service. */
@@ -39,6 +42,7 @@ export class QueryService {
   readonly store: QueryStore;
   readonly materializer: Materializer;
   readonly queries: TraceQueries;
+  readonly logStore: LogStore;
   private readonly server: QueryServer;
   private readonly log: Logger;
   private port_: number | undefined;
@@ -48,8 +52,10 @@ export class QueryService {
     this.store = openQueryStore(options.dataDir);
     const metrics = createQueryMetrics(() => this.store.usedBytes());
     const catalog = options.topics.series !== undefined ? new SeriesCatalog(this.store.root) : undefined;
+    this.logStore = openLogStore(this.store.root);
     this.materializer = new Materializer(kafka, config, this.store, {
       ...options.topics,
+      logStore: this.logStore,
       partitions: options.partitions,
       seriesSink: catalog,
       metrics,
@@ -74,6 +80,7 @@ export class QueryService {
         localOnly: new FanOut(local, []),
         local,
         catalog,
+        logs: options.topics.logs !== undefined ? new LogSearch(this.logStore) : undefined,
         version: options.version ?? 'dev',
       },
     });

@@ -29,6 +29,7 @@ import { tailSampleStep } from './steps/tailSample.ts';
 import { sinkStep } from './steps/sink.ts';
 import { toStep } from './steps/to.ts';
 import { traceIndexStep } from './steps/traceIndex.ts';
+import { logIndexStep } from './steps/logIndex.ts';
 import { windowStep } from './steps/window.ts';
 
 /** Components by the names topology files use. */
@@ -74,6 +75,7 @@ const steps: Registry['steps'] = {
   assemble: assembleStep as StepComponent,
   trace_index: traceIndexStep as StepComponent,
   tail_sample: tailSampleStep as StepComponent,
+  log_index: logIndexStep as StepComponent,
   window: windowStep as StepComponent,
   aggregate: aggregateStep(functions) as StepComponent,
   to: toStep as StepComponent,

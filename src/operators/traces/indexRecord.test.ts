@@ -8,7 +8,7 @@ import type { TraceSummary } from './model.ts';
 import { decodeTraceValue, encodeTraceValue } from './traceRecord.ts';
 import { parseTraceRecordKey, traceRecordKey } from './model.ts';
 
-const type = avroType(loadAvroSchema('TraceIndex'));
+const type = avroType(loadAvroSchema('Index'));
 const roundTrip = (e: TraceIndexEntry) => indexEntryFromAvro(type.fromBuffer(type.toBuffer(indexEntryToAvro(e))) as WireRecord);
 
 const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('hex'));

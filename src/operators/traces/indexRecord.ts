@@ -1,4 +1,4 @@
-// Records of the compacted otlp.index topic for traces (docs/traces.md): Avro (schemas/avro/TraceIndex.avsc), framed by
+// Records of the compacted otlp.index topic for traces (docs/traces.md): Avro (schemas/avro/Index.avsc), framed by
 // the schema registry. Two kinds, keyed by tenant, block, partition and what they are:
 // - a segment `traces/<tenant>/<block start>/<partition>/<seq>`: summaries of the traces completed in one flush of
 //   the indexer (one tenant, one block), with postings (field, value) → indexes into those summaries;
@@ -157,7 +157,7 @@ export class TraceIndexCodec {
   private readonly avro: AvroCodec<WireRecord>;
 
   constructor(topic: string) {
-    this.avro = new AvroCodec<WireRecord>(topic, loadAvroSchema('TraceIndex'));
+    this.avro = new AvroCodec<WireRecord>(topic, loadAvroSchema('Index'));
   }
 
   prepare(config: Config): Promise<void> {

@@ -1,5 +1,6 @@
 // What every route shares: the request as handlers see it (transport-free), the reply, and bad parameters.
 import type { Caller, FanOut, LocalReplica } from '../peers.ts';
+import type { LogSearch } from '../logs/search.ts';
 import type { SeriesCatalog } from '../prometheus/index.ts';
 
 /** A request as a handler sees it. */
@@ -28,6 +29,8 @@ export interface RouteContext {
   localOnly: FanOut;
   local: LocalReplica;
   catalog?: SeriesCatalog;
+  /** Log search over this replica's store (absent when the service serves no logs). */
+  logs?: LogSearch;
   /** The service's version (build info). */
   version: string;
 }
