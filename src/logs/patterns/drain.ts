@@ -241,19 +241,21 @@ export class PatternMiner {
   static fromBytes(bytes: Uint8Array, options: Partial<PatternMinerOptions> = {}): PatternMiner {
     const input = new ByteReader(bytes, 'pattern miner state');
     expectVersion(input, STATE_VERSION);
+    const fields = {
+      depth: input.uvarint(),
+      similarity: input.float64(),
+      maxChildren: input.uvarint(),
+      maxClusters: input.uvarint(),
+      maxTokens: input.uvarint(),
+      maxLineLength: input.uvarint(),
+    };
+    const quoted = input.uvarint();
+    if (quoted > 1) throw input.error(`maskQuoted ${quoted} is neither 0 nor 1`);
     let stored: PatternMinerOptions;
     try {
-      stored = patternMinerOptions({
-        depth: input.uvarint(),
-        similarity: input.float64(),
-        maxChildren: input.uvarint(),
-        maxClusters: input.uvarint(),
-        maxTokens: input.uvarint(),
-        maxLineLength: input.uvarint(),
-        maskQuoted: input.intIn(0, 1, 'maskQuoted') === 1,
-      });
+      stored = patternMinerOptions({ ...fields, maskQuoted: quoted === 1 });
     } catch (cause) {
-      throw cause instanceof RangeError && !cause.message.startsWith('pattern miner state') ? input.error(cause.message) : cause;
+      throw input.error((cause as Error).message.replace('pattern miner: ', ''));
     }
     const nextId = input.uvarint();
     if (nextId < 1) throw input.error('next id 0');
