@@ -132,7 +132,10 @@ interface Cluster {
   id: number;
   tokens: string[];
   count: number;
-  /** The route through the tree: bit i set when level i went to the <*> child, else to the template's token i. */
+  /**
+   * The route through the tree: bit i set when level i went to the <*> child, else to the named child of token i
+   * (which the template keeps: every line that reaches this leaf through that child has that token).
+   */
   wildcards: number;
 }
 
@@ -153,7 +156,10 @@ function routeKey(token: string): string {
   return token === WILDCARD || DIGIT.test(token) ? WILDCARD : token;
 }
 
-/** Share of positions where the template token equals the line's (a template <*> is not a match: see README). */
+/**
+ * Share of positions where the template token equals the line's. A <*> in the template counts only against a masked
+ * <*> in the line, so a template that has generalized a lot does not swallow every line of its length.
+ */
 function similarity(template: readonly string[], tokens: readonly string[]): number {
   if (tokens.length === 0) return 1;
   let equal = 0;
