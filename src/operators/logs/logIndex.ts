@@ -46,7 +46,7 @@ export interface LogIndexOptions {
   /** Segments of a block get tombstones this long (stream time) after the block ended. */
   retentionMs: number;
   /** Mine templates per service; undefined: off. */
-  patterns?: PatternMinerOptions;
+  patterns?: Partial<PatternMinerOptions>;
   /** Default: the registry codec of `indexTopic`. */
   codec?: LogIndexEncoder;
 }
