@@ -234,6 +234,8 @@ export function logIndex(o: LogIndexOptions): ProcessorDefinition<LogRecord, Log
             openRows += rows.length;
           }
           ctx.schedule(o.flushIntervalMs, 'stream-time', check);
+          // With the worker's idle flush on (`run --idle-flush`), a quiet partition's rows are written by wall clock too.
+          ctx.schedule(o.flushIntervalMs, 'wall-clock', writeAll);
           ctx.gauge(`log_index_open_records{store="${o.store}"}`, () => openRows);
           ctx.gauge(`log_index_blocks{store="${o.store}"}`, () => blocks.size);
           ctx.gauge(`log_index_segments_total{store="${o.store}"}`, () => segmentsWritten);
