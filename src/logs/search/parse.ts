@@ -13,6 +13,11 @@
 // is a term, several are a phrase (`user-42` = "user 42"); a prefix or fuzzy word must be one term. AND, OR and NOT
 // are keywords only in upper case. A '/' starts a regex only when its closing '/' ends the token (`/err.*/`); else
 // it is a word, so `/api/v1/users` and `/api/v1*` search paths. Inside a regex or quotes, `\/` and `\"` escape.
+//
+// Meaning (match.ts): text leaves look at the body's terms only; a regex must match a whole term, and terms are
+// lower-case, so write it in lower case or with (?i). Field values compare exactly (case-sensitive; trace and span
+// ids are lower-cased hex). Ordered severity comparisons match only records that have a severity (1–24);
+// `severity:unknown` (or `:0`) finds those without. An empty query or `*` matches everything.
 import { SEVERITY_NAMES, type SearchNode, type SeverityName, type SeverityOperator } from './ast.ts';
 import { compileRegex, RegexError } from '../../query/traceql/regex.ts';
 import { tokenize } from '../tokenize.ts';
