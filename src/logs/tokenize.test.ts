@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadRealWorldLines } from './search/testing.ts';
 import { forEachToken, MAX_TOKEN_LENGTH, tokenize } from './tokenize.ts';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -76,6 +77,14 @@ describe('tokenize', () => {
     expect(tokenize('/' + 'seg/'.repeat(60))[0].endsWith('/')).toBe(false);
   });
 
+  it('takes linear time on hostile input', () => {
+    for (const unit of ['/.', '/-', 'a.', ':a', 'a:', '::', '1.', 'a-', '/a', 'É.', 'http://', '%a', '//']) {
+      const started = performance.now();
+      tokenize(unit.repeat(200_000));
+      expect(performance.now() - started).toBeLessThan(2000);
+    }
+  });
+
   it('gives positions in order', () => {
     const seen: Array<[string, number]> = [];
     forEachToken('a b-c /d', (t, p) => seen.push([t, p]));
@@ -126,6 +135,14 @@ describe('tokenize properties', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('every term of the real-world fixture tokenizes to itself', () => {
+    for (const line of loadRealWorldLines()) {
+      const terms = tokenize(line);
+      for (const t of terms) expect(tokenize(t)).toEqual([t]);
+      expect(tokenize(terms.join(' '))).toEqual(terms);
+    }
   });
 
   it('tokenize and forEachToken agree', () => {

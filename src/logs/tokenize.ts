@@ -250,12 +250,20 @@ function scanRun(s: string, start: number, end: number, emit: Emit): number {
 
 /** Scans a path at `start` (a '/'); returns where scanning resumes. */
 function scanPath(s: string, start: number, end: number, emit: Emit): number {
-  let i = start + 1;
-  while (i < end && (s.charCodeAt(i) === SLASH || pathCharAt(s, i, end))) i += codePointAt(s, i) > 0xffff ? 2 : 1;
-  while (i > start + 1 && isTrailingJunk(s.charCodeAt(i - 1))) i--;
+  let stop = start + 1;
   let hasWord = false;
-  for (let k = start + 1; k < i && !hasWord; k++) hasWord = wordAt(s, k, i);
-  if (!hasWord) return start + 1;
+  while (stop < end) {
+    const c = s.charCodeAt(stop);
+    if (c === SLASH || c === DOT || c === DASH || c === TILDE || c === PERCENT) stop++;
+    else if (wordAt(s, stop, end)) {
+      hasWord = true;
+      stop += codePointAt(s, stop) > 0xffff ? 2 : 1;
+    } else break;
+  }
+  // Without a word the run holds only separators: skip all of it (returning earlier would rescan it from every '/').
+  if (!hasWord) return stop;
+  let i = stop;
+  while (isTrailingJunk(s.charCodeAt(i - 1))) i--;
   emit(s.slice(start, i));
   return i;
 }
