@@ -21,7 +21,7 @@
 // Integers are LEB128 varints, strings a varint byte length and UTF-8 (a lone surrogate comes back as U+FFFD).
 // Ids are binary only when they are lowercase hex of the full length, so every id comes back as it was.
 import { compress, uncompress } from 'snappyjs';
-import { Reader, Writer } from './codecInternals.ts';
+import { Reader, resourceSets, Writer } from './codecInternals.ts';
 import type { LogRow } from './model.ts';
 
 export const LOG_BLOCK_VERSION = 1;
@@ -150,34 +150,8 @@ function writeId(out: Writer, id: string, hexLength: number): void {
 
 type Attributes = ReadonlyArray<readonly [string, string]>;
 
-/** A text key of a whole attribute set (lengths in front so no two sets share one). */
-function setKey(set: Attributes): string {
-  let key = '';
-  for (const [k, v] of set) key += `${k.length}:${k}${v.length}:${v}`;
-  return key;
-}
-
 function writeResourceColumn(out: Writer, rows: readonly LogRow[]): void {
-  // Rows of one resource often share the array itself; the content key catches the rest.
-  const byArray = new Map<Attributes, number>();
-  const byContent = new Map<string, number>();
-  const sets: Attributes[] = [];
-  const index = new Uint32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const set = rows[i].resource;
-    let id = byArray.get(set);
-    if (id === undefined) {
-      const key = setKey(set);
-      id = byContent.get(key);
-      if (id === undefined) {
-        id = sets.length;
-        byContent.set(key, id);
-        sets.push(set);
-      }
-      byArray.set(set, id);
-    }
-    index[i] = id;
-  }
+  const { ids, sets } = resourceSets(rows);
   out.uvarint(sets.length);
   for (const set of sets) {
     out.uvarint(set.length);
@@ -186,7 +160,7 @@ function writeResourceColumn(out: Writer, rows: readonly LogRow[]): void {
       out.string(v);
     }
   }
-  for (let i = 0; i < index.length; i++) out.uvarint(index[i]);
+  for (let i = 0; i < ids.length; i++) out.uvarint(ids[i]);
 }
 
 function writeAttributeColumn(out: Writer, rows: readonly LogRow[]): void {

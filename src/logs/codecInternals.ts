@@ -4,6 +4,10 @@
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+function nibble(c: number): number {
+  return c <= 57 ? c - 48 : c - 87;
+}
+
 /** A growing buffer of varints, bytes and strings. */
 export class Writer {
   private buf: Buffer;
@@ -86,6 +90,15 @@ export class Writer {
   hex(text: string): void {
     this.reserve(text.length >>> 1);
     this.at += this.buf.write(text, this.at, 'hex');
+  }
+
+  /** ASCII lowercase hex digits `bytes[from..to)` (callers check) packed two to a byte. */
+  packHex(bytes: Uint8Array, from: number, to: number): void {
+    this.reserve((to - from) >>> 1);
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = from; i < to; i += 2) buf[at++] = (nibble(bytes[i]) << 4) | nibble(bytes[i + 1]);
+    this.at = at;
   }
 
   raw(bytes: Uint8Array): void {
@@ -211,4 +224,73 @@ export class Reader {
   done(): void {
     if (this.at !== this.end) throw this.error(`${this.end - this.at} trailing bytes`);
   }
+}
+
+type Attributes = ReadonlyArray<readonly [string, string]>;
+
+function sameAttributes(a: Attributes, b: Attributes): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1]) return false;
+  return true;
+}
+
+/** A text key of a whole attribute set (lengths in front so no two sets share one). */
+function setKey(set: Attributes): string {
+  let key = '';
+  for (const [k, v] of set) key += `${k.length}:${k}${v.length}:${v}`;
+  return key;
+}
+
+// Sets with the same first value (usually service.name) compared one by one up to this many; past it, by a text key.
+const MAX_BUCKET = 8;
+
+/**
+ * The distinct resource attribute sets of `rows` in order of first use, and each row's set number. Rows of one
+ * resource rarely share the array itself (each record maps its own), so sets are compared by content: bucketed by
+ * their first value, then pair by pair — cheaper than building a text key per row, which remains for big buckets.
+ */
+export function resourceSets(rows: ReadonlyArray<{ resource: Attributes }>): { ids: Uint32Array; sets: Attributes[] } {
+  const ids = new Uint32Array(rows.length);
+  const sets: Attributes[] = [];
+  const buckets = new Map<string, number[]>();
+  const byKey = new Map<string, number>();
+  let last: Attributes | undefined;
+  let lastId = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const set = rows[i].resource;
+    if (last === undefined || !sameAttributes(set, last)) {
+      const first = set.length === 0 ? '' : set[0][1];
+      let bucket = buckets.get(first);
+      if (bucket === undefined) buckets.set(first, (bucket = []));
+      let id = -1;
+      if (bucket.length < MAX_BUCKET) {
+        for (const candidate of bucket) {
+          if (sameAttributes(sets[candidate], set)) {
+            id = candidate;
+            break;
+          }
+        }
+        if (id < 0) {
+          id = sets.length;
+          sets.push(set);
+          bucket.push(id);
+          // Keep byKey complete once this bucket overflows into it.
+          if (bucket.length === MAX_BUCKET) for (const b of bucket) byKey.set(setKey(sets[b]), b);
+        }
+      } else {
+        const key = setKey(set);
+        id = byKey.get(key) ?? -1;
+        if (id < 0) {
+          id = sets.length;
+          sets.push(set);
+          byKey.set(key, id);
+        }
+      }
+      last = set;
+      lastId = id;
+    }
+    ids[i] = lastId;
+  }
+  return { ids, sets };
 }

@@ -19,6 +19,7 @@ import {
   SegmentIndexError,
   union,
   type SegmentIndex,
+  type SparseField,
   type TermPostings,
 } from './segmentIndex.ts';
 import { logRows, simpleTokenize } from './testing.ts';
@@ -104,19 +105,34 @@ describe('segment index', () => {
   });
 
   it('round-trips arbitrary term sets, positions out of order and repeated included', () => {
-    const postings = fc.oneof(
-      fc.uniqueArray(fc.nat({ max: 5000 }), { minLength: 1, maxLength: 30 }).map((o) => ({ ordinals: o.sort((a, b) => a - b), counts: null, positions: null })),
-      fc.uniqueArray(fc.tuple(fc.nat({ max: 5000 }), fc.array(fc.nat({ max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 6 })), { minLength: 1, maxLength: 20, selector: ([o]) => o }).map((docs) => {
+    const ordinals = fc.uniqueArray(fc.nat({ max: 5000 }), { minLength: 1, maxLength: 30 }).map((o) => o.sort((a, b) => a - b));
+    const fieldPostings = ordinals.map((o): TermPostings => ({ ordinals: o, counts: null, positions: null }));
+    const textPostings = fc
+      .uniqueArray(fc.tuple(fc.nat({ max: 5000 }), fc.array(fc.nat({ max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 6 })), { minLength: 1, maxLength: 20, selector: ([o]) => o })
+      .map((docs): TermPostings => {
         docs.sort(([a], [b]) => a - b);
         return { ordinals: docs.map(([o]) => o), counts: docs.map(([, p]) => p.length), positions: docs.flatMap(([, p]) => p) };
-      }),
-    );
+      });
+    const term = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), maxLength: 34 }), fc.constantFrom('a', 'ab', 'abc', 'service'));
+    const noNull = term.filter((t) => !t.includes('\u0000'));
+    const sparseRows = fc.array(fc.tuple(fc.constantFrom('0af7', '0af8', 'x', ''), fc.nat({ max: 5000 })), { maxLength: 10 }).map((pairs) => pairs.sort(([, a], [, b]) => a - b));
+    const entries = <T>(values: fc.Arbitrary<T>, keys = term) => fc.uniqueArray(fc.tuple(keys, values), { maxLength: 20, selector: ([k]) => k });
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ unit: 'binary', maxLength: 12 }), postings, { maxKeys: 40 }), (dictionary) => {
-        const terms = new Map<string, TermPostings>(Object.entries(dictionary));
-        const index: SegmentIndex = { rows: 5001, terms };
+      fc.property(entries(textPostings, noNull), entries(entries(fieldPostings), noNull), entries(sparseRows, fc.constantFrom('trace_id', 'service', 'a')), (text, fields, sparse) => {
+        const sparseFields = new Map(sparse.map(([f, pairs]): [string, SparseField] => [f, { values: pairs.map(([v]) => v), ordinals: pairs.map(([, o]) => o) }]));
+        const index: SegmentIndex = { rows: 5001, text: new Map(text), fields: new Map(fields.map(([f, values]) => [f, new Map(values)])), sparseFields };
         const expected: Expected = new Map();
-        for (const [term, p] of terms) {
+        for (const [f, { values, ordinals }] of sparseFields) {
+          const byValue = new Map<string, Set<number>>();
+          values.forEach((v, i) => byValue.set(v, (byValue.get(v) ?? new Set()).add(ordinals[i])));
+          for (const [v, os] of byValue) expected.set(fieldTerm(f, v), new Map([...os].map((o) => [o, []])));
+        }
+        const addFieldTerm = (key: string, p: TermPostings): void => {
+          const byOrdinal = new Map([...(expected.get(key) ?? new Map<number, number[]>())]);
+          for (const o of p.ordinals) byOrdinal.set(o, []);
+          expected.set(key, new Map([...byOrdinal].sort(([a], [b]) => a - b)));
+        };
+        const add = (key: string, p: TermPostings): void => {
           const byOrdinal = new Map<number, number[]>();
           let at = 0;
           p.ordinals.forEach((o, i) => {
@@ -124,9 +140,13 @@ describe('segment index', () => {
             byOrdinal.set(o, p.positions === null ? [] : [...new Set(p.positions.slice(at, at + count))].sort((a, b) => a - b));
             at += count;
           });
-          expected.set(term, byOrdinal);
-        }
-        expect(decodedLoose(encodeSegmentIndex(index))).toEqual(expected);
+          expected.set(key, byOrdinal);
+        };
+        for (const [t, p] of text) add(t, p);
+        for (const [f, values] of fields) for (const [v, p] of values) addFieldTerm(fieldTerm(f, v), p);
+        const got = decodedLoose(encodeSegmentIndex(index));
+        expect(got).toEqual(expected);
+        expect([...got.keys()]).toEqual([...expected.keys()].sort());
       }),
       { numRuns: 300 },
     );
@@ -241,8 +261,9 @@ describe('segment index', () => {
         return Buffer.from(w.bytes());
       };
       expect(() => decodeSegmentIndex(index(10, 2 ** 40))).toThrow(/term count 1099511627776 exceeds the bytes left/);
-      expect(() => decodeSegmentIndex(index(10, 1, 0, 2 ** 40, 0, 0, 0))).toThrow(/term length 1099511627776 exceeds the bytes left/);
-      expect(() => decodeSegmentIndex(index(10, 1, 5, 1, 97, 2, 2, 0))).toThrow(/shared prefix 5 above 0/);
+      expect(() => decodeSegmentIndex(index(10, 1, 0, 2 ** 40, 0, 0, 0))).toThrow(/term of 1099511627776 bytes is longer than 1600/);
+      expect(() => decodeSegmentIndex(index(10, 1, 0, 1000, 0, 0, 0))).toThrow(/term length 1000 exceeds the bytes left/);
+      expect(() => decodeSegmentIndex(index(10, 1, 5, 1, 97, 2, 2, 0))).toThrow(/shared prefix × 2 \+ packed 5 above 1/);
       expect(() => decodeSegmentIndex(index(10, 1, 0, 1, 97, 2, 2, 10))).toThrow(/ordinal 10 not below the segment's 10 rows/);
       expect(() => decodePostings(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80]))).toThrow(SegmentIndexError);
       const hugeDocs = new Writer();

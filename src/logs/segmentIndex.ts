@@ -3,23 +3,33 @@
 // (for phrases). Field terms index exact values without positions under `${field}\u0000${value}`: service,
 // trace_id, span_id, severity (the number as text), attr.<key> (record attributes) and resource.<key>.
 // Empty service, trace and span ids are not indexed (they mean absent); attribute values are, even when empty.
-// A field value or key longer than MAX_FIELD_VALUE_LENGTH UTF-16 units is not indexed (such values are found by
-// scanning blocks instead); neither is a key holding U+0000, nor a body token holding it (it would read as a field).
+// Not indexed (such rows are found by scanning blocks instead): field values and attribute keys longer than
+// MAX_FIELD_VALUE_LENGTH, body tokens longer than MAX_TOKEN_LENGTH (UTF-16 units), keys or tokens holding U+0000
+// (a token would read as a field term). A lone surrogate in a term is indexed as U+FFFD, as UTF-8 reads it back.
 //
 // Index bytes (encodeSegmentIndex):
 //   version byte (1) · rows · term count · per term, in ascending order (JavaScript string order):
-//   bytes shared with the previous term's UTF-8 · the rest's length and bytes · postings length · postings
+//   shared × 2 + packed · rest length · rest · postings length · postings
+//   where `shared` is how many bytes of the previous term's UTF-8 this one starts with, and the rest of its UTF-8
+//   follows — packed two hex digits a byte when it is lowercase hex of even length (trace and span ids, numbers).
 // Postings (decodePostings; the query service stores each term's postings as one value):
 //   doc count × 2 + (1 when positions follow) · first ordinal, then each gap − 1 ·
 //   when positions follow, per ordinal: count − 1 · first position, then each gap − 1
 // All integers are LEB128 varints; gaps − 1 make ordinals and positions strictly ascending by construction.
-import { Reader, Writer } from './codecInternals.ts';
+import { Reader, resourceSets, Writer } from './codecInternals.ts';
 import type { LogRow } from './model.ts';
 
 export const SEGMENT_INDEX_VERSION = 1;
 
 /** Field values (and attribute keys) longer than this are not indexed as field terms. */
 export const MAX_FIELD_VALUE_LENGTH = 256;
+
+/** Body tokens longer than this are not indexed. */
+export const MAX_TOKEN_LENGTH = 512;
+
+// The longest term's UTF-8: `resource.` + key + U+0000 + value at 3 bytes a unit, rounded up. Decoding refuses longer
+// terms, which bounds the term text a hostile index can make to ~320 bytes per input byte (a term takes ≥ 5).
+const MAX_TERM_BYTES = 1600;
 
 /** The tokenizer's shape (forEachToken in tokenize.ts): calls `fn` per token with its position in the text. */
 export type Tokenize = (text: string, fn: (term: string, position: number) => void) => void;
@@ -35,14 +45,28 @@ export interface TermPostings {
   readonly ordinals: number[];
   /** Body terms: how many positions each ordinal has in `positions`; null for field terms. */
   readonly counts: number[] | null;
-  /** Body terms: the positions of every ordinal, one after another, ascending within an ordinal. */
+  /** Body terms: the positions of every ordinal, one after another (sorted and deduplicated when encoded). */
   readonly positions: number[] | null;
 }
 
-/** A segment's terms as built by buildSegmentIndex. */
+/** A segment's terms as built by buildSegmentIndex. Every key is well formed UTF-16 (no lone surrogate). */
 export interface SegmentIndex {
   readonly rows: number;
-  readonly terms: ReadonlyMap<string, TermPostings>;
+  /** Body term → postings with positions. Keys hold no U+0000. */
+  readonly text: ReadonlyMap<string, TermPostings>;
+  /** Field name (service, attr.<key>, …; no U+0000) → value → postings without positions. */
+  readonly fields: ReadonlyMap<string, ReadonlyMap<string, TermPostings>>;
+  /**
+   * Fields with about one row per value (trace_id, span_id): each indexed row's value and ordinal, ordinals
+   * ascending; grouped by value when encoded. Building a map entry per value was most of the build time.
+   */
+  readonly sparseFields: ReadonlyMap<string, SparseField>;
+}
+
+/** The values of a sparse field, row by row. */
+export interface SparseField {
+  readonly values: string[];
+  readonly ordinals: number[];
 }
 
 /** The key of a field term. */
@@ -71,35 +95,72 @@ function wellFormed(term: string): string {
   return SURROGATE.test(term) ? Buffer.from(term, 'utf8').toString('utf8') : term;
 }
 
+/** The entry of `key` in `map`, made on first use, under its well-formed spelling (a miss leads here each time). */
+function entryOf(map: Map<string, Entry>, key: string, positional: boolean): Entry {
+  const clean = wellFormed(key);
+  let e = map.get(clean);
+  if (e === undefined) {
+    e = new Entry(positional);
+    map.set(clean, e);
+  }
+  return e;
+}
+
+function addOrdinal(e: Entry, ordinal: number): void {
+  const ordinals = e.ordinals;
+  if (ordinals.length === 0 || ordinals[ordinals.length - 1] !== ordinal) ordinals.push(ordinal);
+}
+
+/** Adds `ordinal` to the entry of `value` in `values` (values too long are not indexed). */
+function addField(values: Map<string, Entry>, value: string, ordinal: number): void {
+  if (value.length > MAX_FIELD_VALUE_LENGTH) return;
+  addOrdinal(values.get(value) ?? entryOf(values, value, false), ordinal);
+}
+
+function addSparse(field: SparseField, value: string, ordinal: number): void {
+  if (value === '' || value.length > MAX_FIELD_VALUE_LENGTH) return;
+  field.values.push(wellFormed(value));
+  field.ordinals.push(ordinal);
+}
+
 /** Body terms with positions and field terms of `rows` (ordinal = index in `rows`). */
 export function buildSegmentIndex(rows: readonly LogRow[], tokenize: Tokenize): SegmentIndex {
-  const terms = new Map<string, Entry>();
+  const text = new Map<string, Entry>();
+  const fields = new Map<string, Map<string, Entry>>();
+  const fieldValues = (field: string): Map<string, Entry> => {
+    const name = wellFormed(field);
+    let values = fields.get(name);
+    if (values === undefined) fields.set(name, (values = new Map()));
+    return values;
+  };
+  const services = fieldValues('service');
+  const severityValues = fieldValues('severity');
+  const severities = new Map<number, Entry>();
+  const traceIds: SparseField = { values: [], ordinals: [] };
+  const spanIds: SparseField = { values: [], ordinals: [] };
+  // Attribute key → its field's values (null: the key is not indexed), without building `attr.${key}` per row.
+  const attributeFields = new Map<string, Map<string, Entry> | null>();
+  const fieldOfKey = (byKey: Map<string, Map<string, Entry> | null>, prefix: string, key: string): Map<string, Entry> | null => {
+    let values = byKey.get(key);
+    if (values === undefined) {
+      values = key.length > MAX_FIELD_VALUE_LENGTH || key.includes('\u0000') ? null : fieldValues(prefix + key);
+      byKey.set(key, values);
+    }
+    return values;
+  };
   let ordinal = 0;
 
-  const entry = (term: string, positional: boolean): Entry | undefined => {
-    let e = terms.get(term);
-    if (e !== undefined) return e;
-    const key = wellFormed(term);
-    e = terms.get(key);
-    if (e === undefined) {
-      e = new Entry(positional);
-      terms.set(key, e);
-    }
-    if (key !== term) terms.set(term, e); // both spellings lead here; only `key` is encoded (see encode)
-    return e;
-  };
-
   const onToken = (term: string, position: number): void => {
-    let e = terms.get(term);
+    let e = text.get(term);
     if (e === undefined) {
-      if (term.includes('\u0000')) return;
-      e = entry(term, true)!;
+      if (term.length > MAX_TOKEN_LENGTH || term.includes('\u0000')) return;
+      e = entryOf(text, term, true);
     }
-    if (e.positions === null) return;
     if (position >>> 0 !== position) throw new RangeError(`segment index: token position ${position} is not a 32-bit unsigned integer`);
-    const last = e.ordinals.length - 1;
-    if (last < 0 || e.ordinals[last] !== ordinal) {
-      e.ordinals.push(ordinal);
+    const ordinals = e.ordinals;
+    const last = ordinals.length - 1;
+    if (last < 0 || ordinals[last] !== ordinal) {
+      ordinals.push(ordinal);
       e.counts!.push(1);
     } else {
       if (position <= e.lastPosition) {
@@ -108,63 +169,147 @@ export function buildSegmentIndex(rows: readonly LogRow[], tokenize: Tokenize): 
       }
       e.counts![last]++;
     }
-    e.positions.push(position);
+    e.positions!.push(position);
     e.lastPosition = position;
   };
 
-  const onField = (field: string, value: string): void => {
-    if (value.length > MAX_FIELD_VALUE_LENGTH) return;
-    const e = entry(fieldTerm(field, value), false)!;
-    const ordinals = e.ordinals;
-    if (ordinals.length === 0 || ordinals[ordinals.length - 1] !== ordinal) ordinals.push(ordinal);
-  };
-
-  const onAttributes = (prefix: string, attributes: LogRow['attributes']): void => {
-    for (const [k, v] of attributes) {
-      if (k.length > MAX_FIELD_VALUE_LENGTH || k.includes('\u0000')) continue;
-      onField(prefix + k, v);
+  // Resource attributes are the same for every row of a resource: their entries are found once per distinct set.
+  const resources = resourceSets(rows);
+  const resourceFields = new Map<string, Map<string, Entry> | null>();
+  const resourceEntries: Entry[][] = resources.sets.map((set) => {
+    const out: Entry[] = [];
+    for (const [k, v] of set) {
+      const values = fieldOfKey(resourceFields, 'resource.', k);
+      if (values !== null && v.length <= MAX_FIELD_VALUE_LENGTH) out.push(values.get(v) ?? entryOf(values, v, false));
     }
-  };
+    return out;
+  });
 
   for (; ordinal < rows.length; ordinal++) {
     const row = rows[ordinal];
     tokenize(row.body, onToken);
-    if (row.service !== '') onField('service', row.service);
-    if (row.traceId !== '') onField('trace_id', row.traceId);
-    if (row.spanId !== '') onField('span_id', row.spanId);
-    onField('severity', String(row.severityNumber));
-    onAttributes('attr.', row.attributes);
-    onAttributes('resource.', row.resource);
+    if (row.service !== '') addField(services, row.service, ordinal);
+    addSparse(traceIds, row.traceId, ordinal);
+    addSparse(spanIds, row.spanId, ordinal);
+    let severity = severities.get(row.severityNumber);
+    if (severity === undefined) severities.set(row.severityNumber, (severity = entryOf(severityValues, String(row.severityNumber), false)));
+    addOrdinal(severity, ordinal);
+    const attributes = row.attributes;
+    for (let i = 0; i < attributes.length; i++) {
+      const values = fieldOfKey(attributeFields, 'attr.', attributes[i][0]);
+      if (values !== null) addField(values, attributes[i][1], ordinal);
+    }
+    const entries = resourceEntries[resources.ids[ordinal]];
+    for (let i = 0; i < entries.length; i++) addOrdinal(entries[i], ordinal);
   }
-  return { rows: rows.length, terms };
+  for (const [name, values] of fields) if (values.size === 0) fields.delete(name);
+  const sparseFields = new Map<string, SparseField>();
+  if (traceIds.values.length > 0) sparseFields.set('trace_id', traceIds);
+  if (spanIds.values.length > 0) sparseFields.set('span_id', spanIds);
+  return { rows: rows.length, text, fields, sparseFields };
 }
+
+/** A growable byte buffer for one term's UTF-8. */
+class TermBytes {
+  bytes = Buffer.allocUnsafe(256);
+  length = 0;
+
+  set(prefix: Buffer, value: string): void {
+    const need = prefix.length + value.length * 3;
+    if (need > this.bytes.length) this.bytes = Buffer.allocUnsafe(need * 2);
+    prefix.copy(this.bytes, 0);
+    this.length = prefix.length + this.bytes.write(value, prefix.length, 'utf8');
+  }
+}
+
+function isLowerHexBytes(bytes: Buffer, from: number, to: number): boolean {
+  if ((to - from) % 2 !== 0 || to === from) return false;
+  for (let i = from; i < to; i++) {
+    const c = bytes[i];
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** The index's bytes: terms in ascending order, front-coded, each with its postings. */
 export function encodeSegmentIndex(index: SegmentIndex): Buffer {
-  // Ill-formed spellings map to the entry of their well-formed twin; only the well-formed key is written.
-  const keys = [...index.terms.keys()].filter((k) => !SURROGATE.test(k) || wellFormed(k) === k).sort();
-  const out = new Writer(64 + keys.length * 16);
+  // Every key of a field sorts between `${field}\u0000` and the next field's (U+0000 is the least unit and no field
+  // name holds it), so sorting body terms, field names and each field's values apart and merging gives the order
+  // without building and sorting every key.
+  const text = [...index.text.keys()].sort();
+  const fields = [...new Set([...index.fields.keys(), ...index.sparseFields.keys()])].map((f) => `${f}\u0000`).sort();
+  const termsOut = new Writer(64 + index.text.size * 16);
+  const postings = new Writer(256);
+  let current = new TermBytes();
+  let previous = new TermBytes();
+  let count = 0;
+
+  const writeTerm = (prefix: Buffer, value: string, p: TermPostings): void => {
+    current.set(prefix, value);
+    const bytes = current.bytes;
+    const end = current.length;
+    const limit = Math.min(end, previous.length);
+    let shared = 0;
+    while (shared < limit && bytes[shared] === previous.bytes[shared]) shared++;
+    // Share one byte less when that makes a hex rest even (ids differ from their neighbours at any digit).
+    if ((end - shared) % 2 === 1 && shared > 0 && isLowerHexBytes(bytes, shared - 1, end)) shared--;
+    const packed = isLowerHexBytes(bytes, shared, end);
+    termsOut.uvarint(shared * 2 + (packed ? 1 : 0));
+    if (packed) {
+      termsOut.uvarint((end - shared) / 2);
+      termsOut.packHex(bytes, shared, end);
+    } else {
+      termsOut.uvarint(end - shared);
+      termsOut.raw(bytes.subarray(shared, end));
+    }
+    postings.reset();
+    writePostings(postings, p);
+    termsOut.uvarint(postings.length);
+    termsOut.raw(postings.bytes());
+    [previous, current] = [current, previous];
+    count++;
+  };
+
+  let t = 0;
+  for (const field of fields) {
+    for (; t < text.length && text[t] < field; t++) writeTerm(EMPTY, text[t], index.text.get(text[t])!);
+    const name = field.slice(0, -1);
+    const prefix = Buffer.from(field, 'utf8');
+    const values = index.fields.get(name);
+    const sparse = index.sparseFields.get(name);
+    const merged = sparse === undefined ? values : mergeSparse(sparse, values);
+    if (merged === undefined) continue;
+    for (const value of [...merged.keys()].sort()) writeTerm(prefix, value, merged.get(value)!);
+  }
+  for (; t < text.length; t++) writeTerm(EMPTY, text[t], index.text.get(text[t])!);
+
+  const out = new Writer(16 + termsOut.length);
   out.byte(SEGMENT_INDEX_VERSION);
   out.uvarint(index.rows);
-  out.uvarint(keys.length);
-  const postings = new Writer(256);
-  let previous = Buffer.alloc(0);
-  for (const key of keys) {
-    const bytes = Buffer.from(key, 'utf8');
-    const limit = Math.min(bytes.length, previous.length);
-    let shared = 0;
-    while (shared < limit && bytes[shared] === previous[shared]) shared++;
-    out.uvarint(shared);
-    out.uvarint(bytes.length - shared);
-    out.raw(bytes.subarray(shared));
-    previous = bytes;
-
-    postings.reset();
-    writePostings(postings, index.terms.get(key)!);
-    out.uvarint(postings.length);
-    out.raw(postings.bytes());
-  }
+  out.uvarint(count);
+  out.raw(termsOut.bytes());
   return Buffer.from(out.bytes());
+}
+
+/** A sparse field's values as postings (with those of a field of the same name, if any). */
+function mergeSparse(sparse: SparseField, values: ReadonlyMap<string, TermPostings> | undefined): Map<string, TermPostings> {
+  const out = new Map<string, TermPostings>();
+  const { values: sparseValues, ordinals } = sparse;
+  for (let i = 0; i < sparseValues.length; i++) {
+    const value = sparseValues[i];
+    const p = out.get(value);
+    if (p === undefined) out.set(value, { ordinals: [ordinals[i]], counts: null, positions: null });
+    else if (p.ordinals[p.ordinals.length - 1] !== ordinals[i]) p.ordinals.push(ordinals[i]);
+  }
+  if (values !== undefined) {
+    for (const [value, p] of values) {
+      const q = out.get(value);
+      out.set(value, q === undefined ? p : { ordinals: [...union(q.ordinals, p.ordinals)], counts: null, positions: null });
+    }
+  }
+  return out;
 }
 
 function writePostings(out: Writer, e: TermPostings): void {
@@ -219,23 +364,33 @@ export function decodeSegmentIndex(bytes: Uint8Array): Array<[term: string, post
   // A term takes at least 3 bytes (shared, rest length, postings length) and its postings 2 more.
   const count = input.count('term count', 5);
   const out = new Array<[string, Buffer]>(count);
-  let previousBytes = Buffer.alloc(0);
+  let term = Buffer.allocUnsafe(MAX_TERM_BYTES);
+  let previousTerm = Buffer.allocUnsafe(MAX_TERM_BYTES);
+  let previousLength = 0;
   let previous: string | undefined;
   for (let t = 0; t < count; t++) {
-    const shared = input.uvarintAtMost(previousBytes.length, 'shared prefix');
-    const rest = input.bytes(input.uvarint(), 'term');
-    const termBytes = Buffer.concat([previousBytes.subarray(0, shared), rest]);
-    const term = termBytes.toString('utf8');
-    if (previous !== undefined && !(term > previous)) throw input.error(`term ${JSON.stringify(term)} not after ${JSON.stringify(previous)}`);
+    const head = input.uvarintAtMost(previousLength * 2 + 1, 'shared prefix × 2 + packed');
+    const shared = Math.floor(head / 2);
+    const packed = head % 2 === 1;
+    const restBytes = input.uvarint();
+    const length = shared + (packed ? restBytes * 2 : restBytes);
+    if (length > MAX_TERM_BYTES) throw input.error(`term of ${length} bytes is longer than ${MAX_TERM_BYTES}`);
+    const rest = input.bytes(restBytes, 'term');
+    previousTerm.copy(term, 0, 0, shared);
+    if (packed) term.write(rest.toString('hex'), shared, 'latin1');
+    else rest.copy(term, shared);
+    const text = term.toString('utf8', 0, length);
+    if (previous !== undefined && !(text > previous)) throw input.error(`term ${JSON.stringify(text)} not after ${JSON.stringify(previous)}`);
     const postings = input.bytes(input.uvarint(), 'postings');
     try {
       checkPostings(postings, rows);
     } catch (err) {
-      throw input.error(`term ${JSON.stringify(term)}: ${(err as Error).message}`);
+      throw input.error(`term ${JSON.stringify(text)}: ${(err as Error).message}`);
     }
-    out[t] = [term, postings];
-    previousBytes = termBytes;
-    previous = term;
+    out[t] = [text, postings];
+    [previousTerm, term] = [term, previousTerm];
+    previousLength = length;
+    previous = text;
   }
   input.done();
   return out;
