@@ -4,7 +4,7 @@
 // older than the last of them. Blocks are decoded once and kept in a small cache.
 import { decodeLogBlock } from '../../logs/block.ts';
 import type { LogRow } from '../../logs/model.ts';
-import { decodePostings } from '../../logs/segmentIndex.ts';
+import { decodePostings, difference, intersect, phraseMatches, union, type Postings } from '../../logs/segmentIndex.ts';
 import { BadParameter } from '../routes/route.ts';
 import { keyText, MAX_KEY_TEXT } from '../store.ts';
 import type { Plan, TermSet } from './plan.ts';
@@ -55,11 +55,6 @@ interface Candidate {
 }
 
 type Ordinals = Uint32Array | number[];
-
-interface DecodedPostings {
-  ordinals: Ordinals;
-  positions?: (i: number) => number[];
-}
 
 /** A leaf whose terms are known: the index terms it stands for. */
 type Resolved =
@@ -344,37 +339,20 @@ export class LogSearch {
     }
   }
 
-  private postings(tenant: string, field: string, value: string, c: Candidate): DecodedPostings | undefined {
+  private postings(tenant: string, field: string, value: string, c: Candidate): Postings | undefined {
     const bytes = this.logs.postings.getBinary([tenant, field, value, c.inv, ...c.at.slice(1)]);
-    return bytes === undefined ? undefined : (decodePostings(Buffer.from(bytes)) as DecodedPostings);
+    return bytes === undefined ? undefined : decodePostings(bytes);
   }
 
   /** Rows whose body holds `terms` at consecutive positions. */
   private phrase(terms: readonly string[], tenant: string, c: Candidate): Ordinals {
-    const lists: DecodedPostings[] = [];
+    const lists: Postings[] = [];
     for (const term of terms) {
       const p = this.postings(tenant, '', term, c);
       if (p === undefined) return [];
       lists.push(p);
     }
-    if (lists.length === 1) return lists[0].ordinals;
-    const out: number[] = [];
-    const at = lists.map(() => 0);
-    const first = lists[0];
-    for (let i = 0; i < first.ordinals.length; i++) {
-      const ordinal = first.ordinals[i];
-      let all = true;
-      for (let t = 1; t < lists.length && all; t++) {
-        const o = lists[t].ordinals;
-        while (at[t] < o.length && o[at[t]] < ordinal) at[t]++;
-        all = at[t] < o.length && o[at[t]] === ordinal;
-      }
-      if (!all) continue;
-      const starts = first.positions?.(i) ?? [];
-      const sets = lists.map((l, t) => new Set(l.positions?.(t === 0 ? i : at[t]) ?? []));
-      if (starts.some((p) => sets.every((s, t) => s.has(p + t)))) out.push(ordinal);
-    }
-    return out;
+    return phraseMatches(lists);
   }
 }
 
@@ -400,50 +378,5 @@ function insertSorted<T extends { row: LogRow; segment: string; ordinal: number 
 function range(n: number): number[] {
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) out[i] = i;
-  return out;
-}
-
-/** Sorted ordinals in both. */
-export function intersect(a: Ordinals, b: Ordinals): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    if (a[i] < b[j]) i++;
-    else if (a[i] > b[j]) j++;
-    else {
-      out.push(a[i]);
-      i++;
-      j++;
-    }
-  }
-  return out;
-}
-
-/** Sorted ordinals in either. */
-export function union(a: Ordinals, b: Ordinals): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i] < b[j])) out.push(a[i++]);
-    else if (i >= a.length || b[j] < a[i]) out.push(b[j++]);
-    else {
-      out.push(a[i]);
-      i++;
-      j++;
-    }
-  }
-  return out;
-}
-
-/** Sorted ordinals in `a` and not in `b`. */
-export function difference(a: Ordinals, b: Ordinals): number[] {
-  const out: number[] = [];
-  let j = 0;
-  for (let i = 0; i < a.length; i++) {
-    while (j < b.length && b[j] < a[i]) j++;
-    if (j >= b.length || b[j] !== a[i]) out.push(a[i]);
-  }
   return out;
 }
