@@ -73,12 +73,13 @@ describe('log-index topology → query service', () => {
         for (const r of group) sent.push({ tenant, row: logRow(r), partition });
       }
     }
-    // A last record per partition a minute after everything: stream time passes the flush of what came before it (the
-    // clock records themselves stay unwritten: nothing comes after them).
+    // A last record per partition a minute after everything: stream time passes the flush of what came before it (and
+    // of the clock record itself: the flush fires after the record that moved stream time).
     const lastMs = Math.max(...sent.map((s) => s.row.timeMs));
     for (const partition of [0, 1]) {
       const clock: LogRecord = { ...logs[0], timeMs: lastMs + 60_000, timeNanos: 0, body: { type: 'string', value: 'clock tick' }, traceId: '', spanId: '' };
       messages.push({ key: `clock${partition}`, value: encodeLogs([clock]), partition, headers: {} });
+      sent.push({ tenant: '', row: logRow(clock), partition });
     }
     const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
