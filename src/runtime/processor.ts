@@ -89,7 +89,7 @@ export type ProcessorOutput =
       coPartitioned?: boolean;
       /** Time retention of the topic, ms (`compact,delete` when compacted). */
       retentionMs?: number;
-      /** Record value to bytes (default: Buffer or string as is, anything else as JSON). */
+      /** Record value to bytes (default: Buffer or string as is, null as a tombstone, anything else as JSON). */
       value?: (value: unknown) => Buffer | string | null;
     }
   | { sink: SinkSpec };

@@ -223,3 +223,25 @@ describe('the commit hook', () => {
     expect(driver.records('sums').map((r) => r.value)).toEqual(['3', '12']);
   });
 });
+
+describe('topic outputs', () => {
+  it('write a null value as a tombstone', () => {
+    const definition: ProcessorDefinition<number, number> = {
+      name: 'deleting',
+      outputs: { table: { topic: 'table', compacted: true } },
+      create: () => {
+        let ctx: Parameters<NonNullable<Processor<number, number>['init']>>[0];
+        return {
+          init: (c) => (ctx = c),
+          process(r) {
+            ctx.emit('table', { key: String(r.value), timestamp: r.timestamp, value: r.value % 2 === 0 ? null : { n: r.value }, headers: {} });
+          },
+        };
+      },
+    };
+    const driver = new TopologyTestDriver(topology('p').stream(numbers).process(definition).build(), { now: NOW });
+    driver.pipe([at(1, 1), at(2, 2)]);
+    driver.commit();
+    expect(driver.records('table').map((r) => r.value)).toEqual(['{"n":1}', null]);
+  });
+});

@@ -142,7 +142,8 @@ class ProcessorHost<In, Out> implements ProcessorContext<Out> {
       this.subscriber.next(output({ kind: 'sink', sink: target.sink.name, row: record.value }));
       return;
     }
-    const value = target.value ? target.value(record.value) : typeof record.value === 'string' || Buffer.isBuffer(record.value) ? record.value : toJson(record.value);
+    // null is a tombstone (compacted outputs delete keys with it), never the JSON text "null".
+    const value = target.value ? target.value(record.value) : record.value === null || typeof record.value === 'string' || Buffer.isBuffer(record.value) ? record.value : toJson(record.value);
     const headers = Object.keys(record.headers).length > 0 ? { ...record.headers } : undefined;
     this.subscriber.next(output({ kind: 'emit', topic: target.topic, key: record.key, value, headers, timestamp: record.timestamp, ...(target.coPartitioned ? { partition: this.ctx.partition } : {}) }));
   }
