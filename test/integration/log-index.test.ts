@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { envLayer, resolveConfig } from '../../src/config/index.ts';
+import { emptyCredentials, parseTokenList } from '../../src/ingest/index.ts';
 import { Traffic } from '../../src/gen/traffic.ts';
 import { createKafka } from '../../src/kafka/index.ts';
 import { parseLogSegmentKey } from '../../src/logs/indexRecord.ts';
@@ -173,5 +174,39 @@ describe('log-index topology → query service', () => {
     for (const r of rowsOf('')) bruteTotals[r.service] = (bruteTotals[r.service] ?? 0) + 1;
     expect(totals).toEqual(bruteTotals);
     expect(patterns.patterns.some((p) => p.template.includes('<*>'))).toBe(true);
+
+    // Tenancy: another tenant sees nothing; bad parameters are 400s that name them.
+    expect(((await get('/api/logs/search?q=failed', 'zeta')) as { logs: unknown[] }).logs).toEqual([]);
+    expect(((await get(`/loki/api/v1/query_range?query=${encodeURIComponent('{level="error"}')}&start=${start}&end=${end}`, 'zeta')) as { data: { result: unknown[] } }).data.result).toEqual([]);
+    const bad: [string, RegExp][] = [
+      ['/api/logs/search?q=%22open', /q/],
+      ['/api/logs/search?q=%2F(a%2F', /q/],
+      ['/api/logs/search?limit=abc', /limit/],
+      ['/api/logs/search?start=yesterday', /start/],
+      ['/api/logs/search?cursor=zzz', /cursor/],
+      ['/api/logs/histogram?step=0s', /step/],
+      ['/api/logs/trace/xyz', /traceId/],
+      ['/loki/api/v1/query_range', /query/],
+      ['/loki/api/v1/query_range?query=%7B', /query/],
+      [`/loki/api/v1/query_range?query=${encodeURIComponent('{level="error"}')}&limit=x`, /limit/],
+    ];
+    for (const [path, names] of bad) {
+      const res = await fetch(`http://127.0.0.1:${service.port}${path}`);
+      const body = await res.text();
+      expect(res.status, `${path}: ${body}`).toBe(400);
+      expect(body, path).toMatch(names);
+    }
+
+    // With authentication on, 401 without a token; the token's tenant otherwise.
+    const authDir = mkdtempSync(join(tmpdir(), 'log-index-auth-'));
+    dirs.push(authDir);
+    const credentials = parseTokenList('acme=secret-acme-token', 'test', emptyCredentials());
+    const guarded = new QueryService(createKafka(config), config, { host: '127.0.0.1', port: 0, dataDir: authDir, peers: [], topics: { traces: `${id}.traces`, index: topics.index, logs: topics.blocks }, tenancy: { mode: 'auth', credentials } });
+    services.push(guarded);
+    await guarded.start();
+    await guarded.ready;
+    for (const path of ['/api/logs/search?q=failed', '/loki/api/v1/labels', '/api/logs/patterns']) expect((await fetch(`http://127.0.0.1:${guarded.port}${path}`)).status, path).toBe(401);
+    const own = (await (await fetch(`http://127.0.0.1:${guarded.port}/api/logs/search?limit=5000`, { headers: { authorization: 'Bearer secret-acme-token' } })).json()) as { logs: unknown[] };
+    expect(own.logs.length).toBe(rowsOf('acme').length);
   });
 });
