@@ -80,7 +80,7 @@ describe('otlp-streams stack', () => {
     expect(otlpStreams(dir, 'stack', 'status').code).toBe(1);
   });
 
-  it('start (the README run command) runs stack, gateway, rollup, trace index and query service until Ctrl-C, then stops what it started and exits 0', async () => {
+  it('start (the README run command) runs stack, gateway, rollup, trace index, log index and query service until Ctrl-C, then stops what it started and exits 0', async () => {
     const dir = freshDir();
     const child = spawn(process.execPath, [cli, 'start', '--mode', 'native', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'], {
       env: envFor(dir),
@@ -152,6 +152,28 @@ describe('otlp-streams stack', () => {
     const byId = await fetch(`${query}/api/traces/${traceId}`);
     expect(byId.status).toBe(200);
     expect(JSON.stringify(await byId.json())).toContain('lifecycle-cart');
+
+    // Logs end to end: a log of the trace into the gateway, written and indexed by log-index once a later record of
+    // the same resource (the same partition) moves stream time past the flush, then found by the trace's logs and a search.
+    const log = (ms: number, body: string, withTrace: boolean) => ({
+      resourceLogs: [{
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'lifecycle-cart' } }] },
+        scopeLogs: [{ scope: { name: 'lifecycle-test' }, logRecords: [{ timeUnixNano: `${ms}000000`, severityNumber: 17, severityText: 'ERROR', body: { stringValue: body }, ...(withTrace ? { traceId, spanId: '5eed000000000001' } : {}) }] }],
+      }],
+    });
+    for (const [ms, body, withTrace] of [[sent, 'cart checkout failed: card declined', true], [sent + 60_000, 'clock tick', false]] as const) {
+      const res = await fetch(`${gateway}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(log(ms, body, withTrace)) });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    let logs = '';
+    for (const until = Date.now() + 90_000; Date.now() < until; await new Promise((r) => setTimeout(r, 500))) {
+      const res = await fetch(`${query}/api/logs/trace/${traceId}`).catch(() => undefined);
+      logs = res?.status === 200 ? await res.text() : logs;
+      if (logs.includes('card declined')) break;
+    }
+    expect(logs, out.slice(-4000)).toContain('card declined');
+    const search = await fetch(`${query}/api/logs/search?q=${encodeURIComponent('"card declined" AND service:lifecycle-cart')}`);
+    expect(await search.text()).toContain('cart checkout failed');
 
     child.kill('SIGINT');
     expect(await exited, out).toBe(0);
