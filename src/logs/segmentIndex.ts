@@ -246,7 +246,7 @@ export function encodeSegmentIndex(index: SegmentIndex): Buffer {
   let previous = new TermBytes();
   let count = 0;
 
-  const writeTerm = (prefix: Buffer, value: string, p: TermPostings): void => {
+  const writeTerm = (prefix: Buffer, value: string, p: TermPostings | number): void => {
     current.set(prefix, value);
     const bytes = current.bytes;
     const end = current.length;
@@ -264,10 +264,19 @@ export function encodeSegmentIndex(index: SegmentIndex): Buffer {
       termsOut.uvarint(end - shared);
       termsOut.raw(bytes.subarray(shared, end));
     }
-    postings.reset();
-    writePostings(postings, p);
-    termsOut.uvarint(postings.length);
-    termsOut.raw(postings.bytes());
+    const single = typeof p === 'number' ? p : p.positions === null && p.ordinals.length === 1 ? p.ordinals[0] : -1;
+    if (single >= 0 && single < 0x4000) {
+      // Most terms are ids of one row: their postings (header 2, the ordinal) written in place.
+      const o = single;
+      termsOut.uvarint(o < 0x80 ? 2 : 3);
+      termsOut.byte(2);
+      termsOut.uvarint(o);
+    } else {
+      postings.reset();
+      writePostings(postings, typeof p === 'number' ? { ordinals: [p], counts: null, positions: null } : p);
+      termsOut.uvarint(postings.length);
+      termsOut.raw(postings.bytes());
+    }
     [previous, current] = [current, previous];
     count++;
   };
@@ -293,20 +302,27 @@ export function encodeSegmentIndex(index: SegmentIndex): Buffer {
   return Buffer.from(out.bytes());
 }
 
-/** A sparse field's values as postings (with those of a field of the same name, if any). */
-function mergeSparse(sparse: SparseField, values: ReadonlyMap<string, TermPostings> | undefined): Map<string, TermPostings> {
-  const out = new Map<string, TermPostings>();
+/**
+ * A sparse field's values as postings (with those of a field of the same name, if any); a value of one row maps to
+ * just its ordinal (no postings object for each of thousands of ids).
+ */
+function mergeSparse(sparse: SparseField, values: ReadonlyMap<string, TermPostings> | undefined): Map<string, TermPostings | number> {
+  const out = new Map<string, TermPostings | number>();
   const { values: sparseValues, ordinals } = sparse;
   for (let i = 0; i < sparseValues.length; i++) {
     const value = sparseValues[i];
+    const o = ordinals[i];
     const p = out.get(value);
-    if (p === undefined) out.set(value, { ordinals: [ordinals[i]], counts: null, positions: null });
-    else if (p.ordinals[p.ordinals.length - 1] !== ordinals[i]) p.ordinals.push(ordinals[i]);
+    if (p === undefined) out.set(value, o);
+    else if (typeof p === 'number') {
+      if (p !== o) out.set(value, { ordinals: [p, o], counts: null, positions: null });
+    } else if (p.ordinals[p.ordinals.length - 1] !== o) p.ordinals.push(o);
   }
   if (values !== undefined) {
     for (const [value, p] of values) {
       const q = out.get(value);
-      out.set(value, q === undefined ? p : { ordinals: [...union(q.ordinals, p.ordinals)], counts: null, positions: null });
+      if (q === undefined) out.set(value, p);
+      else out.set(value, { ordinals: [...union(typeof q === 'number' ? [q] : q.ordinals, p.ordinals)], counts: null, positions: null });
     }
   }
   return out;
