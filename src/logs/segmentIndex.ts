@@ -16,6 +16,13 @@
 //   doc count × 2 + (1 when positions follow) · first ordinal, then each gap − 1 ·
 //   when positions follow, per ordinal: count − 1 · first position, then each gap − 1
 // All integers are LEB128 varints; gaps − 1 make ordinals and positions strictly ascending by construction.
+// (JavaScript string order is UTF-16 order: it differs from UTF-8 byte order only between U+E000–U+FFFF and
+// characters beyond U+FFFF; a store keyed by the bytes sorts them itself.)
+//
+// Searching a segment: decodePostings gives a term's ordinals as a Uint32Array; AND is `intersect` (smallest lists
+// first — postingsDocCount reads a list's size from its first varint), OR `union`, NOT `difference` against the
+// AND of the rest (or against all ordinals); a phrase is `phraseMatches` over its terms' postings, which decodes
+// positions only for the rows holding every term. Ordinals then pick rows from the block (decodeLogBlockRows).
 import { Reader, resourceSets, Writer } from './codecInternals.ts';
 import type { LogRow } from './model.ts';
 
@@ -248,6 +255,7 @@ export function encodeSegmentIndex(index: SegmentIndex): Buffer {
 
   const writeTerm = (prefix: Buffer, value: string, p: TermPostings | number): void => {
     current.set(prefix, value);
+    if (current.length > MAX_TERM_BYTES) throw new RangeError(`segment index: a term of ${current.length} bytes is longer than ${MAX_TERM_BYTES}`);
     const bytes = current.bytes;
     const end = current.length;
     const limit = Math.min(end, previous.length);
