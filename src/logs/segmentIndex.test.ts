@@ -273,8 +273,11 @@ describe('segment index', () => {
       hugeDocs.uvarint(2 ** 41 + 1);
       expect(() => decodePostings(hugeDocs.bytes())).toThrow(/doc count 1099511627776 is 0 or exceeds the bytes left/);
       const hugePositions = new Writer();
-      for (const v of [3, 0, 2 ** 40]) hugePositions.uvarint(v);
-      expect(() => decodePostings(hugePositions.bytes()).positions(0)).toThrow(/position count 1099511627777 exceeds the bytes left/);
+      for (const v of [3, 0, 1, 2 ** 40]) hugePositions.uvarint(v);
+      expect(() => decodePostings(hugePositions.bytes()).positions(0)).toThrow(/position count 1099511627778 exceeds the bytes left/);
+      const farPosition = new Writer();
+      for (const v of [3, 0, 2 ** 40]) farPosition.uvarint(v);
+      expect(() => decodePostings(farPosition.bytes()).positions(0)).toThrow(/position 549755813888 above 2\^32/);
     });
   });
 });

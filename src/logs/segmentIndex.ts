@@ -14,7 +14,8 @@
 //   follows — packed two hex digits a byte when it is lowercase hex of even length (trace and span ids, numbers).
 // Postings (decodePostings; the query service stores each term's postings as one value):
 //   doc count × 2 + (1 when positions follow) · first ordinal, then each gap − 1 ·
-//   when positions follow, per ordinal: count − 1 · first position, then each gap − 1
+//   when positions follow, per ordinal: first position × 2 + (1 when more follow) · when more: their count − 1 and
+//   each gap − 1 (most terms occur once in a row: one varint for them)
 // All integers are LEB128 varints; gaps − 1 make ordinals and positions strictly ascending by construction.
 // (JavaScript string order is UTF-16 order: it differs from UTF-8 byte order only between U+E000–U+FFFF and
 // characters beyond U+FFFF; a store keyed by the bytes sorts them itself.)
@@ -358,11 +359,15 @@ function writePostings(out: Writer, e: TermPostings): void {
       from = 0;
       to = sorted.length;
     }
-    out.uvarint(to - from - 1);
-    let last = -1;
-    for (let j = from; j < to; j++) {
-      out.uvarint(list[j] - last - 1);
-      last = list[j];
+    const more = to - from - 1;
+    let last = list[from];
+    out.uvarint(last * 2 + (more > 0 ? 1 : 0));
+    if (more > 0) {
+      out.uvarint(more - 1);
+      for (let j = from + 1; j < to; j++) {
+        out.uvarint(list[j] - last - 1);
+        last = list[j];
+      }
     }
     at += count;
   }
@@ -429,16 +434,24 @@ function checkPostings(bytes: Buffer, rows: number): void {
   let ordinal = -1;
   for (let i = 0; i < docs; i++) ordinal += input.uvarint() + 1;
   if (ordinal >= rows) throw input.error(`ordinal ${ordinal} not below the segment's ${rows} rows`);
-  if (header % 2 === 1) {
-    for (let i = 0; i < docs; i++) {
-      const n = input.uvarint() + 1;
-      if (n > input.left) throw input.error(`position count ${n} exceeds the bytes left`);
-      let position = -1;
-      for (let j = 0; j < n; j++) position += input.uvarint() + 1;
-      if (position > 0xffffffff) throw input.error(`position ${position} above 2^32`);
-    }
-  }
+  if (header % 2 === 1) for (let i = 0; i < docs; i++) readPositions(input, null);
   input.done();
+}
+
+/** Reads (and checks) one ordinal's positions; returns them when `keep`, else null. */
+function readPositions(input: Reader, keep: true | null): Uint32Array | null {
+  const head = input.uvarint();
+  let position = Math.floor(head / 2);
+  const n = head % 2 === 1 ? input.uvarint() + 2 : 1;
+  if (n - 1 > input.left) throw input.error(`position count ${n} exceeds the bytes left`);
+  const out = keep ? new Uint32Array(n) : null;
+  if (out !== null) out[0] = position;
+  for (let j = 1; j < n; j++) {
+    position += input.uvarint() + 1;
+    if (out !== null) out[j] = position;
+  }
+  if (position > 0xffffffff) throw input.error(`position ${position} above 2^32`);
+  return out;
 }
 
 /** The number of rows in a term's postings, from their first varint (for ordering AND operands by size). */
@@ -491,14 +504,7 @@ class DecodedPostings implements Postings {
     const starts = this.starts ?? this.findStarts();
     const input = this.input;
     input.at = starts[i];
-    const n = input.uvarint() + 1;
-    const out = new Uint32Array(n);
-    let position = -1;
-    for (let j = 0; j < n; j++) {
-      position += input.uvarint() + 1;
-      out[j] = position;
-    }
-    return out;
+    return readPositions(input, true)!;
   }
 
   private findStarts(): Uint32Array {
@@ -507,11 +513,7 @@ class DecodedPostings implements Postings {
     const starts = new Uint32Array(this.ordinals.length);
     for (let i = 0; i < starts.length; i++) {
       starts[i] = input.at;
-      const n = input.uvarint() + 1;
-      if (n > input.left) throw input.error(`position count ${n} exceeds the bytes left`);
-      let position = -1;
-      for (let j = 0; j < n; j++) position += input.uvarint() + 1;
-      if (position > 0xffffffff) throw input.error(`position ${position} above 2^32`);
+      readPositions(input, null);
     }
     input.done();
     this.starts = starts;
