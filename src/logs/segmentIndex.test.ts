@@ -14,6 +14,7 @@ import {
   fieldTerm,
   intersect,
   MAX_FIELD_VALUE_LENGTH,
+  MAX_TOKEN_LENGTH,
   phraseMatches,
   postingsDocCount,
   SegmentIndexError,
@@ -152,7 +153,7 @@ describe('segment index', () => {
     );
   });
 
-  it('does not index long field values, U+0000 in keys or tokens, nor empty ids and services', () => {
+  it('does not index long field values or tokens, U+0000 in keys or tokens, nor empty ids and services', () => {
     const row: LogRow = {
       timeMs: 0,
       timeNanos: 0,
@@ -168,9 +169,11 @@ describe('segment index', () => {
     const tokenize = (_: string, fn: (term: string, position: number) => void): void => {
       fn('severity\u000017', 0);
       fn('fine', 1);
+      fn('y'.repeat(MAX_TOKEN_LENGTH + 1), 2);
+      fn('z'.repeat(MAX_TOKEN_LENGTH), 3);
     };
     const terms = decodeSegmentIndex(encodeSegmentIndex(buildSegmentIndex([row], tokenize))).map(([t]) => t);
-    expect(terms).toEqual([fieldTerm('attr.empty', ''), fieldTerm('attr.ok', 'h'.repeat(MAX_FIELD_VALUE_LENGTH)), 'fine', fieldTerm('severity', '17')]);
+    expect(terms).toEqual([fieldTerm('attr.empty', ''), fieldTerm('attr.ok', 'h'.repeat(MAX_FIELD_VALUE_LENGTH)), 'fine', fieldTerm('severity', '17'), 'z'.repeat(MAX_TOKEN_LENGTH)]);
   });
 
   it('merges a term with a lone surrogate into its UTF-8 spelling (U+FFFD)', () => {
@@ -270,8 +273,11 @@ describe('segment index', () => {
       hugeDocs.uvarint(2 ** 41 + 1);
       expect(() => decodePostings(hugeDocs.bytes())).toThrow(/doc count 1099511627776 is 0 or exceeds the bytes left/);
       const hugePositions = new Writer();
-      for (const v of [3, 0, 2 ** 40]) hugePositions.uvarint(v);
-      expect(() => decodePostings(hugePositions.bytes()).positions(0)).toThrow(/position count 1099511627777 exceeds the bytes left/);
+      for (const v of [3, 0, 1, 2 ** 40]) hugePositions.uvarint(v);
+      expect(() => decodePostings(hugePositions.bytes()).positions(0)).toThrow(/position count 1099511627778 exceeds the bytes left/);
+      const farPosition = new Writer();
+      for (const v of [3, 0, 2 ** 40]) farPosition.uvarint(v);
+      expect(() => decodePostings(farPosition.bytes()).positions(0)).toThrow(/position 549755813888 above 2\^32/);
     });
   });
 });

@@ -14,8 +14,16 @@
 //   follows — packed two hex digits a byte when it is lowercase hex of even length (trace and span ids, numbers).
 // Postings (decodePostings; the query service stores each term's postings as one value):
 //   doc count × 2 + (1 when positions follow) · first ordinal, then each gap − 1 ·
-//   when positions follow, per ordinal: count − 1 · first position, then each gap − 1
+//   when positions follow, per ordinal: first position × 2 + (1 when more follow) · when more: their count − 1 and
+//   each gap − 1 (most terms occur once in a row: one varint for them)
 // All integers are LEB128 varints; gaps − 1 make ordinals and positions strictly ascending by construction.
+// (JavaScript string order is UTF-16 order: it differs from UTF-8 byte order only between U+E000–U+FFFF and
+// characters beyond U+FFFF; a store keyed by the bytes sorts them itself.)
+//
+// Searching a segment: decodePostings gives a term's ordinals as a Uint32Array; AND is `intersect` (smallest lists
+// first — postingsDocCount reads a list's size from its first varint), OR `union`, NOT `difference` against the
+// AND of the rest (or against all ordinals); a phrase is `phraseMatches` over its terms' postings, which decodes
+// positions only for the rows holding every term. Ordinals then pick rows from the block (decodeLogBlockRows).
 import { Reader, resourceSets, Writer } from './codecInternals.ts';
 import type { LogRow } from './model.ts';
 
@@ -246,8 +254,9 @@ export function encodeSegmentIndex(index: SegmentIndex): Buffer {
   let previous = new TermBytes();
   let count = 0;
 
-  const writeTerm = (prefix: Buffer, value: string, p: TermPostings): void => {
+  const writeTerm = (prefix: Buffer, value: string, p: TermPostings | number): void => {
     current.set(prefix, value);
+    if (current.length > MAX_TERM_BYTES) throw new RangeError(`segment index: a term of ${current.length} bytes is longer than ${MAX_TERM_BYTES}`);
     const bytes = current.bytes;
     const end = current.length;
     const limit = Math.min(end, previous.length);
@@ -264,10 +273,19 @@ export function encodeSegmentIndex(index: SegmentIndex): Buffer {
       termsOut.uvarint(end - shared);
       termsOut.raw(bytes.subarray(shared, end));
     }
-    postings.reset();
-    writePostings(postings, p);
-    termsOut.uvarint(postings.length);
-    termsOut.raw(postings.bytes());
+    const single = typeof p === 'number' ? p : p.positions === null && p.ordinals.length === 1 ? p.ordinals[0] : -1;
+    if (single >= 0 && single < 0x4000) {
+      // Most terms are ids of one row: their postings (header 2, the ordinal) written in place.
+      const o = single;
+      termsOut.uvarint(o < 0x80 ? 2 : 3);
+      termsOut.byte(2);
+      termsOut.uvarint(o);
+    } else {
+      postings.reset();
+      writePostings(postings, typeof p === 'number' ? { ordinals: [p], counts: null, positions: null } : p);
+      termsOut.uvarint(postings.length);
+      termsOut.raw(postings.bytes());
+    }
     [previous, current] = [current, previous];
     count++;
   };
@@ -293,20 +311,27 @@ export function encodeSegmentIndex(index: SegmentIndex): Buffer {
   return Buffer.from(out.bytes());
 }
 
-/** A sparse field's values as postings (with those of a field of the same name, if any). */
-function mergeSparse(sparse: SparseField, values: ReadonlyMap<string, TermPostings> | undefined): Map<string, TermPostings> {
-  const out = new Map<string, TermPostings>();
+/**
+ * A sparse field's values as postings (with those of a field of the same name, if any); a value of one row maps to
+ * just its ordinal (no postings object for each of thousands of ids).
+ */
+function mergeSparse(sparse: SparseField, values: ReadonlyMap<string, TermPostings> | undefined): Map<string, TermPostings | number> {
+  const out = new Map<string, TermPostings | number>();
   const { values: sparseValues, ordinals } = sparse;
   for (let i = 0; i < sparseValues.length; i++) {
     const value = sparseValues[i];
+    const o = ordinals[i];
     const p = out.get(value);
-    if (p === undefined) out.set(value, { ordinals: [ordinals[i]], counts: null, positions: null });
-    else if (p.ordinals[p.ordinals.length - 1] !== ordinals[i]) p.ordinals.push(ordinals[i]);
+    if (p === undefined) out.set(value, o);
+    else if (typeof p === 'number') {
+      if (p !== o) out.set(value, { ordinals: [p, o], counts: null, positions: null });
+    } else if (p.ordinals[p.ordinals.length - 1] !== o) p.ordinals.push(o);
   }
   if (values !== undefined) {
     for (const [value, p] of values) {
       const q = out.get(value);
-      out.set(value, q === undefined ? p : { ordinals: [...union(q.ordinals, p.ordinals)], counts: null, positions: null });
+      if (q === undefined) out.set(value, p);
+      else out.set(value, { ordinals: [...union(typeof q === 'number' ? [q] : q.ordinals, p.ordinals)], counts: null, positions: null });
     }
   }
   return out;
@@ -334,11 +359,15 @@ function writePostings(out: Writer, e: TermPostings): void {
       from = 0;
       to = sorted.length;
     }
-    out.uvarint(to - from - 1);
-    let last = -1;
-    for (let j = from; j < to; j++) {
-      out.uvarint(list[j] - last - 1);
-      last = list[j];
+    const more = to - from - 1;
+    let last = list[from];
+    out.uvarint(last * 2 + (more > 0 ? 1 : 0));
+    if (more > 0) {
+      out.uvarint(more - 1);
+      for (let j = from + 1; j < to; j++) {
+        out.uvarint(list[j] - last - 1);
+        last = list[j];
+      }
     }
     at += count;
   }
@@ -405,16 +434,24 @@ function checkPostings(bytes: Buffer, rows: number): void {
   let ordinal = -1;
   for (let i = 0; i < docs; i++) ordinal += input.uvarint() + 1;
   if (ordinal >= rows) throw input.error(`ordinal ${ordinal} not below the segment's ${rows} rows`);
-  if (header % 2 === 1) {
-    for (let i = 0; i < docs; i++) {
-      const n = input.uvarint() + 1;
-      if (n > input.left) throw input.error(`position count ${n} exceeds the bytes left`);
-      let position = -1;
-      for (let j = 0; j < n; j++) position += input.uvarint() + 1;
-      if (position > 0xffffffff) throw input.error(`position ${position} above 2^32`);
-    }
-  }
+  if (header % 2 === 1) for (let i = 0; i < docs; i++) readPositions(input, null);
   input.done();
+}
+
+/** Reads (and checks) one ordinal's positions; returns them when `keep`, else null. */
+function readPositions(input: Reader, keep: true | null): Uint32Array | null {
+  const head = input.uvarint();
+  let position = Math.floor(head / 2);
+  const n = head % 2 === 1 ? input.uvarint() + 2 : 1;
+  if (n - 1 > input.left) throw input.error(`position count ${n} exceeds the bytes left`);
+  const out = keep ? new Uint32Array(n) : null;
+  if (out !== null) out[0] = position;
+  for (let j = 1; j < n; j++) {
+    position += input.uvarint() + 1;
+    if (out !== null) out[j] = position;
+  }
+  if (position > 0xffffffff) throw input.error(`position ${position} above 2^32`);
+  return out;
 }
 
 /** The number of rows in a term's postings, from their first varint (for ordering AND operands by size). */
@@ -467,14 +504,7 @@ class DecodedPostings implements Postings {
     const starts = this.starts ?? this.findStarts();
     const input = this.input;
     input.at = starts[i];
-    const n = input.uvarint() + 1;
-    const out = new Uint32Array(n);
-    let position = -1;
-    for (let j = 0; j < n; j++) {
-      position += input.uvarint() + 1;
-      out[j] = position;
-    }
-    return out;
+    return readPositions(input, true)!;
   }
 
   private findStarts(): Uint32Array {
@@ -483,11 +513,7 @@ class DecodedPostings implements Postings {
     const starts = new Uint32Array(this.ordinals.length);
     for (let i = 0; i < starts.length; i++) {
       starts[i] = input.at;
-      const n = input.uvarint() + 1;
-      if (n > input.left) throw input.error(`position count ${n} exceeds the bytes left`);
-      let position = -1;
-      for (let j = 0; j < n; j++) position += input.uvarint() + 1;
-      if (position > 0xffffffff) throw input.error(`position ${position} above 2^32`);
+      readPositions(input, null);
     }
     input.done();
     this.starts = starts;
