@@ -170,7 +170,7 @@ export class QueryServer {
     }
     const request: RouteRequest = { params, query, headers: req.headers, caller, body };
     // A peer's request is answered from this replica's store only.
-    const context = header(req, FORWARDED_HEADER) !== undefined ? { ...this.options.context, fanOut: this.options.context.localOnly } : this.options.context;
+    const context = header(req, FORWARDED_HEADER) !== undefined ? { ...this.options.context, fanOut: this.options.context.localOnly, logPeers: undefined } : this.options.context;
     return route.handle(request, context);
   }
 

@@ -81,6 +81,7 @@ export class QueryService {
         local,
         catalog,
         logs: options.topics.logs !== undefined ? new LogSearch(this.logStore) : undefined,
+        logPeers: options.peers.length > 0 ? { urls: options.peers, onFailure: onPeerFailure } : undefined,
         version: options.version ?? 'dev',
       },
     });

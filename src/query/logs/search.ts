@@ -18,6 +18,8 @@ export interface LogHit {
   row: LogRow;
   /** `<block start>/<partition>/<seq>/<ordinal>`: unique and stable while the segment is. */
   id: string;
+  /** A page that ended at this hit continues after it with this cursor. */
+  cursor: SearchCursor;
 }
 
 /** Where a page ended: hits after it are older (or equally old and earlier in the order). */
@@ -148,7 +150,7 @@ export class LogSearch {
     }
     const last = hits[hits.length - 1];
     return {
-      hits: hits.map((h) => ({ row: h.row, id: `${segmentName(h.at)}/${h.ordinal}` })),
+      hits: hits.map((h) => ({ row: h.row, id: `${segmentName(h.at)}/${h.ordinal}`, cursor: { timeMs: h.row.timeMs, timeNanos: h.row.timeNanos, segment: h.segment, ordinal: h.ordinal } })),
       ...(more && last !== undefined ? { next: { timeMs: last.row.timeMs, timeNanos: last.row.timeNanos, segment: last.segment, ordinal: last.ordinal } } : {}),
       segmentsScanned,
     };

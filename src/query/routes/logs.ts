@@ -6,9 +6,11 @@ import { severityLevel, unixNanoText } from '../../logs/model.ts';
 import { detectJump, mergePatterns } from '../../logs/patterns/index.ts';
 import { parseSearch, SearchSyntaxError } from '../../logs/search/parse.ts';
 import { parseLokiDuration, parseLokiTime } from '../logql/params.ts';
+import { askPeers } from '../logs/peers.ts';
 import { planOf, type Plan } from '../logs/plan.ts';
 import type { LogSearch, SearchCursor } from '../logs/search.ts';
-import { BadParameter, intParameter, json, traceIdParameter, type Reply, type Route, type RouteContext, type RouteRequest } from './route.ts';
+import { FORWARDED_HEADER } from '../peers.ts';
+import { BadParameter, intParameter, json, partialHeaders, traceIdParameter, type Reply, type Route, type RouteContext, type RouteRequest } from './route.ts';
 
 /** Default and largest number of hits a search returns. */
 export const LOG_SEARCH_LIMITS = { defaultLimit: 100, maxLimit: 5000 } as const;
@@ -67,9 +69,8 @@ export function rangeParameters(query: URLSearchParams): { startMs: number; endM
   return { startMs, endMs };
 }
 
-function cursorParameter(query: URLSearchParams): SearchCursor | undefined {
-  const raw = query.get('cursor');
-  if (raw === null || raw === '') return undefined;
+/** This replica's cursor: the JSON array a page's `next` (or a hit's `cursor`) encodes. */
+function parseCursor(raw: string): SearchCursor {
   try {
     const [timeMs, timeNanos, segment, ordinal] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
     if (typeof timeMs === 'number' && typeof timeNanos === 'number' && typeof segment === 'string' && typeof ordinal === 'number') return { timeMs, timeNanos, segment, ordinal };
@@ -80,6 +81,19 @@ function cursorParameter(query: URLSearchParams): SearchCursor | undefined {
 }
 
 const cursorText = (c: SearchCursor) => Buffer.from(JSON.stringify([c.timeMs, c.timeNanos, c.segment, c.ordinal])).toString('base64url');
+
+/** With peers, a page's cursor holds each replica's own: its cursor text, null once it has no more, absent before its first hit. */
+function replicaCursors(query: URLSearchParams): Record<string, string | null> {
+  const raw = query.get('cursor');
+  if (raw === null || raw === '') return {};
+  try {
+    const parts = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    if (parts !== null && typeof parts === 'object' && !Array.isArray(parts) && Object.values(parts).every((v) => v === null || typeof v === 'string')) return parts as Record<string, string | null>;
+  } catch {
+    // below
+  }
+  throw new BadParameter('cursor', 'not a cursor this service gave (pass the "next" of the previous page as it is)');
+}
 
 /** A bucket width: `step` (a duration or seconds), else about 60 buckets over the range. */
 function stepParameter(query: URLSearchParams, startMs: number, endMs: number): number {
@@ -111,12 +125,56 @@ async function searchRoute(req: RouteRequest, ctx: RouteContext): Promise<Reply>
   const { startMs, endMs } = rangeParameters(req.query);
   const limit = intParameter(req.query, 'limit', LOG_SEARCH_LIMITS.defaultLimit, LOG_SEARCH_LIMITS.maxLimit);
   const started = performance.now();
-  const result = logs.search(plan, { tenant: req.caller.tenant, startMs, endMs, limit, after: cursorParameter(req.query) });
-  return json({
-    logs: result.hits.map((h) => logEntry(h.row)),
-    next: result.next === undefined ? null : cursorText(result.next),
-    stats: { segmentsScanned: result.segmentsScanned, elapsedMs: Math.round((performance.now() - started) * 100) / 100 },
+  const tenant = req.caller.tenant;
+  if (ctx.logPeers === undefined) {
+    const raw = req.query.get('cursor');
+    const result = logs.search(plan, { tenant, startMs, endMs, limit, after: raw ? parseCursor(raw) : undefined });
+    // A peer that asked gets each hit's cursor, to resume its part of a merged page.
+    const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
+    return json({
+      logs: result.hits.map((h) => ({ ...logEntry(h.row), ...(forwarded ? { cursor: cursorText(h.cursor) } : {}) })),
+      next: result.next === undefined ? null : cursorText(result.next),
+      stats: { segmentsScanned: result.segmentsScanned, elapsedMs: Math.round((performance.now() - started) * 100) / 100 },
+    });
+  }
+  // Every replica's next hits after its own cursor, merged newest first; the page's cursor holds where each stopped.
+  const parts = replicaCursors(req.query);
+  type Hit = { replica: string; entry: Record<string, unknown>; cursor: string; time: bigint };
+  const hits: Hit[] = [];
+  const more = new Map<string, boolean>();
+  let segmentsScanned = 0;
+  if (parts.local !== null) {
+    const result = logs.search(plan, { tenant, startMs, endMs, limit, after: parts.local === undefined ? undefined : parseCursor(parts.local) });
+    for (const h of result.hits) hits.push({ replica: 'local', entry: logEntry(h.row), cursor: cursorText(h.cursor), time: BigInt(unixNanoText(h.row)) });
+    more.set('local', result.next !== undefined);
+    segmentsScanned += result.segmentsScanned;
+  }
+  const { answers, failures } = await askPeers<{ logs: Array<Record<string, unknown> & { cursor: string; time: string }>; next: string | null; stats: { segmentsScanned: number } }>(ctx.logPeers, req.caller, '/api/logs/search', (peer) => {
+    if (parts[peer] === null) return undefined;
+    const q = new URLSearchParams(req.query);
+    q.delete('cursor');
+    if (parts[peer] !== undefined) q.set('cursor', parts[peer]);
+    return q;
   });
+  for (const { peer, value } of answers) {
+    for (const { cursor, ...entry } of value.logs) hits.push({ replica: peer, entry, cursor, time: BigInt(entry.time) });
+    more.set(peer, value.next !== null);
+    segmentsScanned += value.stats.segmentsScanned;
+  }
+  hits.sort((a, b) => (a.time > b.time ? -1 : a.time < b.time ? 1 : a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0));
+  const page = hits.slice(0, limit);
+  for (const [replica, hasMore] of more) {
+    const own = hits.filter((h) => h.replica === replica);
+    const taken = page.filter((h) => h.replica === replica);
+    if (taken.length > 0) parts[replica] = taken[taken.length - 1].cursor;
+    if (taken.length === own.length && !hasMore) parts[replica] = null;
+  }
+  const next = Object.values(parts).some((p) => p !== null) || Object.keys(parts).length < more.size ? Buffer.from(JSON.stringify(parts)).toString('base64url') : null;
+  return json(
+    { logs: page.map((h) => h.entry), next, stats: { segmentsScanned, elapsedMs: Math.round((performance.now() - started) * 100) / 100, replicas: { answered: more.size, asked: 1 + (ctx.logPeers.urls.length) } }, ...(failures.length > 0 ? { partial: failures } : {}) },
+    200,
+    partialHeaders(failures),
+  );
 }
 
 async function histogramRoute(req: RouteRequest, ctx: RouteContext): Promise<Reply> {
@@ -126,14 +184,17 @@ async function histogramRoute(req: RouteRequest, ctx: RouteContext): Promise<Rep
   const step = stepParameter(req.query, startMs, endMs);
   const first = Math.floor(startMs / step) * step;
   const buckets = new Map<number, { start: number; count: number; levels: Record<string, number>; services: Record<string, number> }>();
-  const add = (timeMs: number, level: string, service: string, n: number) => {
-    if (timeMs < startMs || timeMs > endMs) return;
+  // A peer's bucket adds its levels and its services separately (`byService` says which; each sums to its count).
+  const add = (timeMs: number, level: string, service: string, n: number, byService?: boolean) => {
     const start = Math.floor(timeMs / step) * step;
+    if (byService === undefined && (timeMs < startMs || timeMs > endMs)) return;
     let b = buckets.get(start);
     if (b === undefined) buckets.set(start, (b = { start, count: 0, levels: {}, services: {} }));
-    b.count += n;
-    b.levels[level] = (b.levels[level] ?? 0) + n;
-    b.services[service] = (b.services[service] ?? 0) + n;
+    if (byService !== true) {
+      b.count += n;
+      b.levels[level] = (b.levels[level] ?? 0) + n;
+    }
+    if (byService !== false) b.services[service] = (b.services[service] ?? 0) + n;
   };
   let truncated = false;
   const tenant = req.caller.tenant;
@@ -152,9 +213,27 @@ async function histogramRoute(req: RouteRequest, ctx: RouteContext): Promise<Rep
       }
     }
   }
+  // The peers' buckets (the same grid: same range and step) add up.
+  const { answers, failures } = await askPeers<{ buckets: Array<{ startMs: number; levels: Record<string, number>; services: Record<string, number> }>; partial: boolean }>(ctx.logPeers, req.caller, '/api/logs/histogram', withStep(req.query, step, startMs, endMs));
+  for (const { value } of answers) {
+    truncated ||= value.partial;
+    for (const b of value.buckets) {
+      for (const [level, n] of Object.entries(b.levels)) add(b.startMs, level, '', n, false);
+      for (const [service, n] of Object.entries(b.services)) add(b.startMs, '', service, n, true);
+    }
+  }
   const out = [];
   for (let start = first; start <= endMs; start += step) out.push(buckets.get(start) ?? { start, count: 0, levels: {}, services: {} });
-  return json({ step, buckets: out.map((b) => ({ ...b, start: new Date(b.start).toISOString(), startMs: b.start })), partial: truncated });
+  return json({ step, buckets: out.map((b) => ({ ...b, start: new Date(b.start).toISOString(), startMs: b.start })), partial: truncated || failures.length > 0 }, 200, partialHeaders(failures));
+}
+
+/** The request's parameters with the range and step made explicit, so every replica counts on the same grid. */
+function withStep(query: URLSearchParams, step: number, startMs: number, endMs: number): URLSearchParams {
+  const q = new URLSearchParams(query);
+  q.set('start', `${startMs}000000`);
+  q.set('end', `${endMs}000000`);
+  q.set('step', `${step}ms`);
+  return q;
 }
 
 async function traceLogsRoute(req: RouteRequest, ctx: RouteContext): Promise<Reply> {
@@ -163,8 +242,16 @@ async function traceLogsRoute(req: RouteRequest, ctx: RouteContext): Promise<Rep
   const limit = intParameter(req.query, 'limit', TRACE_LOGS_LIMIT, TRACE_LOGS_LIMIT);
   const { startMs, endMs } = rangeParameters(req.query);
   const result = logs.search({ op: 'terms', field: 'trace_id', terms: { kind: 'exact', values: [traceId] } }, { tenant: req.caller.tenant, startMs, endMs, limit });
+  const entries = result.hits.map((h) => logEntry(h.row));
+  let truncated = result.next !== undefined;
+  const { answers, failures } = await askPeers<{ logs: Array<Record<string, unknown>>; truncated: boolean }>(ctx.logPeers, req.caller, `/api/logs/trace/${traceId}`, req.query);
+  for (const { value } of answers) {
+    entries.push(...value.logs);
+    truncated ||= value.truncated;
+  }
   // A trace's logs read as a timeline: oldest first.
-  return json({ traceId, logs: result.hits.reverse().map((h) => logEntry(h.row)), truncated: result.next !== undefined });
+  entries.sort((a, b) => (BigInt(a.time as string) < BigInt(b.time as string) ? -1 : BigInt(a.time as string) > BigInt(b.time as string) ? 1 : 0));
+  return json({ traceId, logs: entries.slice(0, limit), truncated: truncated || entries.length > limit }, 200, partialHeaders(failures));
 }
 
 async function patternsRoute(req: RouteRequest, ctx: RouteContext): Promise<Reply> {
@@ -189,6 +276,18 @@ async function patternsRoute(req: RouteRequest, ctx: RouteContext): Promise<Repl
       }
     }
   }
+  // The peers' templates on the same grid join the merge (a template another replica generalized folds into it).
+  const { answers, failures } = await askPeers<{ patterns: Array<{ service: string; template: string; counts: number[] }> }>(ctx.logPeers, req.caller, '/api/logs/patterns', withStep(req.query, step, startMs, endMs));
+  for (const { value } of answers) {
+    for (const p of value.patterns) {
+      if (p.counts.length !== n) continue;
+      let templates = byService.get(p.service);
+      if (templates === undefined) byService.set(p.service, (templates = new Map()));
+      const counts = templates.get(p.template);
+      if (counts === undefined) templates.set(p.template, [...p.counts]);
+      else p.counts.forEach((c, i) => (counts[i] += c));
+    }
+  }
   const patterns = [];
   for (const [name, templates] of [...byService].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     for (const m of mergePatterns([...templates].map(([template, counts]) => ({ template, counts })))) {
@@ -197,7 +296,7 @@ async function patternsRoute(req: RouteRequest, ctx: RouteContext): Promise<Repl
       patterns.push({ service: name, template: m.template, total: m.total, counts: m.counts, folded: m.folded, jump: verdict.jump, verdict });
     }
   }
-  return json({ step, start: new Date(first).toISOString(), startMs: first, patterns });
+  return json({ step, start: new Date(first).toISOString(), startMs: first, patterns, ...(failures.length > 0 ? { partial: failures } : {}) }, 200, partialHeaders(failures));
 }
 
 export function logRoutes(): Route[] {

@@ -1,5 +1,6 @@
 // What every route shares: the request as handlers see it (transport-free), the reply, and bad parameters.
 import type { Caller, FanOut, LocalReplica } from '../peers.ts';
+import type { LogPeers } from '../logs/peers.ts';
 import type { LogSearch } from '../logs/search.ts';
 import type { SeriesCatalog } from '../prometheus/index.ts';
 
@@ -31,6 +32,8 @@ export interface RouteContext {
   catalog?: SeriesCatalog;
   /** Log search over this replica's store (absent when the service serves no logs). */
   logs?: LogSearch;
+  /** The peers log routes ask too (absent for a request a peer forwarded: it is answered locally). */
+  logPeers?: LogPeers;
   /** The service's version (build info). */
   version: string;
 }
