@@ -197,6 +197,55 @@ describe('log-index topology → query service', () => {
       expect(body, path).toMatch(names);
     }
 
+    // Two replicas holding a partition each, the first peered with the second, answer as the one holding both:
+    // search pages (a cursor per replica), the logs of a trace, Loki streams and metrics, labels, patterns.
+    const half = async (partitions: number[], peers: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'log-index-half-'));
+      dirs.push(dir);
+      const s = new QueryService(createKafka(config), config, { host: '127.0.0.1', port: 0, dataDir: dir, peers, partitions, topics: { traces: `${id}.traces`, index: topics.index, logs: topics.blocks }, tenancy: { mode: 'none' } });
+      services.push(s);
+      await s.start();
+      await s.ready;
+      return s;
+    };
+    const second = await half([1], []);
+    const first = await half([0], [`http://127.0.0.1:${second.port}`]);
+    const both = async (path: string) => {
+      const [whole, peered] = await Promise.all([fetch(`http://127.0.0.1:${service.port}${path}`), fetch(`http://127.0.0.1:${first.port}${path}`)]);
+      expect(peered.headers.get('x-otlp-streams-partial'), path).toBeNull();
+      return { whole: (await whole.json()) as Record<string, unknown>, peered: (await peered.json()) as Record<string, unknown> };
+    };
+    const pages = async (port: number, q: string) => {
+      const out: string[] = [];
+      let cursor = '';
+      for (let i = 0; i < 100; i++) {
+        const page = (await (await fetch(`http://127.0.0.1:${port}/api/logs/search?q=${encodeURIComponent(q)}&limit=7${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { logs: Array<{ time: string; body: string }>; next: string | null };
+        out.push(...page.logs.map((l) => key(l.time, l.body)));
+        if (page.next === null) return out;
+        cursor = page.next;
+      }
+      throw new Error('too many pages');
+    };
+    for (const q of ['failed', 'severity>=warn']) {
+      const whole = await pages(service.port, q);
+      expect(whole.length).toBeGreaterThan(7);
+      expect((await pages(first.port, q)).sort(), q).toEqual(whole.sort());
+    }
+    const sample = rowsOf('').find((r) => r.traceId !== '')!;
+    const traced = await both(`/api/logs/trace/${sample.traceId}`);
+    expect(traced.peered.logs).toEqual(traced.whole.logs);
+    for (const query of ['{level=~".+"} |= "failed"', 'sum by (service_name) (count_over_time({level=~".+"}[1h]))', 'count_over_time({service_name="checkout"}[10m])']) {
+      const answer = await both(`/loki/api/v1/query_range?query=${encodeURIComponent(query)}&start=${start}&end=${end}&step=600&limit=5000`);
+      expect((answer.peered.data as { result: unknown }).result, query).toEqual((answer.whole.data as { result: unknown }).result);
+    }
+    const labelsBoth = await both(`/loki/api/v1/label/service_name/values?start=${start}&end=${end}`);
+    expect(labelsBoth.peered.data).toEqual(labelsBoth.whole.data);
+    const patternsBoth = await both(`/api/logs/patterns?start=${base - 60_000}000000&end=${end}&step=1m`);
+    const totalsOf = (p: unknown) => Object.fromEntries((p as Array<{ service: string; template: string; total: number }>).map((x) => [`${x.service} ${x.template}`, x.total]));
+    expect(totalsOf(patternsBoth.peered.patterns)).toEqual(totalsOf(patternsBoth.whole.patterns));
+    const alone = (await (await fetch(`http://127.0.0.1:${second.port}/api/logs/search?q=failed&limit=5000`)).json()) as { logs: unknown[] };
+    expect(alone.logs.length).toBeLessThan((await pages(service.port, 'failed')).length);
+
     // With authentication on, 401 without a token; the token's tenant otherwise.
     const authDir = mkdtempSync(join(tmpdir(), 'log-index-auth-'));
     dirs.push(authDir);
