@@ -153,6 +153,13 @@ export class AvroCodec<T> {
     }
   }
 
+  /** Writes and reads with schema id 1 and no registry: for tests and benchmarks that run without one. */
+  offline(): this {
+    this.id = 1;
+    this.readers.set(1, this.type);
+    return this;
+  }
+
   /** The schema id records are written with (after `prepare`). */
   get schemaId(): number {
     if (this.id === undefined) throw new Error(`Avro codec of ${this.subject} used before prepare()`);

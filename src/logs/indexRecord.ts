@@ -105,6 +105,12 @@ export class LogIndexCodec {
     return this.avro.prepare(config);
   }
 
+  /** Without a registry (tests, benchmarks): schema id 1. */
+  offline(): this {
+    this.avro.offline();
+    return this;
+  }
+
   encode(entry: LogSegmentEntry): Buffer {
     return this.avro.encode(logEntryToAvro(entry));
   }
@@ -116,11 +122,7 @@ export class LogIndexCodec {
 
 /** A codec that needs no schema registry (tests, benchmarks without Kafka). */
 export function offlineLogIndexCodec(): LogIndexCodec {
-  const codec = new LogIndexCodec('idx');
-  const avro = (codec as unknown as { avro: { id: number; readers: Map<number, unknown>; type: unknown } }).avro;
-  avro.id = 1;
-  avro.readers.set(1, avro.type);
-  return codec;
+  return new LogIndexCodec('idx').offline();
 }
 
 /** Where a log segment sits. */

@@ -3,25 +3,16 @@
 // mine B = mine A+B; hostile bytes fail with a RangeError).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Random } from '../../gen/random.ts';
 import { PatternMiner, logTokens, matchesTemplate, patternMinerOptions, type PatternMinerOptions } from './drain.ts';
-
-/** A small seeded generator (mulberry32), so the fixture is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar', 'peggy', 'trent', 'victor', 'walter'];
 const JOBS = ['reindex', 'compact', 'backup', 'vacuum', 'rollup', 'export', 'prune', 'sync'];
 
 function fixtureLines(): { lines: string[]; templates: Map<string, number> } {
-  const r = random(17);
+  // Seeded (the generator's PRNG), so the fixture is the same on every run.
+  const seeded = new Random(17);
+  const r = () => seeded.next();
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const int = (max: number): number => Math.floor(r() * max);
   const hex = (n: number): string => {

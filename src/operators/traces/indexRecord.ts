@@ -164,6 +164,12 @@ export class TraceIndexCodec {
     return this.avro.prepare(config);
   }
 
+  /** Without a registry (tests, benchmarks): schema id 1. */
+  offline(): this {
+    this.avro.offline();
+    return this;
+  }
+
   encode(entry: TraceIndexEntry): Buffer {
     return this.avro.encode(indexEntryToAvro(entry));
   }

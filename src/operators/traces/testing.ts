@@ -146,9 +146,5 @@ export function bruteSummary(spans: readonly Span[]): TraceSummary {
 
 /** The real index codec with a schema id set by hand: encodes and decodes as after `prepare`, without a registry. */
 export function offlineIndexCodec(): TraceIndexCodec {
-  const codec = new TraceIndexCodec('idx');
-  const avro = (codec as unknown as { avro: { id: number; readers: Map<number, unknown>; type: unknown } }).avro;
-  avro.id = 1;
-  avro.readers.set(1, avro.type);
-  return codec;
+  return new TraceIndexCodec('idx').offline();
 }
