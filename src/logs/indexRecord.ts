@@ -30,7 +30,7 @@ export interface LogSegmentEntry {
   records: number;
   minTimeMs: number;
   maxTimeMs: number;
-  /** The segment index (src/logs/segmentIndex.ts). */
+  /** The segment index (src/logs/segmentIndex.ts), snappy-compressed. */
   terms: Buffer;
   counts: LogCount[];
   patterns: LogPattern[];

@@ -11,6 +11,7 @@
 // on, a segment's rows are mined (src/logs/patterns/drain.ts) per tenant and service when the segment is written; the
 // miners' state is put in the store at the commit. When stream time passes a block's end + retention, every segment
 // key of the block gets a tombstone in both topics.
+import { compress } from 'snappyjs';
 import type { Config } from '../../config/index.ts';
 import { TENANT_HEADER, type LogRecord } from '../../otlp/index.ts';
 import type { ProcessorContext, ProcessorDefinition } from '../../runtime/processor.ts';
@@ -173,7 +174,8 @@ export function logIndex(o: LogIndexOptions): ProcessorDefinition<LogRecord, Log
             records: rows.length,
             minTimeMs: rows[0].timeMs,
             maxTimeMs: rows[rows.length - 1].timeMs,
-            terms: encodeSegmentIndex(buildSegmentIndex(rows, forEachToken)),
+            // Snappy: term dictionaries and postings of log lines compress by about a fifth.
+            terms: Buffer.from(compress(encodeSegmentIndex(buildSegmentIndex(rows, forEachToken)))),
             counts: countRows(rows),
             patterns: o.patterns === undefined ? [] : mine(b.tenant, rows),
           };

@@ -43,7 +43,7 @@ export function applyLogIndexRecord(logs: LogStore, codec: LogIndexCodec, key: s
   if (value !== null) {
     try {
       entry = codec.decode(value);
-      terms = [...decodeSegmentIndex(entry.terms)];
+      terms = [...decodeSegmentIndex(uncompress(entry.terms))];
     } catch (err) {
       throw new PoisonRecord(`otlp.index key "${key}": ${(err as Error).message}`);
     }
