@@ -201,6 +201,12 @@ try {
   ftsDisk.close();
   const ftsBytes = pages.page_count * pageSize.page_size;
   note(`FTS5 file ${(statSync(ftsFile).size / 2 ** 20).toFixed(0)} MiB, LMDB used ${(lmdbUsed / 2 ** 20).toFixed(0)} MiB`);
+  // Where the store's pages go: entries and pages per database of the log store.
+  for (const [name, db] of Object.entries(logs)) {
+    const st = (db as { getStats(): Record<string, number> }).getStats();
+    const pagesOf = (st.treeBranchPageCount ?? 0) + (st.treeLeafPageCount ?? 0) + (st.overflowPages ?? 0);
+    note(`  LMDB ${name}: ${fmt(st.entryCount)} entries, ${fmt(pagesOf)} pages (${((pagesOf * (st.pageSize ?? 4096)) / 2 ** 20).toFixed(0)} MiB, ${((pagesOf * (st.pageSize ?? 4096)) / LOGS).toFixed(1)} B/log)`);
+  }
   rmSync(ftsFile);
 
   // The server.
@@ -216,7 +222,8 @@ try {
     context: { fanOut: new FanOut(local, []), localOnly: new FanOut(local, []), local, logs: search, version: 'bench' },
   });
   const port = await server.start();
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  // One keep-alive connection per class: the server closes idle ones after 5 s (the in-process and FTS5 phases).
+  let agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const get = (q: string): Promise<{ logs: unknown[] }> =>
     new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, agent, path: `/api/logs/search?limit=100&q=${encodeURIComponent(q)}` }, (res) => {
@@ -237,6 +244,8 @@ try {
   const results: BenchResult[] = [];
   const profiling = process.env.BENCH_PROFILE ? await startProfile('bench/results/log-search.cpuprofile') : undefined;
   for (const c of CLASSES) {
+    agent.destroy();
+    agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const found: string[] = [];
     for (const [ours, theirs] of c.queries) {
       const hits = (await get(ours)).logs.length;
