@@ -65,10 +65,12 @@ function logIndexTopology(o: { patterns: boolean; topics?: { blocks: string; ind
 /** runTask (bench/lib/traceWorkload.ts) counts "spans" per input record: here, log records. */
 const asTaskInput = (r: LogInput): SpanRecord => ({ key: r.key, value: r.value, at: r.at, spans: r.logs });
 
+/** Services go round robin over the partitions in the order they first appear, so no partition is empty. */
+const partitions = new Map<string, number>();
 const partitionOf = (service: string) => {
-  let h = 0;
-  for (let i = 0; i < service.length; i++) h = (Math.imul(h, 31) + service.charCodeAt(i)) >>> 0;
-  return h % PARTITIONS;
+  let p = partitions.get(service);
+  if (p === undefined) partitions.set(service, (p = partitions.size % PARTITIONS));
+  return p;
 };
 
 /** The input on a topic of the stack, dated from an hour ago on (whole seconds), placed by service. */
