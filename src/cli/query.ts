@@ -5,6 +5,7 @@ import { loadConfig } from './loadConfig.ts';
 import { tenancyOf } from './ingest.ts';
 import { createKafka } from '../kafka/index.ts';
 import { parsePartitions } from '../query/materialize.ts';
+import { parsePipelineTargets } from '../query/pipeline/health.ts';
 import { QUERY_DEFAULTS, QueryService } from '../query/service.ts';
 
 interface QueryFlags {
@@ -20,6 +21,9 @@ interface QueryFlags {
   logsTopic: string;
   tenants?: string;
   tenantHeader: boolean;
+  postgres?: string;
+  postgresSchema?: string;
+  pipeline?: string;
 }
 
 const port = (v: string): number => {
@@ -57,6 +61,9 @@ export function queryCommand(): Command {
     .option('--series-topic <topic>', "series catalog topic ('' to serve no Prometheus metadata)", QUERY_DEFAULTS.topics.series)
     .option('--logs-topic <topic>', "compacted log blocks topic ('' to serve no logs)", QUERY_DEFAULTS.topics.logs)
     .option('--tenants <file>', 'tenants file (tokens: {<token or sha256:hex>: tenant}): authentication on, the tenant comes from the bearer token, 401 without (also INGEST_TENANTS / INGEST_TENANT_TOKENS)')
+    .option('--postgres <url>', "the PostgreSQL sinks' database, for metric charts and the service graph (default: the configured PG_URL; '' for none)")
+    .option('--postgres-schema <schema>', "the schema of the sinks' tables (default: the connection's search path)")
+    .option('--pipeline <targets>', 'topology processes whose health the web UI shows: name=http://host:metrics-port,… (otlp-streams start passes its own)')
     .option('--tenant-header', 'multi-tenant without authentication: require X-Scope-OrgID (behind an authenticating proxy)', false)
     .addHelpText(
       'after',
@@ -68,10 +75,19 @@ Endpoints (docs/query.md):
   Prometheus  /prometheus/api/v1/series  /prometheus/api/v1/labels  /prometheus/api/v1/label/<name>/values
   Logs        /api/logs/search?q=  /api/logs/histogram  /api/logs/patterns  /api/logs/trace/<trace id> (docs/logs.md)
   Loki        /loki/api/v1/query_range  /loki/api/v1/query  /loki/api/v1/labels  /loki/api/v1/label/<name>/values
+  Metrics     /api/metrics/query  /api/servicegraph (from the PostgreSQL sinks' rollup tables)
+  Pipeline    /api/pipeline (the --pipeline processes' lag, throughput, late and dead letters, sinks, restores)
+  Web UI      /ui/ (traces, service graph, logs, metrics, pipeline)
   Service     /metrics  /healthz  /readyz (200 once caught up with the end offsets seen at start; queries answer 503 until then)
 Without --tenants or --tenant-header, X-Scope-OrgID (optional) picks the tenant.`,
     )
     .action(async (flags: QueryFlags) => runQuery(flags));
+}
+
+function rollupsOf(url: string | undefined, schema: string | undefined): { rollups?: { url: string; schema?: string } } {
+  if (url === undefined || url === '') return {};
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`--postgres: expected a postgres:// URL, got "${url.replace(/:[^:@/]*@/, ':…@')}"`);
+  return { rollups: { url, ...(schema ? { schema } : {}) } };
 }
 
 async function runQuery(flags: QueryFlags): Promise<void> {
@@ -84,6 +100,8 @@ async function runQuery(flags: QueryFlags): Promise<void> {
     peers: flags.peers === undefined ? [] : parsePeers(flags.peers),
     topics: { traces: flags.tracesTopic, index: flags.indexTopic, ...(flags.seriesTopic ? { series: flags.seriesTopic } : {}), ...(flags.logsTopic ? { logs: flags.logsTopic } : {}) },
     tenancy: tenancyOf(flags, config),
+    ...rollupsOf(flags.postgres ?? config.postgres?.url, flags.postgresSchema),
+    ...(flags.pipeline ? { pipeline: parsePipelineTargets(flags.pipeline) } : {}),
   });
   let stopping = false;
   const stopSignal = new Promise<void>((resolve) => {
@@ -107,6 +125,7 @@ async function runQuery(flags: QueryFlags): Promise<void> {
       console.log(`  curl '${base}/api/search/tags'`);
       console.log(`  curl '${base}/jaeger/api/services'`);
       console.log(`  curl '${base}/prometheus/api/v1/labels'`);
+      console.log(`  open ${base}/ui/ (the web UI)`);
     });
   }
   await stopSignal;

@@ -87,10 +87,19 @@ export async function start(opts: StartOptions): Promise<void> {
       // After the workers, which create the topics it reads; it answers once caught up with them.
       // Its store lives and goes with the stack's data (a new stack has new topics, whose offsets it must not resume).
       const dataDir = join(sharedRunDir(stackDir()), 'query');
-      query = new QueryService(createKafka(config), config, { ...QUERY_DEFAULTS, dataDir, port: opts.queryPort, peers: [], tenancy: { mode: 'none' } });
+      query = new QueryService(createKafka(config), config, {
+        ...QUERY_DEFAULTS,
+        dataDir,
+        port: opts.queryPort,
+        peers: [],
+        tenancy: { mode: 'none' },
+        ...(config.postgres ? { rollups: { url: config.postgres.url } } : {}),
+        pipeline: workers.map((w) => ({ name: w.topology.application, url: `http://127.0.0.1:${w.httpPort}` })),
+      });
       const port = await query.start();
       const url = `http://127.0.0.1:${port}`;
       say(`query service: ${url} — try ${url}/api/search?limit=20 (Tempo), ${url}/jaeger/api/services (Jaeger), ${url}/prometheus/api/v1/labels, ${url}/api/logs/search?q=error (logs), ${url}/loki/api/v1/labels (Loki), ${url}/readyz`);
+      say(`web UI: ${url}/ui/`);
     }
   } catch (err) {
     await stopAll();

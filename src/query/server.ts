@@ -13,9 +13,12 @@ import { FORWARDED_HEADER, internalAnswer, InternalRequestError, type Caller } f
 import { jaegerRoutes } from './routes/jaeger.ts';
 import { logRoutes } from './routes/logs.ts';
 import { lokiRoutes } from './routes/loki.ts';
+import { rollupRoutes } from './routes/metrics.ts';
+import { pipelineRoutes } from './routes/pipeline.ts';
 import { prometheusRoutes } from './routes/prometheus.ts';
 import { BadParameter, errorReply, text, type Reply, type Route, type RouteContext, type RouteRequest } from './routes/route.ts';
 import { tempoRoutes } from './routes/tempo.ts';
+import { uiRoutes } from './routes/ui.ts';
 import { TraceQLError } from './traceql/index.ts';
 
 /** Largest request body read (POSTed Prometheus forms, internal requests). */
@@ -114,6 +117,9 @@ export class QueryServer {
       ...prometheusRoutes(),
       ...logRoutes(),
       ...lokiRoutes(),
+      ...rollupRoutes(),
+      ...pipelineRoutes(),
+      ...uiRoutes(),
       internalRoute,
       { method: 'GET', path: '/healthz', dialect: 'plain', public: true, handle: async () => text('ok') },
       { method: 'GET', path: '/readyz', dialect: 'plain', public: true, handle: async () => (options.isReady() ? text('ready') : text('catching up', 503)) },

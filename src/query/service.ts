@@ -13,6 +13,8 @@ import { openQueryStore, type QueryStore } from './store.ts';
 import { LogSearch } from './logs/search.ts';
 import { openLogStore, type LogStore } from './logs/store.ts';
 import { TraceQueries } from './traces.ts';
+import { PipelineHealth, type PipelineTarget } from './pipeline/health.ts';
+import { RollupReader, type RollupReaderOptions } from './rollups/reader.ts';
 
 export interface QueryServiceOptions {
   host: string;
@@ -28,6 +30,10 @@ export interface QueryServiceOptions {
   version?: string;
   log?: Logger;
   progressIntervalMs?: number;
+  /** The PostgreSQL sinks' database: metric charts and the service graph (omitted: not served). */
+  rollups?: RollupReaderOptions;
+  /** The topology processes whose health the pipeline view shows. */
+  pipeline?: readonly PipelineTarget[];
 }
 
 export const QUERY_DEFAULTS = {
@@ -43,6 +49,8 @@ export class QueryService {
   readonly materializer: Materializer;
   readonly queries: TraceQueries;
   readonly logStore: LogStore;
+  readonly rollups: RollupReader | undefined;
+  readonly pipeline: PipelineHealth | undefined;
   private readonly server: QueryServer;
   private readonly log: Logger;
   private port_: number | undefined;
@@ -63,6 +71,8 @@ export class QueryService {
       progressIntervalMs: options.progressIntervalMs,
     });
     this.queries = new TraceQueries(this.store);
+    this.rollups = options.rollups ? new RollupReader(options.rollups) : undefined;
+    this.pipeline = options.pipeline && options.pipeline.length > 0 ? new PipelineHealth(options.pipeline) : undefined;
     const local = new LocalReplica(this.queries);
     const onPeerFailure = (peer: string, err: Error) => {
       metrics.peerFailures.inc({ peer });
@@ -82,6 +92,8 @@ export class QueryService {
         catalog,
         logs: options.topics.logs !== undefined ? new LogSearch(this.logStore) : undefined,
         logPeers: options.peers.length > 0 ? { urls: options.peers, onFailure: onPeerFailure } : undefined,
+        rollups: this.rollups,
+        pipeline: this.pipeline,
         version: options.version ?? 'dev',
       },
     });
@@ -107,6 +119,8 @@ export class QueryService {
   async stop(): Promise<void> {
     await this.materializer.stop();
     await this.server.stop();
+    this.pipeline?.stop();
+    await this.rollups?.close();
     await this.store.close();
   }
 }

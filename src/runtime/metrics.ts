@@ -8,6 +8,9 @@ export interface RuntimeMetrics {
   registry: Registry;
   restoreSeconds: Histogram;
   restoredEntries: Counter;
+  /** Changelog offsets read / to read by the restore in progress (both 0 when none runs). */
+  restoreRead: Gauge;
+  restoreTotal: Gauge;
   commitSeconds: Histogram;
   pausedPartitions: Gauge;
   rebalances: Counter;
@@ -91,6 +94,8 @@ export function runtimeMetrics(application: string, tasks: () => Iterable<Task>,
     registry,
     restoreSeconds: new Histogram({ name: 'otlp_streams_restore_seconds', help: 'Time to restore the state of newly assigned tasks', registers: [registry], buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 60] }),
     restoredEntries: new Counter({ name: 'otlp_streams_restored_entries_total', help: 'Store entries restored from changelogs', registers: [registry] }),
+    restoreRead: new Gauge({ name: 'otlp_streams_restore_read_offsets', help: 'Changelog offsets read by the restore in progress (0 when none runs)', registers: [registry] }),
+    restoreTotal: new Gauge({ name: 'otlp_streams_restore_total_offsets', help: 'Changelog offsets the restore in progress reads in all (0 when none runs)', registers: [registry] }),
     commitSeconds: new Histogram({ name: 'otlp_streams_commit_seconds', help: 'Latency of a task commit (sinks, outputs, changelog, offsets)', registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] }),
     pausedPartitions: new Gauge({ name: 'otlp_streams_paused_partitions', help: 'Partitions paused because a sink fell behind', registers: [registry] }),
     rebalances: new Counter({ name: 'otlp_streams_rebalances_total', help: 'Group assignments received', registers: [registry] }),

@@ -152,9 +152,14 @@ export class TaskManager {
     const topics = topology.stores.map((s) => changelogTopic(topology.application, s.name));
     let entries = 0;
     if (topics.length > 0) {
-      const records = await readPartitions(kafka, topics, tasks.map((t) => t.partition), (read, total) =>
-        log.info({ partitions: tasks.map((t) => t.partition), read, total }, 'restoring state from changelog'),
-      );
+      const records = await readPartitions(kafka, topics, tasks.map((t) => t.partition), (read, total) => {
+        metrics.restoreRead.set(read);
+        metrics.restoreTotal.set(total);
+        log.info({ partitions: tasks.map((t) => t.partition), read, total }, 'restoring state from changelog');
+      }).finally(() => {
+        metrics.restoreRead.set(0);
+        metrics.restoreTotal.set(0);
+      });
       for (const task of tasks) {
         for (const store of topology.stores) {
           const result = task.restore(store.name, records.get(`${changelogTopic(topology.application, store.name)}:${task.partition}`) ?? []);

@@ -41,11 +41,16 @@ export async function ensurePrerequisites(log: (line: string) => void): Promise<
         'or point at an existing stack with KAFKA_BROKERS, SCHEMA_REGISTRY_URL, PG_URL, VM_URL and PROM_URL.',
     );
   }
+  await aptInstall(packages, log);
+  for (const req of missing) {
+    if (!(await req.present())) throw new Error(`${req.what} is still missing after apt-get install ${req.debianPackage}`);
+  }
+}
+
+/** Installs Debian packages with apt-get (the caller checked that we are root and apt-get exists). */
+export async function aptInstall(packages: readonly string[], log: (line: string) => void): Promise<void> {
   log(`installing ${packages.join(', ')} with apt-get (first run only)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await run('apt-get', ['update', '-qq'], { env });
   await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
-  for (const req of missing) {
-    if (!(await req.present())) throw new Error(`${req.what} is still missing after apt-get install ${req.debianPackage}`);
-  }
 }

@@ -2,7 +2,9 @@
 import type { Caller, FanOut, LocalReplica } from '../peers.ts';
 import type { LogPeers } from '../logs/peers.ts';
 import type { LogSearch } from '../logs/search.ts';
+import type { PipelineHealth } from '../pipeline/health.ts';
 import type { SeriesCatalog } from '../prometheus/index.ts';
+import type { RollupReader } from '../rollups/reader.ts';
 
 /** A request as a handler sees it. */
 export interface RouteRequest {
@@ -34,6 +36,10 @@ export interface RouteContext {
   logs?: LogSearch;
   /** The peers log routes ask too (absent for a request a peer forwarded: it is answered locally). */
   logPeers?: LogPeers;
+  /** Rollups and the service graph from the PostgreSQL sinks' tables (absent without a PostgreSQL URL). */
+  rollups?: RollupReader;
+  /** The processes whose metrics the pipeline view shows (absent: none configured). */
+  pipeline?: PipelineHealth;
   /** The service's version (build info). */
   version: string;
 }

@@ -1,0 +1,51 @@
+// A uPlot chart that follows its container's width and the theme's colours. uPlot: small, fast, and it draws
+// bands between series (min/max) natively.
+import { useEffect, useRef } from 'preact/hooks';
+import type { JSX } from 'preact';
+import uPlot from 'uplot';
+
+export interface ChartProps {
+  /** uPlot's aligned data: x (unix seconds) then one array per series. */
+  data: uPlot.AlignedData;
+  series: uPlot.Series[];
+  bands?: uPlot.Band[];
+  height?: number;
+  /** Bars instead of lines (histograms), stacked by the caller. */
+  bars?: boolean;
+  title?: string;
+  /** A label for tests and screen readers. */
+  label: string;
+}
+
+/** The colours the theme's CSS variables give, for uPlot's canvas. */
+export function themeColor(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+export function Chart({ data, series, bands, height = 220, bars, title, label }: ChartProps): JSX.Element {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const axis = { stroke: themeColor('--fg-muted'), grid: { stroke: themeColor('--grid') }, ticks: { stroke: themeColor('--grid') } };
+    const paths = bars ? uPlot.paths.bars?.({ size: [0.8, 40] }) : undefined;
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      title,
+      series: [{}, ...series.map((s) => ({ ...(paths ? { paths, fill: s.stroke } : {}), ...s }))],
+      bands,
+      axes: [axis, axis],
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false } },
+    };
+    const plot = new uPlot(opts, data, el);
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [data, series, bands, height, bars, title]);
+  return <div class="chart" ref={box} role="img" aria-label={label} />;
+}
