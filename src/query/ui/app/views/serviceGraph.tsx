@@ -1,7 +1,110 @@
-// The service-graph view (to be built).
+// The service-graph view: services and the requests between them over a time range, from the service-graph
+// rollups (traces_service_graph_* in PostgreSQL): the graph, and a table of edges with requests, rate, error rate
+// and latency (server side; the client side for edges without one). A click on an edge or a row highlights it.
 import type { JSX } from 'preact';
-import type { ViewProps } from '../router.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { getJson } from '../api.ts';
+import { resolveRange, TimeRangePicker } from '../components/timeRange.tsx';
+import { formatNanos, formatNumber, formatRate } from '../format.ts';
+import { navigate, type ViewProps } from '../router.ts';
+import { ServiceGraphCanvas, type GraphEdge, type GraphNode } from '../serviceGraph/graph.tsx';
+import { useThemeVersion } from './metrics.tsx';
 
-export function ServiceGraphView(_props: ViewProps): JSX.Element {
-  return <section class="view" data-view="service-graph"><h1>service-graph</h1></section>;
+interface GraphAnswer {
+  startMs: number;
+  endMs: number;
+  level: string;
+  stepMs: number;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+const seconds = (s: number | null) => (s === null ? '–' : formatNanos(s * 1e9));
+
+export function ServiceGraphView({ params }: ViewProps): JSX.Element {
+  const { startMs, endMs } = resolveRange(params);
+  const [answer, setAnswer] = useState<GraphAnswer | null>(null);
+  const [error, setError] = useState('');
+  const [selected, setSelected] = useState<string>('');
+  const theme = useThemeVersion();
+
+  useEffect(() => {
+    const abort = new AbortController();
+    setError('');
+    getJson<GraphAnswer>('/api/servicegraph', { start: startMs, end: endMs }, abort.signal)
+      .then(setAnswer)
+      .catch((err: unknown) => {
+        if (!abort.signal.aborted) setError((err as Error).message);
+      });
+    return () => abort.abort();
+  }, [params.get('range'), params.get('start'), params.get('end')]);
+
+  const update = (changes: Record<string, string | undefined>) => navigate('service-graph', { ...Object.fromEntries(params.entries()), ...changes });
+
+  return (
+    <section class="view service-graph-view" data-view="service-graph">
+      <div class="toolbar">
+        <h1 class="toolbar-title">Service graph</h1>
+        <TimeRangePicker params={params} onChange={(r) => update(r)} />
+        {answer && (
+          <span class="muted" data-testid="graph-level">
+            level {answer.level} · {answer.nodes.length} services · {answer.edges.length} edges
+          </span>
+        )}
+      </div>
+      {error && (
+        <div class="error-box" role="alert">
+          {error}
+        </div>
+      )}
+      {!answer && !error && <div class="empty">loading…</div>}
+      {answer && answer.edges.length === 0 && (
+        <div class="empty">
+          No requests between services in this range. The graph comes from the servicegraph topology through the 1m rollups into PostgreSQL
+          (sink-postgres-*): send traces with client and server spans, wait a minute or two for the windows to close, or pick a longer range.
+        </div>
+      )}
+      {answer && answer.edges.length > 0 && (
+        <>
+          <div class="panel graph-panel">
+            <ServiceGraphCanvas nodes={answer.nodes} edges={answer.edges} theme={theme} onSelect={(e) => setSelected(e ? `${e.client}->${e.server}` : '')} />
+          </div>
+          <h2>Edges</h2>
+          <table class="grid" data-testid="edges">
+            <thead>
+              <tr>
+                <th>client</th>
+                <th>server</th>
+                <th class="num">requests</th>
+                <th class="num">rate</th>
+                <th class="num">failed</th>
+                <th class="num">error rate</th>
+                <th class="num">avg latency</th>
+                <th class="num">p95 latency</th>
+              </tr>
+            </thead>
+            <tbody>
+              {answer.edges.map((e) => {
+                const id = `${e.client}->${e.server}`;
+                return (
+                  <tr key={id} data-testid={`edge-${id}`} class={selected === id ? 'selected' : undefined} onClick={() => setSelected(selected === id ? '' : id)}>
+                    <td class="mono">{e.client}</td>
+                    <td class="mono">{e.server}</td>
+                    <td class="num" data-testid="edge-requests">
+                      {formatNumber(e.requests)}
+                    </td>
+                    <td class="num">{formatRate(e.ratePerSecond)}</td>
+                    <td class="num">{formatNumber(e.failed)}</td>
+                    <td class={`num${e.errorRate > 0.05 ? ' bad' : ''}`}>{formatNumber(e.errorRate * 100)}%</td>
+                    <td class="num">{seconds(e.latencyAvgSeconds)}</td>
+                    <td class="num">{seconds(e.latencyP95Seconds)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
 }
