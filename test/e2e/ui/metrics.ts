@@ -21,7 +21,8 @@ export async function checkMetricsView(page: Page, o: UiOracle): Promise<void> {
   await openRoute(page, o, `#/metrics?start=${o.range.startMs}&end=${o.range.endMs}`);
   const box = await page.waitForSelector('[data-testid="metric-name"]', { timeout: 15_000 });
   await box!.click({ count: 3 });
-  await box!.type(o.metric.name.slice(0, Math.min(8, o.metric.name.length)));
+  // All but the last few characters: the name must come from the suggestions, among few others.
+  await box!.type(o.metric.name.slice(0, Math.max(3, o.metric.name.length - 3)));
   const suggestion = await page.waitForSelector(`#metric-suggestions li[data-name="${o.metric.name}"]`, { timeout: 15_000 });
   await suggestion!.click();
   for (const [label, value] of Object.entries(o.metric.labels)) {

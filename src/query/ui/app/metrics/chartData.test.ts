@@ -17,9 +17,16 @@ describe('chartSpec', () => {
       { series: 'a', labels: { host: 'h1', app: 'x' }, points: [point(60_000)] },
       { series: 'b', labels: { host: 'h2', app: 'x' }, points: [point(120_000, { avg: null, rate: 5 })] },
     ]), palette);
-    expect(spec.data).toEqual([[60, 120], [2, null], [null, 5]]);
-    expect(spec.series.map((s) => s.label)).toEqual(['h1', 'h2']);
+    expect(spec.data).toEqual([[60, 120], [null, 5], [2, null]]);
+    expect(spec.series.map((s) => s.label)).toEqual(['h2', 'h1']);
     expect(spec.bands).toEqual([]);
+    expect(spec.drawn).toBe(2);
+  });
+  it('draws the series with the highest peaks when there are too many', () => {
+    const series = [1, 5, 3].map((v, i) => ({ series: `s${i}`, labels: { i: String(i) }, points: [point(0, { avg: v })] }));
+    const spec = chartSpec(answer(series), palette, 1, 2);
+    expect(spec.series.map((s) => s.label)).toEqual(['1', '2']);
+    expect(spec.drawn).toBe(2);
   });
 });
 

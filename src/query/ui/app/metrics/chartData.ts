@@ -82,10 +82,15 @@ export interface ChartSpec {
   data: uPlot.AlignedData;
   series: uPlot.Series[];
   bands: uPlot.Band[];
+  /** Series drawn (several series: the `maxLines` with the highest peaks; the table lists them all). */
+  drawn: number;
 }
 
+/** Lines a chart of several series draws at most: beyond, neither the lines nor the legend read. */
+export const MAX_LINES = 8;
+
 /** uPlot data and series; values divided by `factor` (scaleOf). */
-export function chartSpec(answer: MetricAnswer, palette: Palette, factor = 1): ChartSpec {
+export function chartSpec(answer: MetricAnswer, palette: Palette, factor = 1, maxLines = MAX_LINES): ChartSpec {
   const times = [...new Set(answer.series.flatMap((s) => s.points.map((p) => p.t)))].sort((a, b) => a - b);
   const x = times.map((t) => t / 1000);
   const column = (s: MetricSeries, value: (p: MetricPoint) => number | null) => {
@@ -113,17 +118,20 @@ export function chartSpec(answer: MetricAnswer, palette: Palette, factor = 1): C
       data.push(column(s, (p) => p.quantiles[q] ?? null));
     });
     const bands: uPlot.Band[] = hasBand ? [{ series: [1, 2], fill: `${palette.band}33` }] : [];
-    return { data: [x, ...data] as uPlot.AlignedData, series, bands };
+    return { data: [x, ...data] as uPlot.AlignedData, series, bands, drawn: 1 };
   }
   const shown = varyingLabels(answer.series);
+  const peak = (s: MetricSeries) => Math.max(Number.NEGATIVE_INFINITY, ...s.points.map((p) => mainValue(p) ?? Number.NEGATIVE_INFINITY));
+  const drawn = [...answer.series].sort((a, b) => peak(b) - peak(a)).slice(0, maxLines);
+  const label = (s: MetricSeries) => {
+    const text = shown.map((n) => s.labels[n] ?? '').join(' ') || s.series.slice(0, 8);
+    return text.length > 48 ? `${text.slice(0, 47)}…` : text;
+  };
   return {
-    data: [x, ...answer.series.map((s) => column(s, mainValue))] as uPlot.AlignedData,
-    series: answer.series.map((s, i) => ({
-      label: shown.map((n) => s.labels[n] ?? '').join(' ') || s.series.slice(0, 8),
-      stroke: palette.lines[i % palette.lines.length],
-      width: 1.5,
-    })),
+    data: [x, ...drawn.map((s) => column(s, mainValue))] as uPlot.AlignedData,
+    series: drawn.map((s, i) => ({ label: label(s), stroke: palette.lines[i % palette.lines.length], width: 1.5 })),
     bands: [],
+    drawn: drawn.length,
   };
 }
 

@@ -9,6 +9,7 @@ import { resolveRange, TimeRangePicker } from '../components/timeRange.tsx';
 import { formatNumber, formatTime } from '../format.ts';
 import { chartSpec, lastPoint, mainField, mainValue, scaleOf, varyingLabels, type MetricAnswer } from '../metrics/chartData.ts';
 import { NameBox } from '../metrics/nameBox.tsx';
+import { useThemeVersion } from '../metrics/useThemeVersion.ts';
 import { navigate, type ViewProps } from '../router.ts';
 
 interface LabelsAnswer {
@@ -30,17 +31,6 @@ function parseMatch(raw: string | null): Record<string, string> {
 
 function stepText(ms: number): string {
   return ms >= 86_400_000 ? `${ms / 86_400_000} d` : ms >= 3_600_000 ? `${ms / 3_600_000} h` : `${ms / 60_000} min`;
-}
-
-/** Redraws charts when the theme changes (main.tsx dispatches 'otlp-theme'). */
-export function useThemeVersion(): number {
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    const bump = () => setVersion((v) => v + 1);
-    addEventListener('otlp-theme', bump);
-    return () => removeEventListener('otlp-theme', bump);
-  }, []);
-  return version;
 }
 
 export function MetricsView({ params }: ViewProps): JSX.Element {
@@ -169,15 +159,17 @@ export function MetricsView({ params }: ViewProps): JSX.Element {
             <span>
               level <strong data-testid="metric-level">{answer.level}</strong> · step {stepText(answer.stepMs)} · {answer.series.length} series
               {answer.truncated ? ' (more matched: pick labels)' : ''}
+              {spec && spec.drawn < answer.series.length ? ` · chart: the ${spec.drawn} highest` : ''}
               {answer.unit ? ` · unit ${answer.unit}` : ''}
               {scale.factor !== 1 ? ` · chart in ${scale.prefix} (×${formatNumber(scale.factor)})` : ''}
             </span>
-            {last && (
+            {last && answer.series.length === 1 && (
               <span class="metric-last-box">
                 last {mainField(last.series.points)} ({formatTime(last.point.t)}):{' '}
                 <strong data-testid="metric-last">{lastValue === null ? '–' : formatNumber(lastValue)}</strong>
               </span>
             )}
+            {answer.series.length > 1 && <span>pick labels down to one series for its band and quantiles</span>}
           </div>
           <div class="panel">
             {spec && <Chart data={spec.data} series={spec.series} bands={spec.bands} height={320} label={`${name} over time`} />}

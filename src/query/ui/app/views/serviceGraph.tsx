@@ -8,7 +8,7 @@ import { resolveRange, TimeRangePicker } from '../components/timeRange.tsx';
 import { formatNanos, formatNumber, formatRate } from '../format.ts';
 import { navigate, type ViewProps } from '../router.ts';
 import { ServiceGraphCanvas, type GraphEdge, type GraphNode } from '../serviceGraph/graph.tsx';
-import { useThemeVersion } from './metrics.tsx';
+import { useThemeVersion } from '../metrics/useThemeVersion.ts';
 
 interface GraphAnswer {
   startMs: number;
