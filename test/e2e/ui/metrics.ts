@@ -45,9 +45,15 @@ export async function checkMetricsView(page: Page, o: UiOracle): Promise<void> {
   await page.click('header button.theme');
   await page.waitForFunction(`(document.documentElement.dataset.theme ?? 'light') !== ${JSON.stringify(before)}`);
   await page.waitForSelector('.metrics-view .chart canvas');
+  await nextFrames(page); // the chart redraws in an effect after the theme's render
   await screenshot(page, 'metrics-dark');
   await page.click('header button.theme');
   await page.waitForFunction(`(document.documentElement.dataset.theme ?? 'light') === ${JSON.stringify(before)}`);
+}
+
+/** Waits until the browser has painted twice (effects that redraw after a render have run). */
+async function nextFrames(page: Page): Promise<void> {
+  await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0))))');
 }
 
 /** A value inside a CSS attribute selector's double quotes. */
