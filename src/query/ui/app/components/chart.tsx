@@ -1,6 +1,6 @@
 // A uPlot chart that follows its container's width and the theme's colours. uPlot: small, fast, and it draws
 // bands between series (min/max) natively.
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { JSX } from 'preact';
 import uPlot from 'uplot';
 
@@ -22,8 +22,20 @@ export function themeColor(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
+/** The current theme ('light' | 'dark'), re-rendering the caller when the user switches it (main.tsx's event). */
+export function useTheme(): string {
+  const [theme, setTheme] = useState(document.documentElement.dataset.theme ?? 'light');
+  useEffect(() => {
+    const onChange = () => setTheme(document.documentElement.dataset.theme ?? 'light');
+    addEventListener('otlp-theme', onChange);
+    return () => removeEventListener('otlp-theme', onChange);
+  }, []);
+  return theme;
+}
+
 export function Chart({ data, series, bands, height = 220, bars, title, label }: ChartProps): JSX.Element {
   const box = useRef<HTMLDivElement>(null);
+  const theme = useTheme();
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -46,6 +58,6 @@ export function Chart({ data, series, bands, height = 220, bars, title, label }:
       resize.disconnect();
       plot.destroy();
     };
-  }, [data, series, bands, height, bars, title]);
+  }, [data, series, bands, height, bars, title, theme]);
   return <div class="chart" ref={box} role="img" aria-label={label} />;
 }
