@@ -8,9 +8,8 @@ export async function checkPipelineView(page: Page, o: UiOracle): Promise<void> 
   await page.goto(`${o.baseUrl}/ui/#/pipeline`);
   await page.waitForSelector('[data-testid="pipeline-table"]');
   for (const name of o.pipeline.processes) {
-    const row = await page.waitForSelector(`[data-testid="process-${name}"]`);
-    const text = await row!.evaluate((el) => el.textContent ?? '');
-    expect(text, name).toContain('ready');
+    const state = await page.waitForSelector(`[data-testid="process-${name}"] [data-testid="state"]`);
+    expect(await state!.evaluate((el) => el.textContent), name).toBe('ready');
   }
   // Every process read records (the sink read the rollups, the rollup levels the partials and points).
   const recordsIn = await page.$$eval('[data-testid="records-in"]', (cells) => cells.map((c) => Number((c.textContent ?? '').replace(/,/g, ''))));

@@ -49,10 +49,10 @@ interface Snapshot {
 const SINK_BADGE: Record<SinkHealth['state'], string> = { healthy: 'ok', paused: 'warn', 'half-open': 'warn', 'circuit open': 'error' };
 
 function State({ p }: { p: ProcessHealth }): JSX.Element {
-  if (!p.up) return <span class="badge error" title={p.error}>down</span>;
-  if (p.restore.total > 0) return <span class="badge warn">restoring {Math.floor((100 * p.restore.read) / p.restore.total)} %</span>;
-  if (!p.ready) return <span class="badge warn" title={p.readyReason}>not ready</span>;
-  return <span class="badge ok">ready</span>;
+  if (!p.up) return <span class="badge error" data-testid="state" title={p.error}>down</span>;
+  if (p.restore.total > 0) return <span class="badge warn" data-testid="state">restoring {Math.floor((100 * p.restore.read) / p.restore.total)} %</span>;
+  if (!p.ready) return <span class="badge warn" data-testid="state" title={p.readyReason}>not ready</span>;
+  return <span class="badge ok" data-testid="state">ready</span>;
 }
 
 /** Seconds the stream time is behind the wall clock, as text. */
