@@ -17,6 +17,7 @@ interface PageGlobals {
     documentElement: { dataset: Record<string, string | undefined> };
     activeElement: { blur(): void; hasAttribute(name: string): boolean } | null;
     querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+    querySelectorAll(selector: string): { length: number };
   };
   location: { hash: string };
   requestAnimationFrame(callback: () => void): number;
@@ -84,6 +85,13 @@ export async function checkLogsView(page: Page, o: UiOracle): Promise<{ expected
   expect(detail.attributes + detail.resource.length).toBeGreaterThan(0);
   expect(detail.resource).toContain('service.name');
   await screenshot(page, 'logs');
+
+  // The next page comes after the first (newest first, with the cursor).
+  if (o.logs.hits > hitRows) {
+    await page.click('[data-testid="log-more"]');
+    const more = Math.min(o.logs.hits, 2 * hitRows);
+    await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('[data-testid="log-hit"]').length === n, { timeout: TIMEOUT }, more);
+  }
 
   // The dark theme, then back.
   await setTheme(page, 'dark');

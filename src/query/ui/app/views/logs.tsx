@@ -59,9 +59,15 @@ export function LogsView({ params }: ViewProps): JSX.Element {
   useEffect(() => setDraft(q), [q]);
   // A preset range is resolved again on every route change (it moves with now); absolute bounds stay.
   const rangeKey = `${params.get('range') ?? ''}|${params.get('start') ?? ''}|${params.get('end') ?? ''}`;
-  const range = useMemo(() => resolveRange(params), [rangeKey, q, tab]);
+  // Searching again with the same route (nothing to navigate to) runs the search again.
+  const [again, setAgain] = useState(0);
+  const range = useMemo(() => resolveRange(params), [rangeKey, q, tab, again]);
 
-  const go = (changes: Record<string, string | undefined>) => navigate('logs', { ...current, ...changes });
+  const go = (changes: Record<string, string | undefined>) => {
+    const target = href('logs', { ...current, ...changes });
+    if (location.hash === target) setAgain((n) => n + 1);
+    else navigate('logs', { ...current, ...changes });
+  };
   return (
     <section class="view logs-view" data-view="logs">
       <div class="toolbar">
@@ -102,7 +108,7 @@ export function LogsView({ params }: ViewProps): JSX.Element {
               Search
             </button>
           </form>
-          <LogSearch q={q} range={range} onRange={(r) => go({ range: undefined, start: String(r.startMs), end: String(r.endMs) })} />
+          <LogSearch q={q} range={range} again={again} onRange={(r) => go({ range: undefined, start: String(r.startMs), end: String(r.endMs) })} />
         </>
       ) : (
         <LogPatterns range={range} service={params.get('service') ?? ''} onService={(s) => go({ service: s || undefined })} current={current} />
@@ -118,7 +124,7 @@ interface SearchState {
   error?: string;
 }
 
-function LogSearch({ q, range, onRange }: { q: string; range: TimeRange; onRange: (r: TimeRange) => void }): JSX.Element {
+function LogSearch({ q, range, again, onRange }: { q: string; range: TimeRange; again: number; onRange: (r: TimeRange) => void }): JSX.Element {
   const [histogram, setHistogram] = useState<{ answer?: HistogramAnswer; error?: string }>({});
   const [search, setSearch] = useState<SearchState>({ hits: [], next: null, loading: true });
   const more = useRef<AbortController | null>(null);
@@ -138,7 +144,7 @@ function LogSearch({ q, range, onRange }: { q: string; range: TimeRange; onRange
       (err: unknown) => isAbort(err) || setSearch({ hits: [], next: null, loading: false, error: messageOf(err) }),
     );
     return () => abort.abort();
-  }, [q, range.startMs, range.endMs]);
+  }, [q, range.startMs, range.endMs, again]);
 
   const loadMore = () => {
     if (search.next === null) return;
@@ -494,7 +500,7 @@ function PatternRow({ pattern: p, current }: { pattern: Pattern; current: Record
       <td>
         {p.jump ? (
           <span class="badge error" data-testid="log-pattern-jump" title={`threshold ${formatNumber(v.threshold)}`}>
-            {v.reason === 'new' ? `new: ${formatNumber(v.current)}` : `jump: ${formatNumber(v.current)} vs ${formatNumber(v.baseline)}`}
+            {v.reason === 'new' ? `new: ${formatNumber(v.current)}` : `jump: ${formatNumber(v.current)} (baseline ${formatNumber(v.baseline)})`}
           </span>
         ) : (
           <span class="muted" title={`baseline ${formatNumber(v.baseline)}, threshold ${formatNumber(v.threshold)}`}>
