@@ -6,6 +6,7 @@ import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, watchedPage } from '../helpers/browser.ts';
 import { startUiFixture, type UiFixture } from './ui/fixture.ts';
+import { checkLogsView } from './ui/logs.ts';
 import { checkPipelineView } from './ui/pipeline.ts';
 
 describe('web UI', () => {
@@ -20,7 +21,7 @@ describe('web UI', () => {
   });
 
   /** Runs a view's check on a fresh page; the page must not log an error or see a failed request. */
-  async function onPage(check: (page: import('puppeteer-core').Page) => Promise<unknown>, allowed: string[] = []): Promise<void> {
+  async function onPage(check: (page: import('puppeteer-core').Page) => Promise<unknown>, expectedFailures: () => string[] = () => []): Promise<void> {
     const { page, problems } = await watchedPage(browser);
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
@@ -29,6 +30,7 @@ describe('web UI', () => {
     } finally {
       await page.close();
     }
+    const allowed = expectedFailures();
     expect(problems.filter((p) => !allowed.some((a) => p.includes(a)))).toEqual([]);
     // Everything the page loaded came from the query service: no CDN, no other host.
     expect(requests.filter((u) => !u.startsWith(fixture.oracle.baseUrl) && !u.startsWith('data:'))).toEqual([]);
@@ -40,6 +42,13 @@ describe('web UI', () => {
     const analysis = (await r.json()) as { spanCount: number; criticalPath: Array<{ spanId: string }> };
     expect(analysis.spanCount).toBe(o.trace.spanCount);
     expect(analysis.criticalPath.map((s) => s.spanId)).toEqual(o.trace.criticalPath);
+  });
+
+  it('logs: the search finds what brute force finds, with its histogram, hits, trace links and patterns', async () => {
+    let allowed: string[] = [];
+    await onPage(async (page) => {
+      allowed = (await checkLogsView(page, fixture.oracle)).expectedFailures;
+    }, () => allowed);
   });
 
   it('pipeline: every topology process, ready, with its records and sinks', async () => {

@@ -40,6 +40,11 @@ export function Chart({ data, series, bands, height = 220, bars, title, label }:
     const el = box.current;
     if (!el) return;
     const axis = { stroke: themeColor('--fg-muted'), grid: { stroke: themeColor('--grid') }, ticks: { stroke: themeColor('--grid') } };
+    // The y axis as wide as its longest label (uPlot's fixed default cuts "10,000" to "0,000").
+    const yAxis = {
+      ...axis,
+      size: (_u: uPlot, values: string[] | null) => 16 + 7 * Math.max(3, ...(values ?? []).map((v) => String(v).length)),
+    };
     const paths = bars ? uPlot.paths.bars?.({ size: [0.8, 40] }) : undefined;
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
@@ -47,7 +52,7 @@ export function Chart({ data, series, bands, height = 220, bars, title, label }:
       title,
       series: [{}, ...series.map((s) => ({ ...(paths ? { paths, fill: s.stroke } : {}), ...s }))],
       bands,
-      axes: [axis, axis],
+      axes: [axis, yAxis],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
     };
