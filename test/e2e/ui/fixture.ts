@@ -24,7 +24,7 @@ import type { UiOracle } from './oracle.ts';
 const MINUTE = 60_000;
 const TRAFFIC_MINUTES = 5;
 /** The search the log view is checked with. */
-const LOG_QUERY = 'severity>=warn OR payment';
+const LOG_QUERY = 'handled -service:cart';
 const SPAN_KIND = { server: 2, client: 3 };
 const STATUS_ERROR = 2;
 
