@@ -132,11 +132,11 @@ export class PipelineHealth {
     if (this.timer === undefined) {
       this.timer = setInterval(() => {
         if (Date.now() - this.lastAskedMs > 60_000) this.stop();
-        else void this.scrape();
+        else void this.refresh();
       }, this.intervalMs);
       this.timer.unref();
     }
-    return this.latest ?? this.scrape();
+    return this.latest ?? this.refresh();
   }
 
   stop(): void {
@@ -144,7 +144,8 @@ export class PipelineHealth {
     this.timer = undefined;
   }
 
-  private scrape(): Promise<PipelineSnapshot> {
+  /** Scrapes every target now (one scrape at a time; a caller during one gets its result). */
+  refresh(): Promise<PipelineSnapshot> {
     this.scraping ??= this.scrapeAll().finally(() => {
       this.scraping = undefined;
     });

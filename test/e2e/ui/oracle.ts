@@ -23,7 +23,11 @@ export interface UiOracle {
   serviceGraph: { client: string; server: string; requests: number; failed: number };
   /** A log search over `range` and the number of records it matches. */
   logs: { query: string; hits: number };
-  /** One gauge series and its last complete minute of the data (the chart's last point at the 1m level). */
+  /**
+   * One gauge series and its last complete minute of the data (the chart's last point at the 1m level). `labels`
+   * holds the resource's service.name and service.instance.id (what tells the generated gauge's series apart) and
+   * the point's attributes, if any.
+   */
   metric: { name: string; labels: Record<string, string>; windowStartMs: number; avg: number; min: number; max: number; last: number };
   /** The topology processes the query service watches (pipeline view). */
   pipeline: { processes: string[] };

@@ -27,8 +27,8 @@ export interface GraphNode {
 interface Props {
   nodes: GraphNode[];
   edges: GraphEdge[];
-  /** Changes when the theme does. */
-  theme: number;
+  /** The theme (chart.tsx's useTheme): drawn again when it changes. */
+  theme: string;
   onSelect?: (edge: GraphEdge | null) => void;
 }
 

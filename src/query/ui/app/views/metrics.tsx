@@ -4,12 +4,11 @@
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { getJson } from '../api.ts';
-import { Chart, themeColor } from '../components/chart.tsx';
+import { Chart, themeColor, useTheme } from '../components/chart.tsx';
 import { resolveRange, TimeRangePicker } from '../components/timeRange.tsx';
 import { formatNumber, formatTime } from '../format.ts';
 import { chartSpec, lastPoint, mainField, mainValue, scaleOf, varyingLabels, type MetricAnswer } from '../metrics/chartData.ts';
 import { NameBox } from '../metrics/nameBox.tsx';
-import { useThemeVersion } from '../metrics/useThemeVersion.ts';
 import { navigate, type ViewProps } from '../router.ts';
 
 interface LabelsAnswer {
@@ -43,7 +42,7 @@ export function MetricsView({ params }: ViewProps): JSX.Element {
   const [answer, setAnswer] = useState<MetricAnswer | null>(null);
   const [error, setError] = useState('');
   const [loading, setLoading] = useState(false);
-  const theme = useThemeVersion();
+  const theme = useTheme();
 
   const update = (changes: Record<string, string | undefined>) => {
     const next: Record<string, string | undefined> = Object.fromEntries(params.entries());

@@ -4,11 +4,11 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { getJson } from '../api.ts';
+import { useTheme } from '../components/chart.tsx';
 import { resolveRange, TimeRangePicker } from '../components/timeRange.tsx';
 import { formatNanos, formatNumber, formatRate } from '../format.ts';
 import { navigate, type ViewProps } from '../router.ts';
 import { ServiceGraphCanvas, type GraphEdge, type GraphNode } from '../serviceGraph/graph.tsx';
-import { useThemeVersion } from '../metrics/useThemeVersion.ts';
 
 interface GraphAnswer {
   startMs: number;
@@ -26,7 +26,7 @@ export function ServiceGraphView({ params }: ViewProps): JSX.Element {
   const [answer, setAnswer] = useState<GraphAnswer | null>(null);
   const [error, setError] = useState('');
   const [selected, setSelected] = useState<string>('');
-  const theme = useThemeVersion();
+  const theme = useTheme();
 
   useEffect(() => {
     const abort = new AbortController();
