@@ -27,20 +27,21 @@ export function NameBox({ value, onPick, onError }: Props): JSX.Element {
 
   useEffect(() => {
     if (!open) return;
-    const abort = new AbortController();
+    let stale = false;
     const timer = setTimeout(() => {
-      getJson<{ names: NameSuggestion[] }>('/api/metrics/names', { q: text.trim(), limit: 15 }, abort.signal)
+      getJson<{ names: NameSuggestion[] }>('/api/metrics/names', { q: text.trim(), limit: 15 })
         .then((r) => {
+          if (stale) return;
           setSuggestions(r.names);
           setActive(0);
         })
         .catch((err: unknown) => {
-          if (!abort.signal.aborted) onError((err as Error).message);
+          if (!stale) onError((err as Error).message);
         });
     }, 120);
     return () => {
       clearTimeout(timer);
-      abort.abort();
+      stale = true;
     };
   }, [text, open]);
 

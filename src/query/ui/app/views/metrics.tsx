@@ -52,30 +52,38 @@ export function MetricsView({ params }: ViewProps): JSX.Element {
   useEffect(() => {
     setLabels(null);
     if (name === '') return;
-    const abort = new AbortController();
-    getJson<LabelsAnswer>('/api/metrics/labels', { name }, abort.signal)
-      .then(setLabels)
+    let stale = false;
+    getJson<LabelsAnswer>('/api/metrics/labels', { name })
+      .then((r) => {
+        if (!stale) setLabels(r);
+      })
       .catch((err: unknown) => {
-        if (!abort.signal.aborted) setError((err as Error).message);
+        if (!stale) setError((err as Error).message);
       });
-    return () => abort.abort();
+    return () => {
+      stale = true;
+    };
   }, [name]);
 
   useEffect(() => {
     setAnswer(null);
     if (name === '') return;
-    const abort = new AbortController();
+    let stale = false;
     setLoading(true);
     setError('');
-    getJson<MetricAnswer>('/api/metrics/query', { name, match: matchRaw || undefined, start: startMs, end: endMs, level: level || undefined }, abort.signal)
-      .then(setAnswer)
+    getJson<MetricAnswer>('/api/metrics/query', { name, match: matchRaw || undefined, start: startMs, end: endMs, level: level || undefined })
+      .then((r) => {
+        if (!stale) setAnswer(r);
+      })
       .catch((err: unknown) => {
-        if (!abort.signal.aborted) setError((err as Error).message);
+        if (!stale) setError((err as Error).message);
       })
       .finally(() => {
-        if (!abort.signal.aborted) setLoading(false);
+        if (!stale) setLoading(false);
       });
-    return () => abort.abort();
+    return () => {
+      stale = true;
+    };
     // startMs/endMs change with `now` for presets: the route's text is what matters.
   }, [name, matchRaw, level, params.get('range'), params.get('start'), params.get('end')]);
 

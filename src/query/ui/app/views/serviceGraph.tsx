@@ -29,14 +29,18 @@ export function ServiceGraphView({ params }: ViewProps): JSX.Element {
   const theme = useTheme();
 
   useEffect(() => {
-    const abort = new AbortController();
+    let stale = false;
     setError('');
-    getJson<GraphAnswer>('/api/servicegraph', { start: startMs, end: endMs }, abort.signal)
-      .then(setAnswer)
+    getJson<GraphAnswer>('/api/servicegraph', { start: startMs, end: endMs })
+      .then((r) => {
+        if (!stale) setAnswer(r);
+      })
       .catch((err: unknown) => {
-        if (!abort.signal.aborted) setError((err as Error).message);
+        if (!stale) setError((err as Error).message);
       });
-    return () => abort.abort();
+    return () => {
+      stale = true;
+    };
   }, [params.get('range'), params.get('start'), params.get('end')]);
 
   const update = (changes: Record<string, string | undefined>) => navigate('service-graph', { ...Object.fromEntries(params.entries()), ...changes });
