@@ -30,6 +30,8 @@ interface Props {
   /** The theme (chart.tsx's useTheme): drawn again when it changes. */
   theme: string;
   onSelect?: (edge: GraphEdge | null) => void;
+  /** The edge highlighted (`client->server`), '' for none. */
+  selected?: string;
 }
 
 /** Mixes two #rrggbb colours (t = 0 → a, 1 → b); anything else: b when t > 0. */
@@ -41,8 +43,9 @@ export function mix(a: string, b: string, t: number): string {
   return `#${x.map((v, i) => Math.round(v + (y[i] - v) * t).toString(16).padStart(2, '0')).join('')}`;
 }
 
-export function ServiceGraphCanvas({ nodes, edges, theme, onSelect }: Props): JSX.Element {
+export function ServiceGraphCanvas({ nodes, edges, theme, onSelect, selected = '' }: Props): JSX.Element {
   const box = useRef<HTMLDivElement>(null);
+  const graph = useRef<cytoscape.Core | null>(null);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -113,6 +116,7 @@ export function ServiceGraphCanvas({ nodes, edges, theme, onSelect }: Props): JS
       wheelSensitivity: 0.3,
       boxSelectionEnabled: false,
     });
+    graph.current = cy;
     cy.on('tap', 'edge', (evt) => onSelect?.(edges.find((e) => `${e.client}->${e.server}` === evt.target.id()) ?? null));
     cy.on('tap', (evt) => {
       if (evt.target === cy) onSelect?.(null);
@@ -124,8 +128,16 @@ export function ServiceGraphCanvas({ nodes, edges, theme, onSelect }: Props): JS
     resize.observe(el);
     return () => {
       resize.disconnect();
+      graph.current = null;
       cy.destroy();
     };
   }, [nodes, edges, theme]);
+  // A row picked in the table highlights its edge (and a tap on an edge picks its row).
+  useEffect(() => {
+    const cy = graph.current;
+    if (!cy) return;
+    cy.elements().unselect();
+    if (selected !== '') cy.getElementById(selected).select();
+  }, [selected, nodes, edges, theme]);
   return <div class="service-graph" ref={box} data-testid="service-graph-canvas" role="img" aria-label="service graph: services and the requests between them" />;
 }

@@ -7,7 +7,7 @@ import { getJson } from '../api.ts';
 import { useTheme } from '../components/chart.tsx';
 import { resolveRange, TimeRangePicker } from '../components/timeRange.tsx';
 import { formatNanos, formatNumber, formatRate } from '../format.ts';
-import { navigate, type ViewProps } from '../router.ts';
+import { href, navigate, type ViewProps } from '../router.ts';
 import { ServiceGraphCanvas, type GraphEdge, type GraphNode } from '../serviceGraph/graph.tsx';
 
 interface GraphAnswer {
@@ -43,6 +43,7 @@ export function ServiceGraphView({ params }: ViewProps): JSX.Element {
     };
   }, [params.get('range'), params.get('start'), params.get('end')]);
 
+  const rangeParams = { range: params.get('range') ?? undefined, start: params.get('start') ?? undefined, end: params.get('end') ?? undefined };
   const update = (changes: Record<string, string | undefined>) => navigate('service-graph', { ...Object.fromEntries(params.entries()), ...changes });
 
   return (
@@ -71,7 +72,7 @@ export function ServiceGraphView({ params }: ViewProps): JSX.Element {
       {answer && answer.edges.length > 0 && (
         <>
           <div class="panel graph-panel">
-            <ServiceGraphCanvas nodes={answer.nodes} edges={answer.edges} theme={theme} onSelect={(e) => setSelected(e ? `${e.client}->${e.server}` : '')} />
+            <ServiceGraphCanvas nodes={answer.nodes} edges={answer.edges} theme={theme} selected={selected} onSelect={(e) => setSelected(e ? `${e.client}->${e.server}` : '')} />
           </div>
           <h2>Edges</h2>
           <table class="grid" data-testid="edges">
@@ -85,13 +86,26 @@ export function ServiceGraphView({ params }: ViewProps): JSX.Element {
                 <th class="num">error rate</th>
                 <th class="num">avg latency</th>
                 <th class="num">p95 latency</th>
+                <th>
+                  <span class="visually-hidden">chart</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {answer.edges.map((e) => {
                 const id = `${e.client}->${e.server}`;
                 return (
-                  <tr key={id} data-testid={`edge-${id}`} class={selected === id ? 'selected' : undefined} onClick={() => setSelected(selected === id ? '' : id)}>
+                  <tr
+                    key={id}
+                    data-testid={`edge-${id}`}
+                    class={selected === id ? 'selected' : undefined}
+                    tabIndex={0}
+                    aria-selected={selected === id}
+                    onClick={() => setSelected(selected === id ? '' : id)}
+                    onKeyDown={(ev) => {
+                      if (ev.key === 'Enter' && ev.target === ev.currentTarget) setSelected(selected === id ? '' : id);
+                    }}
+                  >
                     <td class="mono">{e.client}</td>
                     <td class="mono">{e.server}</td>
                     <td class="num" data-testid="edge-requests">
@@ -102,6 +116,15 @@ export function ServiceGraphView({ params }: ViewProps): JSX.Element {
                     <td class={`num${e.errorRate > 0.05 ? ' bad' : ''}`}>{formatNumber(e.errorRate * 100)}%</td>
                     <td class="num">{seconds(e.latencyAvgSeconds)}</td>
                     <td class="num">{seconds(e.latencyP95Seconds)}</td>
+                    <td>
+                      <a
+                        href={href('metrics', { name: 'traces_service_graph_request_total', match: JSON.stringify({ client: e.client, server: e.server }), ...rangeParams })}
+                        title="requests of this edge over time (one line per connection type and outcome)"
+                        onClick={(ev) => ev.stopPropagation()}
+                      >
+                        chart
+                      </a>
+                    </td>
                   </tr>
                 );
               })}
