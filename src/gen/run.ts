@@ -80,6 +80,7 @@ export async function runGen(options: GenOptions): Promise<GenStats> {
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (performance.now() >= endAt) break;
       }
+      traffic.advanceTo(Date.now());
       const batch = traffic.encodedTraces(options.spansPerRequest);
       const sends: Array<Promise<void>> = [];
       if (wants('traces')) {

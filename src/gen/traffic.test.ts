@@ -38,4 +38,13 @@ describe('Traffic', () => {
     expect(total(second)).toBeGreaterThan(total(first));
     expect(second.every((p) => p.timeMs === T0 + 20_000)).toBe(true);
   });
+
+  it('follows the clock it is moved to, never back', () => {
+    const traffic = new Traffic({ seed: 5, startMs: T0 });
+    traffic.advanceTo(T0 + 60_000);
+    const later = traffic.traces(50).spans;
+    expect(Math.min(...later.map((s) => s.startTimeMs))).toBeGreaterThanOrEqual(T0 + 60_000);
+    traffic.advanceTo(T0);
+    expect(Math.min(...traffic.traces(50).spans.map((s) => s.startTimeMs))).toBeGreaterThanOrEqual(T0 + 60_000);
+  });
 });

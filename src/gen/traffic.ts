@@ -43,6 +43,12 @@ export class Traffic {
     return { spans: out, logs: logsForSpans(this.rng, out) };
   }
 
+  /** Moves the simulated clock to `ms` if it is behind: live traffic keeps its event times at the wall clock (traces
+   * start only a few ms apart, so at a paced rate the clock would fall behind it and windows would never close). */
+  advanceTo(ms: number): void {
+    if (ms > this.clockMs) this.clockMs = ms;
+  }
+
   /** Every instance's metric points at `timeMs`. */
   metrics(timeMs: number): MetricPoint[] {
     return this.metricsGenerator.collect(timeMs);
