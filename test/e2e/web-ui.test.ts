@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, watchedPage } from '../helpers/browser.ts';
 import { startUiFixture, type UiFixture } from './ui/fixture.ts';
 import { checkLogsView } from './ui/logs.ts';
+import { checkMetricsView } from './ui/metrics.ts';
+import { checkServiceGraphView } from './ui/serviceGraph.ts';
 import { checkPipelineView } from './ui/pipeline.ts';
 
 describe('web UI', () => {
@@ -42,6 +44,14 @@ describe('web UI', () => {
     const analysis = (await r.json()) as { spanCount: number; criticalPath: Array<{ spanId: string }> };
     expect(analysis.spanCount).toBe(o.trace.spanCount);
     expect(analysis.criticalPath.map((s) => s.spanId)).toEqual(o.trace.criticalPath);
+  });
+
+  it("service graph: the edge's request count is brute force's", async () => {
+    await onPage((page) => checkServiceGraphView(page, fixture.oracle));
+  });
+
+  it("metrics: the chart of one series from the 1m rollups, its last window's average as brute force says", async () => {
+    await onPage((page) => checkMetricsView(page, fixture.oracle));
   });
 
   it('logs: the search finds what brute force finds, with its histogram, hits, trace links and patterns', async () => {

@@ -101,6 +101,9 @@ export function bruteCriticalPath(spans: readonly Span[]): string[] {
 
 export interface UiFixture {
   oracle: UiOracle;
+  /** The PostgreSQL schema of the sink's tables and the fixture's topics. */
+  schema: string;
+  topics: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -154,13 +157,17 @@ export async function startUiFixture(log: (line: string) => void = () => {}): Pr
     const byTrace = new Map<string, Span[]>();
     for (const s of spans) byTrace.set(s.traceId, [...(byTrace.get(s.traceId) ?? []), s]);
     // Clock records far later close every window, trace and segment: the first closes the traffic's minutes in the
-    // span topologies, the second the partials' minute of the first (spanmetrics-rollup waits a minute of grace).
-    const clockSpan = (ms: number): Span => ({ ...spans[0], traceId: ms.toString(16).padStart(32, '0'), spanId: ms.toString(16).padStart(16, '0'), parentSpanId: '', name: 'clock', resource: { ...spans[0].resource, attributes: SERVICE_CLOCK }, kind: 1, startTimeMs: ms, startTimeNanos: 0, endTimeMs: ms + 1, endTimeNanos: 0, attributes: [], events: [], links: [], statusCode: 0, statusMessage: '' });
+    // span topologies; the next expires the first's service-graph entry (a root server span: an edge from the
+    // virtual client "user"), whose partial — a later minute, closed by the third — closes the traffic's minutes in
+    // spanmetrics-rollup.
+    const clockSpan = (ms: number): Span => ({ ...spans[0], traceId: ms.toString(16).padStart(32, '0'), spanId: ms.toString(16).padStart(16, '0'), parentSpanId: '', name: 'clock', resource: { ...spans[0].resource, attributes: SERVICE_CLOCK }, kind: SPAN_KIND.server, startTimeMs: ms, startTimeNanos: 0, endTimeMs: ms + 1, endTimeNanos: 0, attributes: [], events: [], links: [], statusCode: 0, statusMessage: '' });
     const clockLog = (ms: number): LogRecord => ({ ...logs[0], timeMs: ms, timeNanos: 0, observedTimeMs: ms, observedTimeNanos: 0, traceId: '', spanId: '', body: { type: 'string', value: 'clock' }, resource: { ...logs[0].resource, attributes: SERVICE_CLOCK } });
     const clockPoint = (ms: number): MetricPoint => ({ ...points[0], timeMs: ms, timeNanos: 0, resource: { ...points[0].resource, attributes: SERVICE_CLOCK } });
     const closes = [base + 20 * MINUTE, base + 30 * MINUTE];
     await producer.send({ topic: topics.spans, messages: [...byTrace.values()].map((trace) => ({ key: trace[0].traceId, value: encodeTraces(trace) })) });
-    await producer.send({ topic: topics.spans, messages: closes.map((ms) => ({ key: 'clock', value: encodeTraces([clockSpan(ms)]) })) });
+    // Span clocks in small steps: a step of more than a window and its grace would make the expiring edge late.
+    const spanCloses = [closes[0], closes[0] + 15_000, closes[0] + 2 * MINUTE];
+    await producer.send({ topic: topics.spans, messages: spanCloses.map((ms) => ({ key: 'clock', value: encodeTraces([clockSpan(ms)]) })) });
     for (let i = 0; i < logs.length; i += 50) await producer.send({ topic: topics.logs, messages: [{ key: 'shop', value: encodeLogs(logs.slice(i, i + 50)) }] });
     await producer.send({ topic: topics.logs, messages: closes.map((ms) => ({ key: 'clock', value: encodeLogs([clockLog(ms)]) })) });
     for (let i = 0; i < points.length; i += 200) await producer.send({ topic: topics.metrics, messages: [{ key: 'shop', value: encodeMetrics(points.slice(i, i + 200)) }] });
@@ -203,7 +210,7 @@ export async function startUiFixture(log: (line: string) => void = () => {}): Pr
 
     const oracle = computeOracle(baseUrl, { startMs: base, endMs: base + TRAFFIC_MINUTES * MINUTE }, spans, byTrace, logs, points, workers.map((w) => w.topology.application.slice(id.length + 1)));
     await waitForData(baseUrl, oracle, config.postgres!.url, schema, log);
-    return { oracle, stop };
+    return { oracle, schema, topics, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -298,7 +305,7 @@ async function waitForData(baseUrl: string, o: UiOracle, pgUrl: string, schema: 
       if (!done.rollups) {
         // The last traffic minute of both the metric and the service graph is in the table once the second clock passed.
         const r = await pool
-          .query(`SELECT count(*)::int AS n FROM ${schema}.rollup_1m r JOIN ${schema}.otlp_series s USING (tenant, series) WHERE r.window_start = $1 AND s.name = ANY($2)`, [new Date(o.metric.windowStartMs), [o.metric.name, 'traces_service_graph_request_total']])
+          .query(`SELECT count(DISTINCT s.name)::int AS n FROM ${schema}.rollup_1m r JOIN ${schema}.otlp_series s USING (tenant, series) WHERE r.window_start = $1 AND s.name = ANY($2)`, [new Date(o.metric.windowStartMs), [o.metric.name, 'traces_service_graph_request_total']])
           .catch(() => ({ rows: [{ n: 0 }] }));
         done.rollups = (r.rows[0] as { n: number }).n >= 2;
       }
