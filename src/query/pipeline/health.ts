@@ -1,58 +1,15 @@
 // Pipeline health for the web UI: the topology processes' own /metrics and /readyz, scraped every few seconds,
 // turned into one row per process — consumer lag, throughput (from the counters' change between scrapes), late and
 // dead-lettered records, each sink's state, restore progress — with a short history for the throughput chart.
+import type { PipelineSnapshot, ProcessHealth, SinkHealth, SinkState } from '../answers.ts';
 import { parseExposition, sumOf, type Sample } from './exposition.ts';
+
+export type { PipelineSnapshot, ProcessHealth, SinkHealth, SinkState };
 
 /** A process to watch: its name and the base URL of its metrics server (…/metrics, …/readyz). */
 export interface PipelineTarget {
   name: string;
   url: string;
-}
-
-export type SinkState = 'healthy' | 'paused' | 'half-open' | 'circuit open';
-
-export interface SinkHealth {
-  sink: string;
-  state: SinkState;
-  consecutiveFailures: number;
-  rowsTotal: number;
-  deadLetters: number;
-}
-
-export interface ProcessHealth {
-  name: string;
-  url: string;
-  /** The last scrape answered. */
-  up: boolean;
-  /** Why not, when not. */
-  error?: string;
-  ready: boolean;
-  /** /readyz's text when not ready (restoring, a sink failing). */
-  readyReason?: string;
-  application?: string;
-  partitions: number;
-  lag: number;
-  recordsIn: number;
-  recordsOut: number;
-  /** Records per second in and out over the last scrape interval (undefined until two scrapes). */
-  inPerSecond?: number;
-  outPerSecond?: number;
-  /** Items beyond the event-time bounds plus operators' late counters. */
-  late: number;
-  deadLetters: number;
-  pausedPartitions: number;
-  restore: { read: number; total: number; restoredEntries: number };
-  sinks: SinkHealth[];
-  /** Stream time (unix seconds, the latest of the tasks). */
-  streamTimeSeconds?: number;
-  /** [unix seconds, records in per second] of the last scrapes. */
-  history: Array<[number, number]>;
-}
-
-export interface PipelineSnapshot {
-  scrapedAtMs: number;
-  intervalMs: number;
-  processes: ProcessHealth[];
 }
 
 const BREAKER: Record<number, SinkState> = { 0: 'healthy', 1: 'half-open', 2: 'circuit open' };

@@ -2,6 +2,9 @@
 // sums, quantiles from buckets when the row has none), merged histogram buckets, metric-name ranking and the
 // service graph from per-edge totals. reader.ts runs the SQL and hands its rows here.
 import { DEFAULT_QUANTILES, histogramQuantile } from '../../operators/metrics/index.ts';
+import type { ChartPoint, GraphEdge, GraphNode } from '../answers.ts';
+
+export type { ChartPoint, GraphEdge, GraphNode };
 
 /** A rollup table row as the reader selects it (times in ms, bigint columns as numbers). */
 export interface WindowRow {
@@ -22,24 +25,6 @@ export interface WindowRow {
   quantiles: Record<string, number | string> | null;
   /** JSONB `{bounds, counts}` of explicit-bucket histograms. */
   buckets: { bounds: Array<number | string>; counts: Array<number | string> } | null;
-}
-
-/** One window of one series as the UI charts it. */
-export interface ChartPoint {
-  /** Window start (ms). */
-  t: number;
-  min: number | null;
-  max: number | null;
-  avg: number | null;
-  last: number | null;
-  count: number | null;
-  sum: number | null;
-  /** Per second: cumulative sums' rate as the rollup computed it; delta sums' sum over the window's length. */
-  rate: number | null;
-  /** Cumulative sums' increase; delta sums' sum. */
-  increase: number | null;
-  /** Quantile → value ("0.5" → …); empty when the window has none. */
-  quantiles: Record<string, number>;
 }
 
 /** A label matcher set from `match`: a JSON object of strings, or `k=v,k2=v2`. Throws with what is wrong. */
@@ -209,24 +194,6 @@ export interface EdgeBuckets extends Pick<WindowRow, 'buckets' | 'min' | 'max'> 
   client: string;
   server: string;
   name: string;
-}
-
-export interface GraphEdge {
-  client: string;
-  server: string;
-  requests: number;
-  failed: number;
-  ratePerSecond: number;
-  errorRate: number;
-  latencyAvgSeconds: number | null;
-  latencyP95Seconds: number | null;
-}
-
-export interface GraphNode {
-  service: string;
-  /** Requests the service served (edges into it). */
-  requests: number;
-  failed: number;
 }
 
 /**

@@ -1,19 +1,9 @@
 // The metric answer as uPlot data: one series alone gets its min–max band, avg line and quantile lines; several
 // series get one line each (their main value). Pure, so it is unit-tested without a browser.
 import type uPlot from 'uplot';
+import type { ChartPoint } from '../../../answers.ts';
 
-export interface MetricPoint {
-  t: number;
-  min: number | null;
-  max: number | null;
-  avg: number | null;
-  last: number | null;
-  count: number | null;
-  sum: number | null;
-  rate: number | null;
-  increase: number | null;
-  quantiles: Record<string, number>;
-}
+export type MetricPoint = ChartPoint;
 
 export interface MetricSeries {
   series: string;

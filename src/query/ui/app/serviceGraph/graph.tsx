@@ -5,24 +5,10 @@ import type { JSX } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { themeColor } from '../components/chart.tsx';
 import { formatNumber } from '../format.ts';
+import type { GraphEdge, GraphNode } from '../../../answers.ts';
 import { layeredLayout } from './layout.ts';
 
-export interface GraphEdge {
-  client: string;
-  server: string;
-  requests: number;
-  failed: number;
-  ratePerSecond: number;
-  errorRate: number;
-  latencyAvgSeconds: number | null;
-  latencyP95Seconds: number | null;
-}
-
-export interface GraphNode {
-  service: string;
-  requests: number;
-  failed: number;
-}
+export type { GraphEdge, GraphNode };
 
 interface Props {
   nodes: GraphNode[];

@@ -4,47 +4,14 @@
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
+import type { PipelineSnapshot, ProcessHealth, SinkHealth } from '../../../answers.ts';
 import { getJson } from '../api.ts';
 import { Chart, themeColor, useTheme } from '../components/chart.tsx';
 import { formatNumber, formatRate } from '../format.ts';
 import type { ViewProps } from '../router.ts';
 
-interface SinkHealth {
-  sink: string;
-  state: 'healthy' | 'paused' | 'half-open' | 'circuit open';
-  consecutiveFailures: number;
-  rowsTotal: number;
-  deadLetters: number;
-}
-
-interface ProcessHealth {
-  name: string;
-  url: string;
-  up: boolean;
-  error?: string;
-  ready: boolean;
-  readyReason?: string;
-  partitions: number;
-  lag: number;
-  recordsIn: number;
-  recordsOut: number;
-  inPerSecond?: number;
-  outPerSecond?: number;
-  late: number;
-  deadLetters: number;
-  pausedPartitions: number;
-  restore: { read: number; total: number; restoredEntries: number };
-  sinks: SinkHealth[];
-  streamTimeSeconds?: number;
-  history: Array<[number, number]>;
-}
-
-interface Snapshot {
-  scrapedAtMs: number;
-  intervalMs: number;
-  processes: ProcessHealth[];
-  note?: string;
-}
+/** The answer of /api/pipeline: the snapshot, or a note when the service watches no process. */
+type Snapshot = PipelineSnapshot & { note?: string };
 
 const SINK_BADGE: Record<SinkHealth['state'], string> = { healthy: 'ok', paused: 'warn', 'half-open': 'warn', 'circuit open': 'error' };
 
