@@ -44,8 +44,10 @@ export async function checkTracesView(page: Page, o: UiOracle): Promise<void> {
     end: String(o.range.endMs + 1_000),
     limit: '10000',
   });
+  const row = `[data-testid="trace-result"][data-trace-id="${trace.traceId}"]`;
   await page.goto(`${o.baseUrl}/ui/#/traces?${search}`);
-  await page.waitForSelector('[data-testid="trace-result"], [data-testid="trace-results-empty"], .error-box', { timeout: TIMEOUT });
+  // Its row, or what says it is not there (a list of other traces may still show from before the navigation).
+  await page.waitForSelector(`${row}, [data-testid="trace-results-empty"], .traces-search .error-box`, { timeout: TIMEOUT });
   expect(await page.$('.traces-search .error-box')).toBeNull();
   const found = await page.$$eval('[data-testid="trace-result"]', (rows) => rows.map((r) => (r as unknown as El).dataset.traceId));
   expect(found).toContain(trace.traceId);
@@ -54,7 +56,6 @@ export async function checkTracesView(page: Page, o: UiOracle): Promise<void> {
   await screenshot(page, 'traces-search');
 
   // Open it from the list (keyboard: focus its row, Enter).
-  const row = `[data-testid="trace-result"][data-trace-id="${trace.traceId}"]`;
   await page.focus(row);
   await page.keyboard.press('Enter');
   await page.waitForSelector(`.trace-view[data-trace-id="${trace.traceId}"] [data-testid="waterfall-row"]`, { timeout: TIMEOUT });

@@ -38,7 +38,11 @@ function useJaegerList(path: string | undefined): string[] {
 export function TraceSearch({ params }: { params: URLSearchParams }): JSX.Element {
   const [form, setForm] = useState<Form>(() => formOf(params));
   const [mode, setMode] = useState<'form' | 'traceql'>(params.get('q') ? 'traceql' : 'form');
-  useEffect(() => setForm(formOf(params)), [params.toString()]);
+  // A new route (back button, a link) resets the form to what it says.
+  useEffect(() => {
+    setForm(formOf(params));
+    setMode(params.get('q') ? 'traceql' : 'form');
+  }, [params.toString()]);
   const services = useJaegerList('/jaeger/api/services');
   const operations = useJaegerList(form.service ? `/jaeger/api/services/${encodeURIComponent(form.service)}/operations` : undefined);
   const set = (k: Field) => (e: Event) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
@@ -225,17 +229,21 @@ function ResultList({ traces, ms, limit }: { traces: SearchTrace[]; ms: number; 
                   <a href={link} tabIndex={-1}>
                     <b>{t.rootServiceName}</b> {t.rootTraceName}
                   </a>
-                  {t.spanSet && t.spanSet.matched > 0 ? <span class="muted"> · {t.spanSet.matched} matched span{t.spanSet.matched === 1 ? '' : 's'}</span> : null}
+                  {t.spanSet && t.spanSet.matched > 0 ? (
+                    <div class="muted matched">
+                      {t.spanSet.matched} matched span{t.spanSet.matched === 1 ? '' : 's'}: {t.spanSet.spans.map((sp) => sp.name).join(', ')}
+                    </div>
+                  ) : null}
                 </td>
                 <td class="num">{formatNumber(spansOf(t))}</td>
                 <td>{errors > 0 ? <span class="badge error" data-testid="trace-error">{errors} error{errors === 1 ? '' : 's'}</span> : <span class="muted">–</span>}</td>
                 <td>
-                  {services.slice(0, 4).map((s) => (
+                  {services.slice(0, 3).map((s) => (
                     <span key={s} class="svc-chip" style={{ '--hue': serviceHue(s) }}>
                       {s}
                     </span>
                   ))}
-                  {services.length > 4 ? <span class="muted"> +{services.length - 4}</span> : null}
+                  {services.length > 3 ? <span class="muted"> +{services.length - 3}</span> : null}
                 </td>
                 <td class="num nowrap">{t.durationMs < 1 ? '< 1 ms' : formatNanos(t.durationMs * 1e6)}</td>
                 <td class="bar-col">

@@ -22,13 +22,15 @@ function Attributes({ list, testid }: { list: OtlpKeyValue[]; testid?: string })
 interface Props {
   span: FlatSpan;
   detail: SpanDetail | undefined;
+  /** The details are still on their way. */
+  pending: boolean;
   traceId: string;
   traceStart: bigint;
   logs: LogEntry[];
   onSelect: (spanId: string) => void;
 }
 
-export function SpanDetails({ span, detail, traceId, traceStart, logs, onSelect }: Props): JSX.Element {
+export function SpanDetails({ span, detail, pending, traceId, traceStart, logs, onSelect }: Props): JSX.Element {
   const offset = Number(BigInt(span.startUnixNano) - traceStart);
   const status = detail ? STATUS_NAMES[detail.status.code] ?? String(detail.status.code) : span.status;
   return (
@@ -67,7 +69,7 @@ export function SpanDetails({ span, detail, traceId, traceStart, logs, onSelect 
           </>
         ) : null}
       </dl>
-      {detail === undefined ? <p class="muted">This span's details are not in the trace's answer.</p> : (
+      {detail === undefined ? <p class="muted">{pending ? 'Loading the span’s attributes…' : 'This span’s details are not in the trace’s answer.'}</p> : (
         <>
           <h3>Attributes</h3>
           <Attributes list={detail.attributes} testid="span-attributes" />

@@ -16,7 +16,8 @@ const PATH_SHOWN = 300;
 /** Log records listed. */
 const LOGS_SHOWN = 1_000;
 
-type Loaded = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'done'; analysis: Analysis; details: Map<string, SpanDetail>; detailsError?: string };
+type Loaded = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'done'; analysis: Analysis };
+type DetailsState = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'done'; spans: Map<string, SpanDetail> };
 type LogsState = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'done'; logs: TraceLogs };
 
 interface Props {
@@ -29,6 +30,7 @@ interface Props {
 export function TraceView({ traceId, params, backHref }: Props): JSX.Element {
   const [state, setState] = useState<Loaded>({ kind: 'loading' });
   const [logs, setLogs] = useState<LogsState>({ kind: 'loading' });
+  const [details, setDetails] = useState<DetailsState>({ kind: 'loading' });
   const [selected, setSelected] = useState<string | undefined>(params.get('span') ?? undefined);
 
   useEffect(() => {
@@ -36,19 +38,15 @@ export function TraceView({ traceId, params, backHref }: Props): JSX.Element {
     const id = encodeURIComponent(traceId);
     setState({ kind: 'loading' });
     setLogs({ kind: 'loading' });
-    const trace = getJson<OtlpTraceJson>(`/api/traces/${id}`, {}, ctl.signal);
-    trace.catch(() => undefined); // reported with the analysis below
+    setDetails({ kind: 'loading' });
+    // The waterfall needs only the analysis; the span details (the OTLP trace) follow when they arrive.
+    getJson<OtlpTraceJson>(`/api/traces/${id}`, {}, ctl.signal)
+      .then((trace) => setDetails({ kind: 'done', spans: spansById(trace) }))
+      .catch((err: unknown) => {
+        if (!ctl.signal.aborted) setDetails({ kind: 'error', message: (err as Error).message });
+      });
     getJson<Analysis>(`/api/traces/${id}/analysis`, {}, ctl.signal)
-      .then(async (analysis) => {
-        let details = new Map<string, SpanDetail>();
-        let detailsError: string | undefined;
-        try {
-          details = spansById(await trace);
-        } catch (err) {
-          detailsError = (err as Error).message;
-        }
-        if (!ctl.signal.aborted) setState({ kind: 'done', analysis, details, ...(detailsError ? { detailsError } : {}) });
-      })
+      .then((analysis) => setState({ kind: 'done', analysis }))
       .catch((err: unknown) => {
         if (!ctl.signal.aborted) setState({ kind: 'error', message: (err as Error).message });
       });
@@ -96,7 +94,7 @@ export function TraceView({ traceId, params, backHref }: Props): JSX.Element {
       </section>
     );
   }
-  const { analysis, details, detailsError } = state;
+  const { analysis } = state;
   const lay = layout!;
   const root = lay.rows[0]?.span;
   const selectedRow = selected === undefined ? undefined : lay.index.get(selected);
@@ -138,7 +136,7 @@ export function TraceView({ traceId, params, backHref }: Props): JSX.Element {
         </div>
       </div>
       {analysis.warnings?.length ? <div class="error-box">Partial trace: {analysis.warnings.join('; ')}</div> : null}
-      {detailsError ? <div class="error-box">Span details could not be read: {detailsError}</div> : null}
+      {details.kind === 'error' ? <div class="error-box">Span details could not be read: {details.message}</div> : null}
       <div class="split trace-split">
         <div class="trace-main">
           <div class="panel wf-panel">
@@ -172,7 +170,8 @@ export function TraceView({ traceId, params, backHref }: Props): JSX.Element {
             {current ? (
               <SpanDetails
                 span={current}
-                detail={details.get(current.spanId)}
+                detail={details.kind === 'done' ? details.spans.get(current.spanId) : undefined}
+                pending={details.kind === 'loading'}
                 traceId={traceId}
                 traceStart={lay.startUnixNano}
                 logs={logList.filter((l) => l.spanId === current.spanId)}
