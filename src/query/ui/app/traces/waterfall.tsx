@@ -132,7 +132,11 @@ export function Waterfall({ layout, selected, onSelect }: Props): JSX.Element {
         data-testid="waterfall-row"
         data-span-id={s.spanId}
         data-critical={r.critical ? 'true' : 'false'}
-        onClick={() => onSelect(s.spanId)}
+        onClick={() => {
+          onSelect(s.spanId);
+          // The keys work from here on.
+          scroller.current?.focus({ preventScroll: true });
+        }}
       >
         <div class="wf-label" style={{ paddingLeft: `${Math.min(r.depth, MAX_INDENT_DEPTH) * INDENT + 4}px` }} title={`${s.service} ${s.name}`}>
           {r.size > 1 ? (
