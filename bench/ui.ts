@@ -78,21 +78,25 @@ function bigTrace(count: number, startMs: number): Span[] {
 interface Load {
   /** ms from navigation start to the mark. */
   mark: number;
-  /** ms from navigation start until the last API answer of the route ended. */
+  /** ms from navigation start until the answer the view draws from (`api`) ended. */
   api: number;
 }
 
-/** Loads `url` in a fresh page and waits for `mark`; returns its time and the API calls' end. */
-async function load(page: Page, url: string, mark: string, check: (page: Page) => Promise<void>): Promise<Load> {
+/** Loads `url` in a fresh document and waits for `mark`; returns its time and when the answer of `api` ended. */
+async function load(page: Page, url: string, mark: string, api: string, check: (page: Page) => Promise<void>): Promise<Load> {
   await page.goto('about:blank');
   await page.goto(url);
   await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, { timeout: 120_000, polling: 50 }, mark);
   await check(page);
-  return page.evaluate((m) => {
-    const at = performance.getEntriesByName(m)[0].startTime;
-    const api = performance.getEntriesByType('resource').filter((r) => r.name.includes('/api/')).map((r) => (r as unknown as { responseEnd: number }).responseEnd);
-    return { mark: at, api: Math.max(0, ...api) };
-  }, mark);
+  return page.evaluate(
+    (m, path) => {
+      const at = performance.getEntriesByName(m)[0].startTime;
+      const ends = performance.getEntriesByType('resource').filter((r) => r.name.includes(path)).map((r) => (r as unknown as { responseEnd: number }).responseEnd);
+      return { mark: at, api: Math.max(0, ...ends) };
+    },
+    mark,
+    api,
+  );
 }
 
 const stack = await benchStack();
@@ -176,7 +180,6 @@ try {
 }
 
 async function measure(base: string, searchUrl: string, traceUrl: string, startS: number, endS: number, spans: number): Promise<void> {
-
   // After --keep: puppeteer ends the process on Ctrl-C.
   browser = await launchBrowser();
   const bundle = await (await fetch(`${base}/ui/assets/app.js`)).arrayBuffer();
@@ -186,6 +189,7 @@ async function measure(base: string, searchUrl: string, traceUrl: string, startS
   const page = await browser.newPage();
   const waterfall: Load[] = [];
   const results: Load[] = [];
+  const cold: Load[] = [];
   const checkTrace = async (p: Page) => {
     const count = await p.$eval('[data-testid="trace-span-count"]', (el) => el.textContent);
     if (count !== String(BIG_SPANS)) throw new Error(`the trace page says ${count} spans, expected ${BIG_SPANS}`);
@@ -197,12 +201,13 @@ async function measure(base: string, searchUrl: string, traceUrl: string, startS
     if (rows !== searchApi.traces.length) throw new Error(`${rows} result rows, the API finds ${searchApi.traces.length}`);
   };
   for (let i = -2; i < LOADS; i++) {
-    const w = await load(page, traceUrl, 'traces:waterfall', checkTrace);
-    const r = await load(page, searchUrl, 'traces:results', checkSearch);
+    const w = await load(page, traceUrl, 'traces:waterfall', '/analysis', checkTrace);
+    const r = await load(page, searchUrl, 'traces:results', '/api/search', checkSearch);
+    if (i === -2) cold.push(w, r);
     if (i < 0) continue;
     waterfall.push(w);
     results.push(r);
-    note(`load ${i + 1}/${LOADS}: waterfall ${w.mark.toFixed(0)} ms (API answers by ${w.api.toFixed(0)} ms); search results ${r.mark.toFixed(0)} ms (API by ${r.api.toFixed(0)} ms)`);
+    note(`load ${i + 1}/${LOADS}: waterfall ${w.mark.toFixed(0)} ms (the analysis answered by ${w.api.toFixed(0)} ms); search results ${r.mark.toFixed(0)} ms (the search answered by ${r.api.toFixed(0)} ms)`);
   }
   const stats = (xs: number[]) => ({ p50: median(xs), max: Math.max(...xs), p90: quantile(xs, 0.9) });
   const w = stats(waterfall.map((l) => l.mark));
@@ -210,8 +215,9 @@ async function measure(base: string, searchUrl: string, traceUrl: string, startS
   const r = stats(results.map((l) => l.mark));
   const out: BenchResult[] = [
     { metric: 'waterfall of a 10,000-span trace, navigation → rows drawn, p50', value: round(w.p50), unit: `ms over ${LOADS} loads (p90 ${round(w.p90)}, max ${round(w.max)}); target < 1,000 ms` },
-    { metric: '… of which after the API answers (parse, layout, render), p50', value: round(wRender.p50), unit: `ms (max ${round(wRender.max)})` },
+    { metric: '… of which after the analysis answered (parse, layout, render), p50', value: round(wRender.p50), unit: `ms (max ${round(wRender.max)}); the analysis itself answered by ${round(median(waterfall.map((l) => l.api)))} ms (p50)` },
     { metric: 'search page, navigation → result list drawn, p50', value: round(r.p50), unit: `ms over ${LOADS} loads (p90 ${round(r.p90)}, max ${round(r.max)}); 50 results of service=frontend; target < 1,000 ms` },
+    { metric: 'first loads (empty browser cache): waterfall / search', value: round(cold[0].mark), unit: `ms / ${round(cold[1].mark)} ms` },
     { metric: 'app bundle', value: bundle.byteLength, unit: 'B (app.js, minified, uncompressed)' },
     { metric: 'scale', value: TRACES, unit: `traces (+ one of ${fmt(BIG_SPANS)} spans), ${fmt(spans)} spans materialized; the issue asks 1,000,000 traces` },
   ];
