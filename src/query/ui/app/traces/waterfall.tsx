@@ -127,7 +127,8 @@ export function Waterfall({ layout, selected, onSelect }: Props): JSX.Element {
         key={s.spanId}
         class={`wf-row${i === selectedRow ? ' selected' : ''}${error ? ' error' : ''}`}
         style={{ top: `${k * ROW_HEIGHT}px` }}
-        role="row"
+        id={`wf-${s.spanId}`}
+        role="option"
         aria-selected={i === selectedRow}
         data-testid="waterfall-row"
         data-span-id={s.spanId}
@@ -197,9 +198,9 @@ export function Waterfall({ layout, selected, onSelect }: Props): JSX.Element {
         class="wf-scroll"
         ref={scroller}
         tabIndex={0}
-        role="grid"
+        role="listbox"
         aria-label="spans of the trace (arrow keys move, Enter folds)"
-        aria-rowcount={visible.length}
+        aria-activedescendant={selected !== undefined && selectedRow !== undefined && positionOf[selectedRow] >= first && positionOf[selectedRow] < last ? `wf-${selected}` : undefined}
         style={{ height: `${height}px` }}
         onScroll={(e) => setScrollTop((e.target as HTMLDivElement).scrollTop)}
         onKeyDown={onKey}
