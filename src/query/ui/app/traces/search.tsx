@@ -3,7 +3,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson } from '../api.ts';
-import { TimeRangePicker } from '../components/timeRange.tsx';
+import { resolveRange, TimeRangePicker } from '../components/timeRange.tsx';
 import { formatNanos, formatNumber, formatTime } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import { serviceHue, type SearchResponse, type SearchTrace } from './model.ts';
@@ -114,12 +114,18 @@ export function TraceSearch({ params }: { params: URLSearchParams }): JSX.Elemen
             <input size={5} inputMode="numeric" placeholder={DEFAULT_LIMIT} value={form.limit} onInput={set('limit')} />
           </label>
           <TimeRangePicker params={params} onChange={(r) => navigate('traces', withParams(params, { ...r }))} />
+          {params.get('start') && params.get('end') ? <span class="muted" data-testid="trace-range">{rangeText(params)}</span> : null}
           <button type="submit" class="primary">Run search</button>
         </div>
       </form>
       <SearchResults params={params} />
     </section>
   );
+}
+
+function rangeText(params: URLSearchParams): string {
+  const { startMs, endMs } = resolveRange(params);
+  return `${formatTime(startMs)} – ${formatTime(endMs)}`;
 }
 
 type ResultState = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'done'; response: SearchResponse; ms: number };
