@@ -114,7 +114,6 @@ export function TraceSearch({ params }: { params: URLSearchParams }): JSX.Elemen
             <input size={5} inputMode="numeric" placeholder={DEFAULT_LIMIT} value={form.limit} onInput={set('limit')} />
           </label>
           <TimeRangePicker params={params} onChange={(r) => navigate('traces', withParams(params, { ...r }))} />
-          {params.get('start') && params.get('end') ? <span class="muted" data-testid="trace-range">{rangeText(params)}</span> : null}
           <button type="submit" class="primary">Run search</button>
         </div>
       </form>
@@ -156,7 +155,7 @@ function SearchResults({ params }: { params: URLSearchParams }): JSX.Element {
           No traces matched in this time range. Widen the range, remove a condition, or check the service and tenant.
         </p>
       ) : (
-        <ResultList traces={traces} ms={state.ms} limit={Number(searchParams(params).limit)} />
+        <ResultList traces={traces} ms={state.ms} limit={Number(searchParams(params).limit)} range={rangeText(params)} />
       )}
     </>
   );
@@ -174,7 +173,7 @@ function spansOf(t: SearchTrace): number {
   return n;
 }
 
-function ResultList({ traces, ms, limit }: { traces: SearchTrace[]; ms: number; limit: number }): JSX.Element {
+function ResultList({ traces, ms, limit, range }: { traces: SearchTrace[]; ms: number; limit: number; range: string }): JSX.Element {
   const body = useRef<HTMLTableSectionElement>(null);
   const maxMs = Math.max(1, ...traces.map((t) => t.durationMs));
   useEffect(() => {
@@ -199,7 +198,7 @@ function ResultList({ traces, ms, limit }: { traces: SearchTrace[]; ms: number; 
     <>
       <p class="muted" data-testid="trace-result-count">
         {formatNumber(traces.length)} trace{traces.length === 1 ? '' : 's'}
-        {traces.length >= limit ? ` (the limit; raise it or narrow the search for more)` : ''} · {Math.round(ms)} ms
+        {traces.length >= limit ? ` (the limit; raise it or narrow the search for more)` : ''} · {range} · {Math.round(ms)} ms
       </p>
       <table class="grid trace-results">
         <thead>
