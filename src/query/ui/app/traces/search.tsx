@@ -127,24 +127,25 @@ function rangeText(params: URLSearchParams): string {
   return `${formatTime(startMs)} – ${formatTime(endMs)}`;
 }
 
-type ResultState = { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'done'; response: SearchResponse; ms: number };
+// `key`: the route the answer belongs to (until the effect runs, a new route still sees the old state).
+type ResultState = { kind: 'loading'; key: string } | { kind: 'error'; key: string; message: string } | { kind: 'done'; key: string; response: SearchResponse; ms: number };
 
 function SearchResults({ params }: { params: URLSearchParams }): JSX.Element {
-  const [state, setState] = useState<ResultState>({ kind: 'loading' });
   const key = params.toString();
+  const [state, setState] = useState<ResultState>({ kind: 'loading', key });
   useEffect(() => {
     const ctl = new AbortController();
-    setState({ kind: 'loading' });
+    setState({ kind: 'loading', key });
     const t0 = performance.now();
     getJson<SearchResponse>('/api/search', searchParams(params), ctl.signal)
-      .then((response) => setState({ kind: 'done', response, ms: performance.now() - t0 }))
+      .then((response) => setState({ kind: 'done', key, response, ms: performance.now() - t0 }))
       .catch((err: unknown) => {
-        if (!ctl.signal.aborted) setState({ kind: 'error', message: (err as Error).message });
+        if (!ctl.signal.aborted) setState({ kind: 'error', key, message: (err as Error).message });
       });
     return () => ctl.abort();
   }, [key]);
 
-  if (state.kind === 'loading') return <p class="muted" data-testid="trace-results-loading">Searching…</p>;
+  if (state.kind === 'loading' || state.key !== key) return <p class="muted" data-testid="trace-results-loading">Searching…</p>;
   if (state.kind === 'error') return <div class="error-box" role="alert">Search failed: {state.message}</div>;
   const { traces, warnings } = state.response;
   return (
