@@ -9,6 +9,7 @@ import { startUiFixture, type UiFixture } from './ui/fixture.ts';
 import { checkLogsView } from './ui/logs.ts';
 import { checkMetricsView } from './ui/metrics.ts';
 import { checkServiceGraphView } from './ui/serviceGraph.ts';
+import { checkTracesView } from './ui/traces.ts';
 import { checkPipelineView } from './ui/pipeline.ts';
 
 describe('web UI', () => {
@@ -44,6 +45,10 @@ describe('web UI', () => {
     const analysis = (await r.json()) as { spanCount: number; criticalPath: Array<{ spanId: string }> };
     expect(analysis.spanCount).toBe(o.trace.spanCount);
     expect(analysis.criticalPath.map((s) => s.spanId)).toEqual(o.trace.criticalPath);
+  });
+
+  it('traces: the search finds the trace; its waterfall shows its span count, critical path, span details and logs', async () => {
+    await onPage((page) => checkTracesView(page, fixture.oracle));
   });
 
   it("service graph: the edge's request count is brute force's", async () => {
