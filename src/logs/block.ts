@@ -20,7 +20,7 @@
 //
 // Integers are LEB128 varints, strings a varint byte length and UTF-8 (a lone surrogate comes back as U+FFFD).
 // Ids are binary only when they are lowercase hex of the full length, so every id comes back as it was.
-import { compress, uncompress } from 'snappyjs';
+import { snappyCompress as compress, snappyUncompress } from '../kafka/snappyBlock.ts';
 import { Reader, resourceSets, Writer } from './codecInternals.ts';
 import type { LogRow } from './model.ts';
 
@@ -249,7 +249,7 @@ function decodeRows(bytes: Uint8Array, ordinals: readonly number[] | null): LogR
 
   let columns: Uint8Array;
   try {
-    columns = uncompress(bytes.subarray(header.columnsStart), header.columnsLength);
+    columns = snappyUncompress(bytes.subarray(header.columnsStart), header.columnsLength);
   } catch (err) {
     throw blockError(`columns are not a snappy block: ${(err as Error).message}`);
   }

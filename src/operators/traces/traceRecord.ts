@@ -1,6 +1,6 @@
 // The value of an otlp.traces record: a trace's spans (one fragment) as an OTLP ExportTraceServiceRequest, compressed
 // as one raw snappy block (snappyjs; ~3–5× smaller on span data). The record carries `content-encoding: snappy`.
-import { compress, uncompress } from 'snappyjs';
+import { snappyCompress as compress, snappyUncompress } from '../../kafka/snappyBlock.ts';
 import { decodeTraces, encodeTraces, type Span } from '../../otlp/index.ts';
 
 /** A trace value never expands past this (hostile input cannot claim gigabytes). */
@@ -19,7 +19,7 @@ export function encodeTraceValue(spans: readonly Span[]): Buffer {
 export function decodeTraceValue(value: Uint8Array): Span[] {
   let raw: Uint8Array;
   try {
-    raw = uncompress(value, MAX_TRACE_BYTES);
+    raw = snappyUncompress(value, MAX_TRACE_BYTES);
   } catch (err) {
     throw new Error(`otlp.traces value is not a snappy block: ${(err as Error).message}`, { cause: err });
   }

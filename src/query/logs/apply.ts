@@ -1,6 +1,9 @@
 // Applying one record of otlp.logs.blocks or a log record of otlp.index to the store, inside the caller's LMDB
 // transaction. Throws PoisonRecord for a record it cannot read (the caller counts it and goes on).
-import { compress, uncompress } from 'snappyjs';
+import { snappyCompress as compress, snappyUncompress } from '../../kafka/snappyBlock.ts';
+
+/** A stored segment index or term list never expands past this. */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 import { readLogBlockHeader } from '../../logs/block.ts';
 import { parseLogSegmentKey, type LogIndexCodec, type LogSegmentEntry, type LogSegmentPlace } from '../../logs/indexRecord.ts';
 import { decodeSegmentIndex } from '../../logs/segmentIndex.ts';
@@ -43,7 +46,7 @@ export function applyLogIndexRecord(logs: LogStore, codec: LogIndexCodec, key: s
   if (value !== null) {
     try {
       entry = codec.decode(value);
-      terms = [...decodeSegmentIndex(uncompress(entry.terms))];
+      terms = [...decodeSegmentIndex(snappyUncompress(entry.terms, MAX_INDEX_BYTES))];
     } catch (err) {
       throw new PoisonRecord(`otlp.index key "${key}": ${(err as Error).message}`);
     }
@@ -82,7 +85,7 @@ function removeSegment(logs: LogStore, at: SegmentKey): void {
   const [t] = at;
   const inv = invertedTime(meta.maxTimeMs);
   const stored = logs.segmentTerms.get(at);
-  const terms = stored === undefined ? [] : (JSON.parse(Buffer.from(uncompress(stored)).toString('utf8')) as string[]);
+  const terms = stored === undefined ? [] : (JSON.parse(Buffer.from(snappyUncompress(stored, MAX_INDEX_BYTES)).toString('utf8')) as string[]);
   for (const term of terms) {
     const [field, text] = splitTerm(term);
     logs.postings.removeSync([t, field, text, inv, ...at.slice(1)]);
