@@ -15,16 +15,13 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import type { Message } from 'kafkajs';
 import { logger } from '../src/log.ts';
 import { QueryService } from '../src/query/service.ts';
-import { parseTopology } from '../src/topology/index.ts';
 import type { Span } from '../src/otlp/index.ts';
 import { cleanup, createTopic, produce } from './lib/kafka.ts';
 import { benchStack } from './lib/stack.ts';
-import { arrivals, benchTraces, runTask, type SpanRecord } from './lib/traceWorkload.ts';
+import { arrivals, benchTraces, runTask, traceIndexTopology, type SpanRecord } from './lib/traceWorkload.ts';
 import { envNumber, fullGc, note, rng, round, unique } from './lib/util.ts';
 import { median, quantile, report, type BenchResult } from './report.ts';
 
@@ -40,14 +37,6 @@ const PARTITIONS = 4;
 const START_MS = Date.UTC(2026, 10, 1);
 const fmt = (n: number) => round(n).toLocaleString('en-US');
 const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
-
-function traceIndexTopology(topics: { traces: string; index: string }) {
-  const doc = parse(readFileSync('topologies/trace-index.yaml', 'utf8')) as { steps: Array<Record<string, Record<string, unknown>>> };
-  Object.assign(doc.steps[1].trace_index, { traces_topic: topics.traces, index_topic: topics.index });
-  const loaded = parseTopology(JSON.stringify(doc), 'trace-index.yaml');
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.topology;
-}
 
 /** Bytes the files of a directory take on disk (allocated blocks: LMDB's file is sparse). */
 function diskBytes(dir: string): { allocated: number; apparent: number } {

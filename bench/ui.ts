@@ -18,8 +18,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import type { Message } from 'kafkajs';
 import type { Browser, Page } from 'puppeteer-core';
 import { Random } from '../src/gen/random.ts';
@@ -28,11 +26,10 @@ import { generateTrace } from '../src/gen/traces.ts';
 import { logger } from '../src/log.ts';
 import type { Span } from '../src/otlp/index.ts';
 import { QueryService } from '../src/query/service.ts';
-import { parseTopology } from '../src/topology/index.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
 import { cleanup, createTopic, produce } from './lib/kafka.ts';
 import { benchStack } from './lib/stack.ts';
-import { arrivals, benchTraces, recordsOf, runTask, type SpanRecord } from './lib/traceWorkload.ts';
+import { arrivals, benchTraces, recordsOf, runTask, traceIndexTopology, type SpanRecord } from './lib/traceWorkload.ts';
 import { envNumber, note, round, unique } from './lib/util.ts';
 import { median, quantile, report, type BenchResult } from './report.ts';
 
@@ -47,14 +44,6 @@ const BIG_SPANS = 10_000;
 const PARTITIONS = 4;
 const START_MS = Date.UTC(2026, 10, 1);
 const fmt = (n: number) => round(n).toLocaleString('en-US');
-
-function traceIndexTopology(topics: { traces: string; index: string }) {
-  const doc = parse(readFileSync('topologies/trace-index.yaml', 'utf8')) as { steps: Array<Record<string, Record<string, unknown>>> };
-  Object.assign(doc.steps[1].trace_index, { traces_topic: topics.traces, index_topic: topics.index });
-  const loaded = parseTopology(JSON.stringify(doc), 'trace-index.yaml');
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  return loaded.topology;
-}
 
 /** One trace of exactly `count` spans: generated requests grafted under the first one's root, spread over time. */
 function bigTrace(count: number, startMs: number): Span[] {

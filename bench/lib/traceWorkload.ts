@@ -3,7 +3,9 @@
 // kafka exporter splits a request by trace id), and a driver that runs a topology's task in process the way a worker
 // does: batches of fetched records, a checkpoint (commit) every `commitSpans` spans; outputs are tallied per topic and
 // kept only when asked.
+import { readFileSync } from 'node:fs';
 import type { KafkaMessage } from 'kafkajs';
+import { parse } from 'yaml';
 import { Random } from '../../src/gen/random.ts';
 import { instancesOf, SHOP } from '../../src/gen/services.ts';
 import { generateTrace } from '../../src/gen/traces.ts';
@@ -12,6 +14,7 @@ import { encodeTraces, type Span } from '../../src/otlp/index.ts';
 import { Task } from '../../src/runtime/task.ts';
 import type { OutgoingRecord } from '../../src/runtime/task.ts';
 import type { Topology } from '../../src/runtime/topology.ts';
+import { parseTopology } from '../../src/topology/index.ts';
 import { fullGc } from './util.ts';
 
 const serviceOf = (s: Span) => String(s.resource.attributes.find((a) => a.key === 'service.name')?.value ?? '');
@@ -147,4 +150,13 @@ export function runTask(
   const ms = performance.now() - t0;
   void task.close();
   return { ms, spans, tally, kept, stateHeapBytes };
+}
+
+/** The shipped trace-index topology writing to the bench's own topics. */
+export function traceIndexTopology(topics: { traces: string; index: string }) {
+  const doc = parse(readFileSync('topologies/trace-index.yaml', 'utf8')) as { steps: Array<Record<string, Record<string, unknown>>> };
+  Object.assign(doc.steps[1].trace_index, { traces_topic: topics.traces, index_topic: topics.index });
+  const loaded = parseTopology(JSON.stringify(doc), 'trace-index.yaml');
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+  return loaded.topology;
 }

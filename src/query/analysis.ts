@@ -17,58 +17,12 @@
 // With several top-level spans, the path runs over all of them as if under one root spanning the trace; the gaps
 // where no span runs are not on it.
 import { StatusCode, nanosToBigInt, type Span } from '../otlp/index.ts';
+import type { CriticalPathStep, ErrorSpan, SpanNode, TraceAnalysis } from './answers.ts';
 import { KIND_NAMES, serviceOf } from './apply.ts';
 
+export type { CriticalPathStep, ErrorSpan, ServiceSelfTime, SpanNode, TraceAnalysis } from './answers.ts';
+
 const STATUS_NAMES = ['unset', 'ok', 'error'] as const;
-
-export interface SpanNode {
-  spanId: string;
-  parentSpanId: string;
-  service: string;
-  name: string;
-  kind: string;
-  status: string;
-  startUnixNano: string;
-  durationNanos: string;
-  selfNanos: string;
-  children: SpanNode[];
-}
-
-export interface CriticalPathStep {
-  spanId: string;
-  service: string;
-  name: string;
-  startUnixNano: string;
-  endUnixNano: string;
-  durationNanos: string;
-}
-
-export interface ServiceSelfTime {
-  service: string;
-  spans: number;
-  errors: number;
-  selfNanos: string;
-}
-
-export interface ErrorSpan {
-  spanId: string;
-  service: string;
-  name: string;
-  statusMessage: string;
-  startUnixNano: string;
-}
-
-export interface TraceAnalysis {
-  traceId: string;
-  startUnixNano: string;
-  durationNanos: string;
-  spanCount: number;
-  errorCount: number;
-  tree: SpanNode[];
-  criticalPath: CriticalPathStep[];
-  services: ServiceSelfTime[];
-  errors: ErrorSpan[];
-}
 
 // A span with its times as bigints and its children (an end before the start counts as the start).
 interface Node {

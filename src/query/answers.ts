@@ -1,4 +1,5 @@
-// The JSON answers of the native APIs the web UI reads (/api/metrics/query, /api/servicegraph, /api/pipeline): one
+// The JSON answers of the native APIs the web UI reads (/api/traces/<id>/analysis, /api/metrics/query,
+// /api/servicegraph, /api/pipeline): one
 // definition for the server that writes them and the browser app that reads them. Types only, no imports, so the
 // app's type check (DOM, no Node) can read this file.
 
@@ -84,4 +85,54 @@ export interface PipelineSnapshot {
   scrapedAtMs: number;
   intervalMs: number;
   processes: ProcessHealth[];
+}
+
+/** The analysis of one trace (/api/traces/<id>/analysis, src/query/analysis.ts; docs/query.md). */
+export interface SpanNode {
+  spanId: string;
+  parentSpanId: string;
+  service: string;
+  name: string;
+  kind: string;
+  status: string;
+  startUnixNano: string;
+  durationNanos: string;
+  selfNanos: string;
+  children: SpanNode[];
+}
+
+export interface CriticalPathStep {
+  spanId: string;
+  service: string;
+  name: string;
+  startUnixNano: string;
+  endUnixNano: string;
+  durationNanos: string;
+}
+
+export interface ServiceSelfTime {
+  service: string;
+  spans: number;
+  errors: number;
+  selfNanos: string;
+}
+
+export interface ErrorSpan {
+  spanId: string;
+  service: string;
+  name: string;
+  statusMessage: string;
+  startUnixNano: string;
+}
+
+export interface TraceAnalysis {
+  traceId: string;
+  startUnixNano: string;
+  durationNanos: string;
+  spanCount: number;
+  errorCount: number;
+  tree: SpanNode[];
+  criticalPath: CriticalPathStep[];
+  services: ServiceSelfTime[];
+  errors: ErrorSpan[];
 }

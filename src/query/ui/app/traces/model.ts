@@ -1,5 +1,6 @@
 // What the traces view reads from the query service (docs/query.md), and the OTLP JSON of a trace turned into spans
 // by id for the details panel.
+import type { CriticalPathStep, SpanNode, TraceAnalysis } from '../../../answers.ts';
 
 export interface SearchTrace {
   traceID: string;
@@ -18,40 +19,10 @@ export interface SearchResponse {
   warnings?: string[];
 }
 
-export interface AnalysisNode {
-  spanId: string;
-  parentSpanId: string;
-  service: string;
-  name: string;
-  kind: string;
-  status: string;
-  startUnixNano: string;
-  durationNanos: string;
-  selfNanos: string;
-  children: AnalysisNode[];
-}
-
-export interface CriticalStep {
-  spanId: string;
-  service: string;
-  name: string;
-  startUnixNano: string;
-  endUnixNano: string;
-  durationNanos: string;
-}
-
-export interface Analysis {
-  traceId: string;
-  startUnixNano: string;
-  durationNanos: string;
-  spanCount: number;
-  errorCount: number;
-  tree: AnalysisNode[];
-  criticalPath: CriticalStep[];
-  services: Array<{ service: string; spans: number; errors: number; selfNanos: string }>;
-  errors: Array<{ spanId: string; service: string; name: string; statusMessage: string; startUnixNano: string }>;
-  warnings?: string[];
-}
+export type AnalysisNode = SpanNode;
+export type CriticalStep = CriticalPathStep;
+/** The analysis as the service answers it (a partial answer adds warnings). */
+export type Analysis = TraceAnalysis & { warnings?: string[] };
 
 /** A span of the waterfall: the analysis' node without its children. */
 export type FlatSpan = Omit<AnalysisNode, 'children'>;
