@@ -106,7 +106,8 @@ export function vocabularyOf(rows: readonly LogRow[]): SearchVocabulary {
   };
 }
 
-const selfTokenizing = (word: string) => {
+/** A word the tokenizer keeps whole (a cut UUID or path may not be one word any more). */
+export const selfTokenizing = (word: string) => {
   const t = tokenize(word);
   return t.length === 1 && t[0] === word;
 };
